@@ -1,0 +1,24 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#pragma once
+
+#include <QString>
+
+namespace Atelier
+{
+    /// What this build of Atelier was built with, as printed by `--version` and shown in the About box.
+    namespace BuildInfo
+    {
+        /// Atelier's own version, e.g. "0.1.0".
+        QString atelierVersion();
+        /// LibTorch version of the wheel the worker was built against, e.g. "2.14.1+cu130".
+        QString torchVersion();
+        /// CUDA toolkit version, or an empty string when built without CUDA.
+        QString cudaVersion();
+        /// NCCL version, or an empty string when built without NCCL.
+        QString ncclVersion();
+
+        /// The multi-line report for `--version`: the program name and Atelier's version on the first line,
+        /// then one line per dependency (Qt, QCoro, LibTorch, CUDA, NCCL).
+        QString versionReport(const QString& programName);
+    } // namespace BuildInfo
+} // namespace Atelier

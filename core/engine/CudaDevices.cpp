@@ -1,0 +1,24 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "CudaDevices.h"
+
+#if ATELIER_ENGINE_CUDA
+#include <ATen/cuda/CUDAContext.h>
+#endif
+
+namespace Atelier::Engine
+{
+    DeviceInfo describeCudaDevice(int ordinal)
+    {
+        DeviceInfo info{DeviceSpec{DeviceSpec::Kind::Cuda, ordinal}, "CUDA device " + std::to_string(ordinal), 0, 0, 0};
+#if ATELIER_ENGINE_CUDA
+        // Through LibTorch rather than the CUDA runtime directly, so the runtime torch loaded is the one asked.
+        if (const cudaDeviceProp* props = at::cuda::getDeviceProperties(ordinal)) {
+            info.name = props->name;
+            info.totalMemory = props->totalGlobalMem;
+            info.computeCapabilityMajor = props->major;
+            info.computeCapabilityMinor = props->minor;
+        }
+#endif
+        return info;
+    }
+} // namespace Atelier::Engine

@@ -1,0 +1,124 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include <QAbstractItemModelTester>
+#include <QSignalSpy>
+#include <QTest>
+
+#include "queue/PromptQueue.h"
+
+using namespace Atelier;
+using namespace Qt::StringLiterals;
+
+namespace
+{
+    PromptJob job(const QString& prompt)
+    {
+        PromptJob j;
+        j.prompt = prompt;
+        return j;
+    }
+
+    QStringList prompts(const PromptQueue& queue)
+    {
+        QStringList list;
+        for (int row = 0; row < queue.rowCount(); ++row) {
+            list.append(queue.data(queue.index(row)).toString());
+        }
+        return list;
+    }
+} // namespace
+
+class TestPromptQueue final : public QObject
+{
+    Q_OBJECT
+
+private slots:
+    void enqueueRefusesBlankPrompts_data();
+    void enqueueRefusesBlankPrompts();
+    void keepsOrderAndTakesFromTheFront();
+    void removeRows_data();
+    void removeRows();
+    void exposesJobFields();
+};
+
+void TestPromptQueue::enqueueRefusesBlankPrompts_data()
+{
+    QTest::addColumn<QString>("prompt");
+    QTest::addColumn<bool>("accepted");
+    QTest::newRow("empty") << QString() << false;
+    QTest::newRow("spaces and newlines") << u"  \n\t "_s << false;
+    QTest::newRow("text") << u"a castle"_s << true;
+    QTest::newRow("padded text") << u"  a castle  "_s << true;
+    QTest::newRow("CJK") << u"山水画"_s << true;
+}
+
+void TestPromptQueue::enqueueRefusesBlankPrompts()
+{
+    QFETCH(QString, prompt);
+    QFETCH(bool, accepted);
+    PromptQueue queue;
+    QAbstractItemModelTester tester(&queue, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    QSignalSpy sizeSpy(&queue, &PromptQueue::sizeChanged);
+    QCOMPARE(queue.enqueue(job(prompt)), accepted);
+    QCOMPARE(queue.size(), accepted ? 1 : 0);
+    QCOMPARE(sizeSpy.count(), accepted ? 1 : 0);
+}
+
+void TestPromptQueue::keepsOrderAndTakesFromTheFront()
+{
+    PromptQueue queue;
+    QAbstractItemModelTester tester(&queue, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    for (const auto& p : {u"one"_s, u"two"_s, u"three"_s}) {
+        QVERIFY(queue.enqueue(job(p)));
+    }
+    QCOMPARE(prompts(queue), (QStringList{u"one"_s, u"two"_s, u"three"_s}));
+    QCOMPARE(queue.takeFirst()->prompt, u"one"_s);
+    QCOMPARE(queue.takeFirst()->prompt, u"two"_s);
+    QCOMPARE(queue.takeFirst()->prompt, u"three"_s);
+    QVERIFY(!queue.takeFirst().has_value());
+    QVERIFY(queue.isEmpty());
+}
+
+void TestPromptQueue::removeRows_data()
+{
+    QTest::addColumn<QList<int>>("rows");
+    QTest::addColumn<QStringList>("remaining");
+    QTest::newRow("none") << QList<int>{} << QStringList{u"a"_s, u"b"_s, u"c"_s, u"d"_s};
+    QTest::newRow("first") << QList<int>{0} << QStringList{u"b"_s, u"c"_s, u"d"_s};
+    QTest::newRow("ascending pair") << QList<int>{1, 2} << QStringList{u"a"_s, u"d"_s};
+    QTest::newRow("unsorted with duplicates") << QList<int>{3, 0, 3, 0} << QStringList{u"b"_s, u"c"_s};
+    QTest::newRow("out of range ignored") << QList<int>{-1, 4, 99, 1} << QStringList{u"a"_s, u"c"_s, u"d"_s};
+    QTest::newRow("all") << QList<int>{0, 1, 2, 3} << QStringList{};
+}
+
+void TestPromptQueue::removeRows()
+{
+    QFETCH(QList<int>, rows);
+    QFETCH(QStringList, remaining);
+    PromptQueue queue;
+    QAbstractItemModelTester tester(&queue, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    for (const auto& p : {u"a"_s, u"b"_s, u"c"_s, u"d"_s}) {
+        queue.enqueue(job(p));
+    }
+    queue.removeRows(rows);
+    QCOMPARE(prompts(queue), remaining);
+}
+
+void TestPromptQueue::exposesJobFields()
+{
+    PromptQueue queue;
+    PromptJob j = job(u"a lighthouse"_s);
+    j.negativePrompt = u"blurry"_s;
+    j.seed = 1234567890123ULL;
+    j.steps = 30;
+    queue.enqueue(j);
+    const QModelIndex index = queue.index(0);
+    QCOMPARE(index.data(PromptQueue::NegativePromptRole).toString(), u"blurry"_s);
+    QCOMPARE(index.data(PromptQueue::SeedRole).toULongLong(), 1234567890123ULL);
+    QCOMPARE(index.data(PromptQueue::JobRole).value<PromptJob>(), j);
+    QVERIFY(!queue.index(1).isValid());
+    queue.clear();
+    QCOMPARE(queue.rowCount(), 0);
+}
+
+QTEST_GUILESS_MAIN(TestPromptQueue)
+#include "TestPromptQueue.moc"

@@ -1,0 +1,86 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include <QTest>
+
+#include "TestConfig.h"
+#include "engine/Devices.h"
+#include "engine/RuntimeInfo.h"
+
+using namespace Atelier::Engine;
+
+Q_DECLARE_METATYPE(std::optional<DeviceSpec>)
+
+class TestDevices final : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void parseDevice_data();
+    void parseDevice();
+    void listsTheCpuFirst();
+    void runsTheLibTorchWeBuiltAgainst();
+};
+
+void TestDevices::parseDevice_data()
+{
+    QTest::addColumn<QString>("text");
+    QTest::addColumn<std::optional<DeviceSpec>>("expected");
+    QTest::addColumn<QString>("errorFragment");
+    using K = DeviceSpec::Kind;
+    QTest::newRow("cpu") << QStringLiteral("cpu") << std::optional(DeviceSpec{K::Cpu, 0}) << QString();
+    QTest::newRow("cuda") << QStringLiteral("cuda") << std::optional(DeviceSpec{K::Cuda, 0}) << QString();
+    QTest::newRow("cuda:0") << QStringLiteral("cuda:0") << std::optional(DeviceSpec{K::Cuda, 0}) << QString();
+    QTest::newRow("cuda:13") << QStringLiteral("cuda:13") << std::optional(DeviceSpec{K::Cuda, 13}) << QString();
+    QTest::newRow("gpu") << QStringLiteral("gpu") << std::optional<DeviceSpec>() << QStringLiteral("unknown device");
+    QTest::newRow("CPU upper case") << QStringLiteral("CPU") << std::optional<DeviceSpec>()
+                                    << QStringLiteral("unknown device");
+    QTest::newRow("cuda: empty") << QStringLiteral("cuda:") << std::optional<DeviceSpec>()
+                                 << QStringLiteral("bad CUDA device index");
+    QTest::newRow("cuda:-1") << QStringLiteral("cuda:-1") << std::optional<DeviceSpec>()
+                             << QStringLiteral("bad CUDA device index");
+    QTest::newRow("cuda:1x") << QStringLiteral("cuda:1x") << std::optional<DeviceSpec>()
+                             << QStringLiteral("bad CUDA device index");
+    QTest::newRow("cuda:overflow") << QStringLiteral("cuda:99999999999999") << std::optional<DeviceSpec>()
+                                   << QStringLiteral("bad CUDA device index");
+}
+
+void TestDevices::parseDevice()
+{
+    QFETCH(QString, text);
+    QFETCH(std::optional<DeviceSpec>, expected);
+    QFETCH(QString, errorFragment);
+    std::string error;
+    const auto parsed = Atelier::Engine::parseDevice(text.toStdString(), &error);
+    QCOMPARE(parsed.has_value(), expected.has_value());
+    if (expected) {
+        QVERIFY(*parsed == *expected);
+        QCOMPARE(QString::fromStdString(parsed->toString()),
+                 text == QLatin1String("cuda") ? QStringLiteral("cuda:0") : text);
+    } else {
+        QVERIFY2(QString::fromStdString(error).contains(errorFragment), error.c_str());
+        QVERIFY2(QString::fromStdString(error).contains(text), error.c_str());
+    }
+}
+
+void TestDevices::listsTheCpuFirst()
+{
+    const auto devices = listDevices();
+    QVERIFY(!devices.empty());
+    QVERIFY(devices.front().spec == (DeviceSpec{DeviceSpec::Kind::Cpu, 0}));
+    QVERIFY(!devices.front().name.empty());
+    // The CPU's memory is the machine's RAM; any machine that builds Atelier has more than 256 MiB.
+    QVERIFY(devices.front().totalMemory > 256ull * 1024 * 1024);
+    QCOMPARE(static_cast<int>(devices.size()), 1 + cudaDeviceCount());
+    for (std::size_t i = 1; i < devices.size(); ++i) {
+        QVERIFY(devices[i].spec == (DeviceSpec{DeviceSpec::Kind::Cuda, static_cast<int>(i - 1)}));
+        QVERIFY(devices[i].totalMemory > 0);
+    }
+}
+
+void TestDevices::runsTheLibTorchWeBuiltAgainst()
+{
+    QCOMPARE(QString::fromStdString(torchVersion()), QStringLiteral(ATELIER_PIN_TORCH));
+    QVERIFY(cpuThreads() >= 1);
+}
+
+QTEST_GUILESS_MAIN(TestDevices)
+#include "TestDevices.moc"

@@ -1,0 +1,25 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#pragma once
+
+#include <QString>
+#include <QStringList>
+
+namespace Atelier::Test
+{
+    /// Absolute path of @p relative under tests/data.
+    QString dataPath(const QString& relative);
+    /// Absolute path of @p relative under ../shared/fixtures (the diffusers parity fixtures).
+    QString fixturePath(const QString& relative);
+    /// Absolute path of one of Atelier's executables in the build tree (build/bin).
+    QString executablePath(const QString& name);
+
+    struct ProcessResult
+    {
+        int exitCode = -1;
+        bool crashed = false;
+        QString standardOutput;
+        QString standardError;
+    };
+    /// Runs @p program with @p arguments to completion (hard limit @p timeoutMs) and returns what it printed.
+    ProcessResult runProcess(const QString& program, const QStringList& arguments, int timeoutMs = 60000);
+} // namespace Atelier::Test

@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include <QApplication>
+#include <QLabel>
+#include <QListView>
+#include <QPlainTextEdit>
+#include <QPushButton>
+#include <QTest>
+
+#include "MainWindow.h"
+#include "Translations.h"
+#include "queue/PromptQueue.h"
+
+using namespace Atelier;
+using namespace Qt::StringLiterals;
+
+class TestMainWindow final : public QObject
+{
+    Q_OBJECT
+
+private slots:
+    void init();
+    void cleanup();
+    void typingAndClickingAddQueuesThePrompt();
+    void blankPromptCannotBeQueued();
+    void ctrlEnterQueuesWithNegativePrompt();
+    void removesSelectedPrompts();
+    void speaksChinese();
+
+private:
+    std::unique_ptr<PromptQueue> m_queue;
+    std::unique_ptr<MainWindow> m_window;
+    QPlainTextEdit* m_prompt = nullptr;
+    QPlainTextEdit* m_negative = nullptr;
+    QPushButton* m_add = nullptr;
+    QPushButton* m_remove = nullptr;
+    QListView* m_view = nullptr;
+};
+
+void TestMainWindow::init()
+{
+    installTranslations(QLocale(QLocale::English));
+    m_queue = std::make_unique<PromptQueue>();
+    m_window = std::make_unique<MainWindow>(m_queue.get());
+    m_window->show();
+    QVERIFY(QTest::qWaitForWindowExposed(m_window.get()));
+    m_prompt = m_window->findChild<QPlainTextEdit*>(u"promptEdit"_s);
+    m_negative = m_window->findChild<QPlainTextEdit*>(u"negativeEdit"_s);
+    m_add = m_window->findChild<QPushButton*>(u"addButton"_s);
+    m_remove = m_window->findChild<QPushButton*>(u"removeButton"_s);
+    m_view = m_window->findChild<QListView*>(u"queueView"_s);
+    QVERIFY(m_prompt && m_negative && m_add && m_remove && m_view);
+}
+
+void TestMainWindow::cleanup()
+{
+    m_window.reset();
+    m_queue.reset();
+}
+
+void TestMainWindow::typingAndClickingAddQueuesThePrompt()
+{
+    m_prompt->setFocus();
+    QTest::keyClicks(m_prompt, u"a lighthouse at dusk"_s);
+    QTRY_VERIFY(m_add->isEnabled());
+    QTest::mouseClick(m_add, Qt::LeftButton);
+    QTRY_COMPARE(m_queue->size(), 1);
+    QCOMPARE(m_queue->at(0).prompt, u"a lighthouse at dusk"_s);
+    QVERIFY(m_prompt->toPlainText().isEmpty());
+    QCOMPARE(m_view->model()->rowCount(), 1);
+    QVERIFY(!m_add->isEnabled());
+    auto* status = m_window->findChild<QLabel*>(u"statusLabel"_s);
+    QVERIFY(status);
+    QCOMPARE(status->text(), u"1 prompt queued"_s);
+    QTest::keyClicks(m_prompt, u"a second one"_s);
+    QTest::mouseClick(m_add, Qt::LeftButton);
+    QTRY_COMPARE(status->text(), u"2 prompts queued"_s);
+}
+
+void TestMainWindow::blankPromptCannotBeQueued()
+{
+    m_prompt->setFocus();
+    QTest::keyClicks(m_prompt, u"   "_s);
+    QVERIFY(!m_add->isEnabled());
+    QTest::mouseClick(m_add, Qt::LeftButton);
+    QCOMPARE(m_queue->size(), 0);
+}
+
+void TestMainWindow::ctrlEnterQueuesWithNegativePrompt()
+{
+    m_negative->setFocus();
+    QTest::keyClicks(m_negative, u"blurry"_s);
+    m_prompt->setFocus();
+    QTest::keyClicks(m_prompt, u"a red fox"_s);
+    QTest::keyClick(m_prompt, Qt::Key_Return, Qt::ControlModifier);
+    QTRY_COMPARE(m_queue->size(), 1);
+    QCOMPARE(m_queue->at(0).prompt, u"a red fox"_s);
+    QCOMPARE(m_queue->at(0).negativePrompt, u"blurry"_s);
+}
+
+void TestMainWindow::removesSelectedPrompts()
+{
+    for (const auto& p : {u"one"_s, u"two"_s, u"three"_s}) {
+        PromptJob job;
+        job.prompt = p;
+        m_queue->enqueue(job);
+    }
+    QVERIFY(!m_remove->isEnabled());
+    const QRect second = m_view->visualRect(m_queue->index(1));
+    QTest::mouseClick(m_view->viewport(), Qt::LeftButton, {}, second.center());
+    QTRY_VERIFY(m_remove->isEnabled());
+    QTest::mouseClick(m_remove, Qt::LeftButton);
+    QTRY_COMPARE(m_queue->size(), 2);
+    QCOMPARE(m_queue->at(0).prompt, u"one"_s);
+    QCOMPARE(m_queue->at(1).prompt, u"three"_s);
+}
+
+void TestMainWindow::speaksChinese()
+{
+    QCOMPARE(m_add->text(), u"&Add to queue"_s);
+    QVERIFY(installTranslations(QLocale(QLocale::Chinese, QLocale::China)));
+    QTRY_COMPARE(m_add->text(), u"加入队列(&A)"_s);
+    installTranslations(QLocale(QLocale::English));
+    QTRY_COMPARE(m_add->text(), u"&Add to queue"_s);
+}
+
+QTEST_MAIN(TestMainWindow)
+#include "TestMainWindow.moc"
