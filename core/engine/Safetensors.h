@@ -1,0 +1,109 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#pragma once
+
+#include <ATen/core/Tensor.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace Atelier::Engine
+{
+    /// Element types a safetensors file may hold that Atelier reads.
+    enum class SafetensorsDType
+    {
+        F64,
+        F32,
+        F16,
+        BF16,
+        I64,
+        I32,
+        I16,
+        I8,
+        U8,
+        Bool
+    };
+
+    /// One tensor's entry in a safetensors header.
+    struct SafetensorsTensorInfo
+    {
+        std::string name;
+        SafetensorsDType dtype = SafetensorsDType::F32;
+        std::vector<std::int64_t> shape;
+        std::uint64_t begin = 0; ///< byte offset into the data section
+        std::uint64_t end = 0; ///< one past the last byte
+    };
+
+    /// A parsed and fully validated safetensors header.
+    struct SafetensorsHeader
+    {
+        std::vector<SafetensorsTensorInfo> tensors; ///< in data order (sorted by begin offset)
+        std::map<std::string, std::string> metadata;
+    };
+
+    /// Hard limit on the JSON header, as in the reference implementation: a larger one is refused unread.
+    inline constexpr std::uint64_t SafetensorsMaxHeaderSize = 100'000'000;
+
+    /// Parses and validates a header (the JSON bytes after the 8-byte length) against a data section of
+    /// @p dataSize bytes. Every rule of the format is checked: UTF-8 JSON object, no duplicate keys, string-only
+    /// `__metadata__`, known dtypes, shape × element size equal to the byte range without overflow, byte ranges
+    /// that, sorted, tile the data section from 0 to its end with no hole or overlap. Throws EngineError naming
+    /// @p fileName and the rule broken.
+    SafetensorsHeader parseSafetensorsHeader(std::span<const std::byte> json, std::uint64_t dataSize,
+                                             const std::string& fileName);
+
+    /// A memory-mapped safetensors file. Opening validates the whole header before anything is allocated for
+    /// tensors; tensors are then zero-copy CPU views into the mapping, which stays alive as long as any view does.
+    ///
+    /// Pickle-based checkpoints (.ckpt, .pt, .pth, .bin, .pkl, or any file whose bytes look like one) are refused:
+    /// loading them would run code from the file.
+    ///
+    /// Example:
+    /// @code
+    /// auto file = SafetensorsFile::open("unet/diffusion_pytorch_model.safetensors");
+    /// at::Tensor w = file.tensor("conv_in.weight"); // shares memory with the file
+    /// @endcode
+    class SafetensorsFile
+    {
+    public:
+        static SafetensorsFile open(const std::filesystem::path& path);
+
+        const std::filesystem::path& path() const;
+        const SafetensorsHeader& header() const;
+        /// The entry called @p name, or nullptr.
+        const SafetensorsTensorInfo* find(std::string_view name) const;
+        bool contains(std::string_view name) const;
+        /// A CPU tensor viewing the file's bytes for @p name (copy-on-write: writing to it never changes the
+        /// file). Throws EngineError when there is no such tensor.
+        at::Tensor tensor(std::string_view name) const;
+        /// Raw bytes of the data section, for callers that check where views point.
+        std::span<const std::byte> data() const;
+
+    private:
+        struct Mapping;
+        SafetensorsFile(std::filesystem::path path, std::shared_ptr<Mapping> mapping, SafetensorsHeader header);
+
+        std::filesystem::path m_path;
+        std::shared_ptr<Mapping> m_mapping;
+        SafetensorsHeader m_header;
+        std::map<std::string, std::size_t, std::less<>> m_index;
+    };
+
+    /// Writes @p tensors (any order; each is made contiguous and written as stored on the CPU) and string
+    /// @p metadata as a safetensors file, atomically: a temporary file in the same folder is renamed over @p path.
+    void writeSafetensors(const std::filesystem::path& path,
+                          const std::vector<std::pair<std::string, at::Tensor>>& tensors,
+                          const std::map<std::string, std::string>& metadata = {});
+
+    /// Size in bytes of one element of @p dtype.
+    std::size_t elementSize(SafetensorsDType dtype);
+    /// The header spelling of @p dtype ("F32", "BF16", …).
+    std::string_view dtypeName(SafetensorsDType dtype);
+} // namespace Atelier::Engine
