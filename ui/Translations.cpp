@@ -26,12 +26,13 @@ namespace Atelier
         if (qtTranslator->load(locale, u"qtbase"_s, u"_"_s, QLibraryInfo::path(QLibraryInfo::TranslationsPath))) {
             QCoreApplication::installTranslator(qtTranslator);
         }
-        // qt_add_translations embeds the compiled catalogues under :/i18n.
+        // qt_add_translations embeds the compiled catalogues under :/i18n. English is the fallback: the source
+        // strings are English, but only the English catalogue knows their plural forms ("1 prompt queued").
         atelierTranslator = new QTranslator(QCoreApplication::instance());
-        if (atelierTranslator->load(locale, u"atelier"_s, u"_"_s, u":/i18n"_s)) {
+        const bool found = atelierTranslator->load(locale, u"atelier"_s, u"_"_s, u":/i18n"_s);
+        if (found || atelierTranslator->load(u"atelier_en"_s, u":/i18n"_s)) {
             QCoreApplication::installTranslator(atelierTranslator);
-            return true;
         }
-        return false;
+        return found;
     }
 } // namespace Atelier

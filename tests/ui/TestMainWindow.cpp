@@ -25,6 +25,7 @@ private slots:
     void ctrlEnterQueuesWithNegativePrompt();
     void removesSelectedPrompts();
     void speaksChinese();
+    void unknownLocaleFallsBackToEnglishPlurals();
 
 private:
     std::unique_ptr<PromptQueue> m_queue;
@@ -121,6 +122,15 @@ void TestMainWindow::speaksChinese()
     QTRY_COMPARE(m_add->text(), u"加入队列(&A)"_s);
     installTranslations(QLocale(QLocale::English));
     QTRY_COMPARE(m_add->text(), u"&Add to queue"_s);
+}
+
+void TestMainWindow::unknownLocaleFallsBackToEnglishPlurals()
+{
+    // No catalogue exists for the C locale or for Welsh; the status bar must still read as English.
+    QVERIFY(!installTranslations(QLocale::c()));
+    QVERIFY(!installTranslations(QLocale(QLocale::Welsh)));
+    auto* status = m_window->findChild<QLabel*>(u"statusLabel"_s);
+    QTRY_COMPARE(status->text(), u"0 prompts queued"_s);
 }
 
 QTEST_MAIN(TestMainWindow)
