@@ -1,9 +1,10 @@
-# Finds Qt, QCoro, nlohmann-json, LibTorch (from the torch wheel), and CUDA/NCCL when present.
+# Finds Qt, QCoro, nlohmann-json, ICU, LibTorch (from the torch wheel), and CUDA/NCCL when present.
 # Records what was found in ATELIER_* variables that core/BuildConfig.h.in turns into the version report.
 
 find_package(Qt6 ${ATELIER_PIN_QT} REQUIRED COMPONENTS Core Gui Widgets Network Sql Test LinguistTools)
 find_package(QCoro6 ${ATELIER_PIN_QCORO} REQUIRED COMPONENTS Core Network)
 find_package(nlohmann_json 3.10 REQUIRED)
+find_package(ICU REQUIRED COMPONENTS uc)
 qt_standard_project_setup()
 set(CMAKE_AUTORCC ON)
 

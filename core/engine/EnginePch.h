@@ -3,6 +3,7 @@
 // most of a LibTorch file's compile time, so they are parsed once per build instead of once per file.
 #pragma once
 
+#include <ATen/TensorOperators.h>
 #include <ATen/core/Tensor.h>
 #include <ATen/ops/empty.h>
 #include <c10/core/Device.h>

@@ -2,8 +2,11 @@
 #include "TestSupport.h"
 
 #include <QDir>
+#include <QFile>
+#include <QJsonDocument>
 #include <QProcess>
 #include <QProcessEnvironment>
+#include <QRegularExpression>
 
 #include "TestConfig.h"
 
@@ -19,6 +22,37 @@ namespace Atelier::Test
     QString fixturePath(const QString& relative)
     {
         return QDir::cleanPath(QDir(QStringLiteral(ATELIER_FIXTURES_DIR)).absoluteFilePath(relative));
+    }
+
+    QJsonObject goldenIndex(const QString& fixture)
+    {
+        QFile file(fixturePath(fixture + u"/goldens/index.json"_s));
+        if (!file.open(QIODevice::ReadOnly)) {
+            qWarning("cannot read %s", qPrintable(file.fileName()));
+            return {};
+        }
+        QString text = QString::fromUtf8(file.readAll());
+        // Only bare tokens in value position are rewritten, never text inside strings.
+        static const QRegularExpression nonFinite(u"(?<=[:\\[,])(\\s*)(-?Infinity|NaN)(?=\\s*[,\\]}])"_s);
+        QString rewritten;
+        qsizetype last = 0;
+        for (auto it = nonFinite.globalMatch(text); it.hasNext();) {
+            const QRegularExpressionMatch m = it.next();
+            const QString token = m.captured(2);
+            rewritten += QStringView(text).sliced(last, m.capturedStart(2) - last);
+            rewritten += token == u"NaN"_s ? u"null"_s
+                : token.startsWith(u'-')   ? u"-1.7976931348623157e308"_s
+                                           : u"1.7976931348623157e308"_s;
+            last = m.capturedEnd(2);
+        }
+        rewritten += QStringView(text).sliced(last);
+        text = rewritten;
+        QJsonParseError error{};
+        const QJsonDocument doc = QJsonDocument::fromJson(text.toUtf8(), &error);
+        if (error.error != QJsonParseError::NoError) {
+            qWarning("%s: %s", qPrintable(file.fileName()), qPrintable(error.errorString()));
+        }
+        return doc.object();
     }
 
     QString executablePath(const QString& name)

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
+#include <QJsonObject>
 #include <QString>
 #include <QStringList>
 
@@ -10,6 +11,10 @@ namespace Atelier::Test
     QString dataPath(const QString& relative);
     /// Absolute path of @p relative under ../shared/fixtures (the diffusers parity fixtures).
     QString fixturePath(const QString& relative);
+    /// The parsed goldens/index.json of fixture @p fixture ("tiny-sd", "tiny-sd15"). Python's json module writes
+    /// -Infinity, Infinity and NaN, which QJsonDocument rejects; they are read as ∓DBL_MAX and null.
+    /// Returns an empty object (and warns) when the file is missing or unreadable.
+    QJsonObject goldenIndex(const QString& fixture);
     /// Absolute path of one of Atelier's executables in the build tree (build/bin).
     QString executablePath(const QString& name);
 
