@@ -3,6 +3,7 @@
 
 #include <QDir>
 #include <QFile>
+#include <QFileInfo>
 #include <QJsonDocument>
 #include <QProcess>
 #include <QProcessEnvironment>
@@ -21,7 +22,15 @@ namespace Atelier::Test
 
     QString fixturePath(const QString& relative)
     {
-        return QDir::cleanPath(QDir(QStringLiteral(ATELIER_FIXTURES_DIR)).absoluteFilePath(relative));
+        // A checkout without shared/ beside it can point at the fixtures elsewhere.
+        const QString configured = qEnvironmentVariable("ATELIER_FIXTURES_DIR", QStringLiteral(ATELIER_FIXTURES_DIR));
+        const QString path = QDir::cleanPath(QDir(configured).absoluteFilePath(relative));
+        if (!QFileInfo::exists(path)) {
+            qWarning("fixture %s not found: the parity fixtures live in shared/fixtures beside the checkout, "
+                     "or wherever ATELIER_FIXTURES_DIR points",
+                     qPrintable(path));
+        }
+        return path;
     }
 
     QJsonObject goldenIndex(const QString& fixture)

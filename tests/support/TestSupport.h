@@ -9,7 +9,8 @@ namespace Atelier::Test
 {
     /// Absolute path of @p relative under tests/data.
     QString dataPath(const QString& relative);
-    /// Absolute path of @p relative under ../shared/fixtures (the diffusers parity fixtures).
+    /// Absolute path of @p relative under ../shared/fixtures (the diffusers parity fixtures), or under
+    /// $ATELIER_FIXTURES_DIR when set. Warns when the file is not there.
     QString fixturePath(const QString& relative);
     /// The parsed goldens/index.json of fixture @p fixture ("tiny-sd", "tiny-sd15"). Python's json module writes
     /// -Infinity, Infinity and NaN, which QJsonDocument rejects; they are read as ∓DBL_MAX and null.
