@@ -1,0 +1,158 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "DiffusionBlocks.h"
+
+#include <ATen/TensorOperators.h>
+#include <ATen/ops/gelu.h>
+#include <ATen/ops/scaled_dot_product_attention.h>
+#include <ATen/ops/silu.h>
+#include <ATen/ops/upsample_nearest2d.h>
+
+namespace Atelier::Engine
+{
+    ResnetBlock ResnetBlock::load(const WeightSource& source, std::int64_t in, std::int64_t out,
+                                  std::int64_t timeChannels, std::int64_t groups, double eps)
+    {
+        ResnetBlock block{
+            GroupNorm::load(source.sub("norm1"), in, groups, eps),
+            GroupNorm::load(source.sub("norm2"), out, groups, eps),
+            Conv2d::load(source.sub("conv1"), in, out, 3, 1, 1),
+            Conv2d::load(source.sub("conv2"), out, out, 3, 1, 1),
+            std::nullopt,
+            std::nullopt,
+        };
+        if (timeChannels > 0) {
+            block.timeProjection = Linear::load(source.sub("time_emb_proj"), timeChannels, out);
+        }
+        if (in != out) {
+            block.shortcut = Conv2d::load(source.sub("conv_shortcut"), in, out, 1);
+        }
+        return block;
+    }
+
+    at::Tensor ResnetBlock::operator()(const at::Tensor& x, const at::Tensor& timeEmbedding) const
+    {
+        at::Tensor h = conv1(at::silu(norm1(x)));
+        if (timeProjection && timeEmbedding.defined()) {
+            h = h + (*timeProjection)(at::silu(timeEmbedding)).unsqueeze(-1).unsqueeze(-1);
+        }
+        h = conv2(at::silu(norm2(h)));
+        return (shortcut ? (*shortcut)(x) : x) + h;
+    }
+
+    Downsample Downsample::load(const WeightSource& source, std::int64_t channels, std::int64_t padding)
+    {
+        return {Conv2d::load(source.sub("conv"), channels, channels, 3, 2, padding)};
+    }
+
+    at::Tensor Downsample::operator()(const at::Tensor& x) const
+    {
+        return conv(x);
+    }
+
+    Upsample Upsample::load(const WeightSource& source, std::int64_t channels)
+    {
+        return {Conv2d::load(source.sub("conv"), channels, channels, 3, 1, 1)};
+    }
+
+    at::Tensor Upsample::operator()(const at::Tensor& x,
+                                    std::optional<std::pair<std::int64_t, std::int64_t>> size) const
+    {
+        const std::int64_t h = size ? size->first : x.size(2) * 2;
+        const std::int64_t w = size ? size->second : x.size(3) * 2;
+        // Nearest-neighbour has no bfloat16 kernel on every backend; diffusers upcasts the same way.
+        const bool upcast = x.scalar_type() == at::kBFloat16;
+        at::Tensor up = at::upsample_nearest2d(upcast ? x.to(at::kFloat) : x, {h, w});
+        return conv(upcast ? up.to(at::kBFloat16) : up);
+    }
+
+    MultiHeadAttention MultiHeadAttention::load(const WeightSource& source, std::int64_t queryDim,
+                                                std::int64_t contextDim, std::int64_t heads, std::int64_t headDim,
+                                                bool qkvBias)
+    {
+        const std::int64_t inner = heads * headDim;
+        return {
+            Linear::load(source.sub("to_q"), queryDim, inner, qkvBias),
+            Linear::load(source.sub("to_k"), contextDim, inner, qkvBias),
+            Linear::load(source.sub("to_v"), contextDim, inner, qkvBias),
+            Linear::load(source.sub("to_out.0"), inner, queryDim, true),
+            heads,
+        };
+    }
+
+    at::Tensor MultiHeadAttention::operator()(const at::Tensor& x, const at::Tensor& context) const
+    {
+        const at::Tensor& kv = context.defined() ? context : x;
+        const std::int64_t batch = x.size(0);
+        auto split = [&](const at::Tensor& t) { return t.view({batch, t.size(1), heads, -1}).transpose(1, 2); };
+        at::Tensor o = at::scaled_dot_product_attention(split(q(x)), split(k(kv)), split(v(kv)));
+        o = o.transpose(1, 2).reshape({batch, x.size(1), -1});
+        return out(o);
+    }
+
+    SpatialTransformer SpatialTransformer::load(const WeightSource& source, std::int64_t channels, std::int64_t heads,
+                                                std::int64_t contextDim, std::int64_t layers, std::int64_t groups,
+                                                bool linearProjection)
+    {
+        SpatialTransformer t;
+        // Transformer2DModel's GroupNorm uses eps 1e-6 whatever the UNet's norm_eps is.
+        t.norm = GroupNorm::load(source.sub("norm"), channels, groups, 1e-6);
+        t.linearProjection = linearProjection;
+        if (linearProjection) {
+            t.projectInLinear = Linear::load(source.sub("proj_in"), channels, channels);
+            t.projectOutLinear = Linear::load(source.sub("proj_out"), channels, channels);
+        } else {
+            t.projectInConv = Conv2d::load(source.sub("proj_in"), channels, channels, 1);
+            t.projectOutConv = Conv2d::load(source.sub("proj_out"), channels, channels, 1);
+        }
+        const std::int64_t headDim = channels / heads;
+        for (std::int64_t i = 0; i < layers; ++i) {
+            const WeightSource b = source.sub("transformer_blocks." + std::to_string(i));
+            t.blocks.push_back(Block{
+                LayerNorm::load(b.sub("norm1"), channels, 1e-5),
+                LayerNorm::load(b.sub("norm2"), channels, 1e-5),
+                LayerNorm::load(b.sub("norm3"), channels, 1e-5),
+                MultiHeadAttention::load(b.sub("attn1"), channels, channels, heads, headDim, false),
+                MultiHeadAttention::load(b.sub("attn2"), channels, contextDim, heads, headDim, false),
+                Linear::load(b.sub("ff.net.0.proj"), channels, channels * 4 * 2),
+                Linear::load(b.sub("ff.net.2"), channels * 4, channels),
+            });
+        }
+        return t;
+    }
+
+    at::Tensor SpatialTransformer::operator()(const at::Tensor& x, const at::Tensor& context) const
+    {
+        const std::int64_t batch = x.size(0), channels = x.size(1), height = x.size(2), width = x.size(3);
+        at::Tensor h = norm(x);
+        auto toTokens = [&](const at::Tensor& t) {
+            return t.permute({0, 2, 3, 1}).reshape({batch, height * width, -1});
+        };
+        auto toImage = [&](const at::Tensor& t) {
+            return t.reshape({batch, height, width, -1}).permute({0, 3, 1, 2}).contiguous();
+        };
+        h = linearProjection ? (*projectInLinear)(toTokens(h)) : toTokens((*projectInConv)(h));
+        for (const Block& block : blocks) {
+            h = h + block.selfAttention(block.norm1(h), {});
+            h = h + block.crossAttention(block.norm2(h), context);
+            const auto halves = block.geglu(block.norm3(h)).chunk(2, -1);
+            h = h + block.feedForwardOut(halves[0] * at::gelu(halves[1]));
+        }
+        h = linearProjection ? toImage((*projectOutLinear)(h)) : (*projectOutConv)(toImage(h));
+        (void)channels;
+        return h + x;
+    }
+
+    VaeAttention VaeAttention::load(const WeightSource& source, std::int64_t channels, std::int64_t groups, double eps)
+    {
+        return {GroupNorm::load(source.sub("group_norm"), channels, groups, eps),
+                MultiHeadAttention::load(source, channels, channels, 1, channels, true)};
+    }
+
+    at::Tensor VaeAttention::operator()(const at::Tensor& x) const
+    {
+        const std::int64_t batch = x.size(0), channels = x.size(1), height = x.size(2), width = x.size(3);
+        at::Tensor tokens = norm(x).view({batch, channels, height * width}).transpose(1, 2);
+        tokens = attention(tokens, {});
+        return tokens.transpose(1, 2).reshape({batch, channels, height, width}) + x;
+    }
+} // namespace Atelier::Engine

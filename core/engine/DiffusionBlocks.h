@@ -1,0 +1,87 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#pragma once
+
+#include <ATen/core/Tensor.h>
+
+#include <optional>
+#include <vector>
+
+#include "Weights.h"
+
+namespace Atelier::Engine
+{
+    /// diffusers' ResnetBlock2D: two (GroupNorm, SiLU, 3×3 conv) stages, an optional time-embedding bias between
+    /// them, and a 1×1 shortcut when the channel count changes.
+    struct ResnetBlock
+    {
+        GroupNorm norm1, norm2;
+        Conv2d conv1, conv2;
+        std::optional<Linear> timeProjection;
+        std::optional<Conv2d> shortcut;
+
+        /// @p timeChannels 0 means the block takes no time embedding (the VAE's blocks).
+        static ResnetBlock load(const WeightSource& source, std::int64_t in, std::int64_t out,
+                                std::int64_t timeChannels, std::int64_t groups, double eps);
+        at::Tensor operator()(const at::Tensor& x, const at::Tensor& timeEmbedding) const;
+    };
+
+    /// Stride-2 3×3 convolution (diffusers' Downsample2D with use_conv).
+    struct Downsample
+    {
+        Conv2d conv;
+        static Downsample load(const WeightSource& source, std::int64_t channels, std::int64_t padding);
+        at::Tensor operator()(const at::Tensor& x) const;
+    };
+
+    /// Nearest-neighbour upsampling to @p size (normally twice the input) followed by a 3×3 convolution.
+    struct Upsample
+    {
+        Conv2d conv;
+        static Upsample load(const WeightSource& source, std::int64_t channels);
+        at::Tensor operator()(const at::Tensor& x, std::optional<std::pair<std::int64_t, std::int64_t>> size) const;
+    };
+
+    /// Multi-head attention with separate q/k/v projections (diffusers' Attention processor, SDPA path).
+    struct MultiHeadAttention
+    {
+        Linear q, k, v, out;
+        std::int64_t heads = 1;
+
+        static MultiHeadAttention load(const WeightSource& source, std::int64_t queryDim, std::int64_t contextDim,
+                                       std::int64_t heads, std::int64_t headDim, bool qkvBias);
+        /// @p x [B, N, C]; @p context [B, M, Cctx], or undefined for self-attention.
+        at::Tensor operator()(const at::Tensor& x, const at::Tensor& context) const;
+    };
+
+    /// diffusers' Transformer2DModel as SD 1.x uses it: GroupNorm, projection in, BasicTransformerBlocks
+    /// (self-attention, cross-attention, GEGLU feed-forward, each pre-LayerNorm with a residual), projection out,
+    /// and a residual around the whole.
+    struct SpatialTransformer
+    {
+        struct Block
+        {
+            LayerNorm norm1, norm2, norm3;
+            MultiHeadAttention selfAttention, crossAttention;
+            Linear geglu, feedForwardOut;
+        };
+        GroupNorm norm;
+        bool linearProjection = false;
+        std::optional<Conv2d> projectInConv, projectOutConv;
+        std::optional<Linear> projectInLinear, projectOutLinear;
+        std::vector<Block> blocks;
+
+        static SpatialTransformer load(const WeightSource& source, std::int64_t channels, std::int64_t heads,
+                                       std::int64_t contextDim, std::int64_t layers, std::int64_t groups,
+                                       bool linearProjection);
+        at::Tensor operator()(const at::Tensor& x, const at::Tensor& context) const;
+    };
+
+    /// The VAE's single-head spatial self-attention (diffusers' Attention with group_norm and a residual).
+    struct VaeAttention
+    {
+        GroupNorm norm;
+        MultiHeadAttention attention;
+        static VaeAttention load(const WeightSource& source, std::int64_t channels, std::int64_t groups, double eps);
+        at::Tensor operator()(const at::Tensor& x) const;
+    };
+} // namespace Atelier::Engine

@@ -1,0 +1,144 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QTest>
+
+#include <ATen/TensorOperators.h>
+#include <ATen/ops/ones.h>
+#include <ATen/ops/scalar_tensor.h>
+#include <ATen/ops/zeros.h>
+
+#include <c10/core/InferenceMode.h>
+
+#include "TestSupport.h"
+#include "engine/EngineError.h"
+#include "engine/JsonConfig.h"
+#include "engine/Safetensors.h"
+#include "engine/UNet.h"
+
+using namespace Atelier::Engine;
+using Atelier::Test::fixturePath;
+using Atelier::Test::goldenIndex;
+
+namespace
+{
+    UNetConfig configOf(const QString& fixture)
+    {
+        return UNetConfig::fromConfig(
+            JsonConfig::fromFile(fixturePath(fixture + QStringLiteral("/unet/config.json")).toStdString()));
+    }
+
+    UNet loadFolderUNet(const QString& fixture)
+    {
+        auto file = std::make_shared<const SafetensorsFile>(SafetensorsFile::open(
+            fixturePath(fixture + QStringLiteral("/unet/diffusion_pytorch_model.safetensors")).toStdString()));
+        return UNet::load(configOf(fixture), WeightSource(file, "", at::TensorOptions().dtype(at::kFloat)));
+    }
+} // namespace
+
+class TestUNet final : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void matchesDiffusers_data();
+    void matchesDiffusers();
+    void oddLatentSizesLineUp();
+    void rejectsUnsupportedConfigs_data();
+    void rejectsUnsupportedConfigs();
+};
+
+void TestUNet::matchesDiffusers_data()
+{
+    QTest::addColumn<QString>("fixture");
+    QTest::addColumn<int>("caseIndex");
+    for (const QString fixture : {QStringLiteral("tiny-sd"), QStringLiteral("tiny-sd15")}) {
+        const QJsonArray cases = goldenIndex(fixture)[QStringLiteral("unet")][QStringLiteral("cases")].toArray();
+        QVERIFY(!cases.isEmpty());
+        for (int i = 0; i < cases.size(); ++i) {
+            QTest::newRow(qPrintable(
+                QStringLiteral("%1 case %2: %3").arg(fixture).arg(i).arg(cases[i][QStringLiteral("note")].toString())))
+                << fixture << i;
+        }
+    }
+}
+
+void TestUNet::matchesDiffusers()
+{
+    QFETCH(QString, fixture);
+    QFETCH(int, caseIndex);
+    c10::InferenceMode guard;
+    const UNet unet = loadFolderUNet(fixture);
+    const QJsonObject golden
+        = goldenIndex(fixture)[QStringLiteral("unet")][QStringLiteral("cases")].toArray()[caseIndex].toObject();
+    const auto goldens
+        = SafetensorsFile::open(fixturePath(fixture + QStringLiteral("/goldens/unet.safetensors")).toStdString());
+    auto tensor = [&](const char* field) {
+        return goldens.tensor(golden[QLatin1String(field)][QStringLiteral("key")].toString().toStdString());
+    };
+    const at::Tensor out = unet.forward(tensor("sample"), tensor("timestep"), tensor("encoder_hidden_states"));
+    const at::Tensor expected = tensor("out");
+    QCOMPARE(out.sizes().vec(), expected.sizes().vec());
+    const double error = (out - expected).abs().max().item<double>();
+    qInfo("max abs error %.3g", error);
+    QVERIFY2(error <= 1e-4, qPrintable(QStringLiteral("max abs error %1").arg(error)));
+}
+
+void TestUNet::oddLatentSizesLineUp()
+{
+    // 40×24 latents are not a multiple of the UNet's total downsampling (8 for tiny-sd15): upsampling must meet
+    // each skip connection at its own size.
+    c10::InferenceMode guard;
+    const UNet unet = loadFolderUNet(QStringLiteral("tiny-sd15"));
+    const at::Tensor sample = at::ones({1, 4, 40, 24});
+    const at::Tensor context = at::zeros({1, 77, unet.config().crossAttentionDim});
+    const at::Tensor out = unet.forward(sample, at::scalar_tensor(500, at::kLong), context);
+    QCOMPARE(out.sizes().vec(), (std::vector<int64_t>{1, 4, 40, 24}));
+    QVERIFY(out.isfinite().all().item<bool>());
+}
+
+void TestUNet::rejectsUnsupportedConfigs_data()
+{
+    QTest::addColumn<QString>("change");
+    QTest::addColumn<QString>("message");
+    QTest::newRow("missing key") << QStringLiteral("remove:cross_attention_dim")
+                                 << QStringLiteral("\"cross_attention_dim\" is missing");
+    QTest::newRow("unknown block") << QStringLiteral(
+        "set:down_block_types=[\"SimpleDownBlock2D\",\"CrossAttnDownBlock2D\"]")
+                                   << QStringLiteral("down block type \"SimpleDownBlock2D\" is not supported");
+    QTest::newRow("heads per block list of wrong length")
+        << QStringLiteral("set:attention_head_dim=[8,8,8]") << QStringLiteral("one entry per block (2)");
+    QTest::newRow("heads do not divide channels")
+        << QStringLiteral("set:attention_head_dim=7") << QStringLiteral("not divisible into 7 attention heads");
+    QTest::newRow("class embeddings") << QStringLiteral("set:class_embed_type=\"timestep\"")
+                                      << QStringLiteral("not supported");
+}
+
+void TestUNet::rejectsUnsupportedConfigs()
+{
+    QFETCH(QString, change);
+    QFETCH(QString, message);
+    QFile file(fixturePath(QStringLiteral("tiny-sd/unet/config.json")));
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    QJsonObject config = QJsonDocument::fromJson(file.readAll()).object();
+    if (change.startsWith(QStringLiteral("remove:"))) {
+        config.remove(change.mid(7));
+    } else {
+        const QString assignment = change.mid(4);
+        const QString key = assignment.section(QLatin1Char('='), 0, 0);
+        const QString value = assignment.section(QLatin1Char('='), 1);
+        config[key] = QJsonDocument::fromJson(QStringLiteral("{\"v\":%1}").arg(value).toUtf8())[QStringLiteral("v")];
+    }
+    try {
+        UNetConfig::fromConfig(JsonConfig::fromText(QJsonDocument(config).toJson().toStdString(), "unet/config.json"));
+        QFAIL("an unsupported config was accepted");
+    } catch (const EngineError& e) {
+        QVERIFY2(QString::fromUtf8(e.what()).contains(message), e.what());
+        QVERIFY2(QString::fromUtf8(e.what()).startsWith(QStringLiteral("unet/config.json: ")), e.what());
+    }
+}
+
+QTEST_GUILESS_MAIN(TestUNet)
+#include "TestUNet.moc"
