@@ -1,0 +1,109 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include <QJsonArray>
+#include <QJsonObject>
+#include <QTest>
+
+#include <ATen/TensorOperators.h>
+#include <ATen/ops/equal.h>
+#include <ATen/ops/tensor.h>
+
+#include <c10/core/InferenceMode.h>
+
+#include "TestSupport.h"
+#include "engine/EngineError.h"
+#include "engine/JsonConfig.h"
+#include "engine/Safetensors.h"
+#include "engine/Vae.h"
+
+using namespace Atelier::Engine;
+using Atelier::Test::fixturePath;
+using Atelier::Test::goldenIndex;
+
+class TestVae final : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void decodesLikeDiffusers_data();
+    void decodesLikeDiffusers();
+    void postprocessClampsAndScales();
+    void rejectsUnsupportedConfig();
+};
+
+void TestVae::decodesLikeDiffusers_data()
+{
+    QTest::addColumn<QString>("fixture");
+    QTest::addColumn<int>("caseIndex");
+    for (const QString fixture : {QStringLiteral("tiny-sd"), QStringLiteral("tiny-sd15")}) {
+        const QJsonArray cases = goldenIndex(fixture)[QStringLiteral("vae")][QStringLiteral("cases")].toArray();
+        QVERIFY(!cases.isEmpty());
+        for (int i = 0; i < cases.size(); ++i) {
+            QTest::newRow(qPrintable(QStringLiteral("%1 case %2").arg(fixture).arg(i))) << fixture << i;
+        }
+    }
+}
+
+void TestVae::decodesLikeDiffusers()
+{
+    QFETCH(QString, fixture);
+    QFETCH(int, caseIndex);
+    c10::InferenceMode guard;
+    const auto config = VaeConfig::fromConfig(
+        JsonConfig::fromFile(fixturePath(fixture + QStringLiteral("/vae/config.json")).toStdString()));
+    auto file = std::make_shared<const SafetensorsFile>(SafetensorsFile::open(
+        fixturePath(fixture + QStringLiteral("/vae/diffusion_pytorch_model.safetensors")).toStdString()));
+    const VaeDecoder vae = VaeDecoder::load(config, WeightSource(file, "", at::TensorOptions().dtype(at::kFloat)));
+
+    const QJsonObject golden
+        = goldenIndex(fixture)[QStringLiteral("vae")][QStringLiteral("cases")].toArray()[caseIndex].toObject();
+    const auto goldens
+        = SafetensorsFile::open(fixturePath(fixture + QStringLiteral("/goldens/vae.safetensors")).toStdString());
+    auto tensor = [&](const char* field) {
+        return goldens.tensor(golden[QLatin1String(field)][QStringLiteral("key")].toString().toStdString());
+    };
+    const at::Tensor decoded = vae.decode(tensor("latents"));
+    const at::Tensor expected = tensor("decoded");
+    QCOMPARE(decoded.sizes().vec(), expected.sizes().vec());
+    const double error = (decoded - expected).abs().max().item<double>();
+    qInfo("decoded max abs error %.3g", error);
+    QVERIFY2(error <= 1e-4, qPrintable(QStringLiteral("max abs error %1").arg(error)));
+
+    // Post-processing of the golden decoded tensor must give the golden bytes exactly; ours within one level.
+    QVERIFY(at::equal(toUint8Image(expected), tensor("image_uint8")));
+    const double pixelError
+        = (toUint8Image(decoded).to(at::kInt) - tensor("image_uint8").to(at::kInt)).abs().max().item<double>();
+    QVERIFY2(pixelError <= 1, qPrintable(QStringLiteral("pixel error %1").arg(pixelError)));
+}
+
+void TestVae::postprocessClampsAndScales()
+{
+    // Out-of-range values clamp; x = 2k/255 - 1 lands on pixel k; 0 is 127.5, which rounds up to 128.
+    const at::Tensor decoded
+        = at::tensor({-2.0, -1.0, 1.0, 3.0, 0.0, 2.0 * 10 / 255 - 1, 2.0 * 200 / 255 - 1}, at::kDouble)
+              .view({1, 1, 1, 7});
+    const at::Tensor image = toUint8Image(decoded);
+    QCOMPARE(image.sizes().vec(), (std::vector<int64_t>{1, 1, 7, 1}));
+    QCOMPARE(image.scalar_type(), at::kByte);
+    const std::vector<int> expected{0, 0, 255, 255, 128, 10, 200};
+    for (int i = 0; i < 7; ++i) {
+        QCOMPARE(image[0][0][i][0].item<int>(), expected[i]);
+    }
+}
+
+void TestVae::rejectsUnsupportedConfig()
+{
+    const std::string json = R"({"block_out_channels":[32,64],"up_block_types":["UpDecoderBlock2D","UpDecoderBlock2D"],
+        "layers_per_block":2,"latent_channels":16,"out_channels":3,"shift_factor":0.1159})";
+    QVERIFY_THROWS_EXCEPTION(EngineError, VaeConfig::fromConfig(JsonConfig::fromText(json, "vae/config.json")));
+    const std::string missing
+        = R"({"block_out_channels":[32,64],"up_block_types":["UpDecoderBlock2D","UpDecoderBlock2D"]})";
+    try {
+        VaeConfig::fromConfig(JsonConfig::fromText(missing, "vae/config.json"));
+        QFAIL("accepted a config without layers_per_block");
+    } catch (const EngineError& e) {
+        QVERIFY2(QString::fromUtf8(e.what()).contains(QStringLiteral("\"layers_per_block\" is missing")), e.what());
+    }
+}
+
+QTEST_GUILESS_MAIN(TestVae)
+#include "TestVae.moc"
