@@ -57,12 +57,18 @@ namespace Atelier::Engine
         if (!info) {
             throw EngineError(m_file->path().string() + ": the model has no weight \"" + key + "\"");
         }
-        if (info->shape != shape) {
+        // Single-file (LDM) checkpoints store the VAE's attention projections as 1×1 convolutions, [o, i, 1, 1],
+        // where diffusers has Linear layers, [o, i]. Both hold the same o·i numbers in the same order, so such a
+        // weight is a reshaped view of the stored one, with no copy and no conversion step.
+        const bool pointwiseConv = shape.size() == 2 && info->shape.size() == 4 && info->shape[0] == shape[0]
+            && info->shape[1] == shape[1] && info->shape[2] == 1 && info->shape[3] == 1;
+        if (info->shape != shape && !pointwiseConv) {
             throw EngineError(m_file->path().string() + ": weight \"" + key + "\" has shape " + shapeText(info->shape)
                               + " but the model's configuration needs " + shapeText(shape));
         }
         // .to() copies out of the mapping (a new dtype or device always does); same-type CPU weights stay views.
-        return m_file->tensor(key).to(m_options);
+        at::Tensor stored = m_file->tensor(key);
+        return (pointwiseConv ? stored.view(shape) : stored).to(m_options);
     }
 
     WeightSource WeightSource::sub(const std::string& child) const

@@ -34,7 +34,7 @@ void TestVae::decodesLikeDiffusers_data()
 {
     QTest::addColumn<QString>("fixture");
     QTest::addColumn<int>("caseIndex");
-    for (const QString fixture : {QStringLiteral("tiny-sd"), QStringLiteral("tiny-sd15")}) {
+    for (const QString& fixture : {QStringLiteral("tiny-sd"), QStringLiteral("tiny-sd15")}) {
         const QJsonArray cases = goldenIndex(fixture)[QStringLiteral("vae")][QStringLiteral("cases")].toArray();
         QVERIFY(!cases.isEmpty());
         for (int i = 0; i < cases.size(); ++i) {

@@ -33,6 +33,11 @@ namespace Atelier::Test
         return path;
     }
 
+    QString sourcePath(const QString& relative)
+    {
+        return QDir(QStringLiteral(ATELIER_SOURCE_DIR)).absoluteFilePath(relative);
+    }
+
     QJsonObject goldenIndex(const QString& fixture)
     {
         QFile file(fixturePath(fixture + u"/goldens/index.json"_s));

@@ -1,0 +1,292 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "Pipeline.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <ATen/TensorOperators.h>
+#include <ATen/ops/cat.h>
+#include <ATen/ops/clamp.h>
+#include <ATen/ops/einsum.h>
+#include <ATen/ops/from_blob.h>
+#include <ATen/ops/randn.h>
+#include <ATen/ops/round.h>
+#include <ATen/ops/scalar_tensor.h>
+#include <ATen/ops/tensor.h>
+#include <ATen/ops/upsample_nearest2d.h>
+
+#include <c10/core/InferenceMode.h>
+
+#include <algorithm>
+#include <fstream>
+
+#include "JsonConfig.h"
+#include "Safetensors.h"
+#include "Schedulers.h"
+#include "SingleFileCheckpoint.h"
+
+namespace Atelier::Engine
+{
+    namespace
+    {
+        // The weights file of one diffusers component, preferring full precision; a pickle-only component is
+        // refused with the converter's advice rather than reported as missing.
+        std::filesystem::path componentWeights(const std::filesystem::path& dir, const std::string& stem)
+        {
+            for (const char* suffix : {".safetensors", ".fp16.safetensors"}) {
+                const auto candidate = dir / (stem + suffix);
+                if (std::filesystem::is_regular_file(candidate)) {
+                    return candidate;
+                }
+            }
+            const auto pickle = dir / (stem + ".bin");
+            if (std::filesystem::exists(pickle)) {
+                SafetensorsFile::open(pickle); // throws the pickle refusal, which names the file
+            }
+            throw EngineError((dir / (stem + ".safetensors")).string()
+                              + ": missing (the model folder must hold safetensors weights for every component)");
+        }
+
+        std::shared_ptr<const SafetensorsFile> openShared(const std::filesystem::path& path)
+        {
+            return std::make_shared<const SafetensorsFile>(SafetensorsFile::open(path));
+        }
+
+        std::string readText(const std::filesystem::path& path)
+        {
+            std::ifstream in(path, std::ios::binary);
+            if (!in) {
+                throw EngineError(path.string() + ": cannot read the file (is the model folder complete?)");
+            }
+            return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+        }
+    } // namespace
+
+    std::shared_ptr<const StableDiffusionModel> StableDiffusionModel::loadFolder(const std::filesystem::path& folder,
+                                                                                 const ModelPlacement& placement)
+    {
+        if (!std::filesystem::is_directory(folder)) {
+            throw EngineError(folder.string() + ": not a model folder");
+        }
+        const JsonConfig index = JsonConfig::fromFile(folder / "model_index.json");
+        const std::string className = index.string("_class_name", "StableDiffusionPipeline");
+        if (className != "StableDiffusionPipeline") {
+            throw EngineError((folder / "model_index.json").string() + ": \"" + className
+                              + "\" is not a Stable Diffusion 1.x text-to-image pipeline");
+        }
+
+        const auto options = at::TensorOptions().dtype(placement.dtype).device(placement.device);
+        ClipTokenizer tokenizer = ClipTokenizer::fromFolder(folder / "tokenizer");
+        ClipTextEncoder textEncoder = ClipTextEncoder::load(
+            ClipTextConfig::fromConfig(JsonConfig::fromFile(folder / "text_encoder" / "config.json")),
+            WeightSource(openShared(componentWeights(folder / "text_encoder", "model")), "text_model.", options));
+        UNet unet = UNet::load(
+            UNetConfig::fromConfig(JsonConfig::fromFile(folder / "unet" / "config.json")),
+            WeightSource(openShared(componentWeights(folder / "unet", "diffusion_pytorch_model")), "", options));
+        VaeDecoder vae
+            = VaeDecoder::load(VaeConfig::fromConfig(JsonConfig::fromFile(folder / "vae" / "config.json")),
+                               WeightSource(openShared(componentWeights(folder / "vae", "diffusion_pytorch_model")), "",
+                                            options.dtype(placement.vaeDtype)));
+        const auto schedulerPath = folder / "scheduler" / "scheduler_config.json";
+        SchedulerConfig schedulerConfig = SchedulerConfig::fromJson(readText(schedulerPath), schedulerPath.string());
+        const std::string defaultScheduler = std::string(defaultSchedulerName(schedulerConfig).value_or("pndm"));
+        auto model = std::make_shared<StableDiffusionModel>(
+            StableDiffusionModel{std::move(tokenizer), std::move(textEncoder), std::move(unet), std::move(vae),
+                                 std::move(schedulerConfig), defaultScheduler, placement, folder});
+        if (model->unet.config().crossAttentionDim != model->textEncoder.config().hiddenSize) {
+            throw EngineError(folder.string() + ": the UNet attends to "
+                              + std::to_string(model->unet.config().crossAttentionDim)
+                              + "-wide text embeddings but the text encoder makes "
+                              + std::to_string(model->textEncoder.config().hiddenSize) + "-wide ones");
+        }
+        return model;
+    }
+
+    std::shared_ptr<const StableDiffusionModel>
+    StableDiffusionModel::loadSingleFile(const std::filesystem::path& file, const std::filesystem::path& clipVocabulary,
+                                         const ModelPlacement& placement)
+    {
+        const auto checkpoint = openShared(file);
+        if (!isSingleFileCheckpoint(*checkpoint)) {
+            throw EngineError(file.string()
+                              + ": not a single-file Stable Diffusion checkpoint (no model.diffusion_model.* weights); "
+                                "for a diffusers model, give its folder");
+        }
+        const auto options = at::TensorOptions().dtype(placement.dtype).device(placement.device);
+        const ClipTextConfig textConfig = textConfigFromCheckpoint(*checkpoint);
+        const UNetConfig unetConfig = unetConfigFromCheckpoint(*checkpoint);
+        const VaeConfig vaeConfig = vaeConfigFromCheckpoint(*checkpoint);
+        auto model = std::make_shared<StableDiffusionModel>(StableDiffusionModel{
+            ClipTokenizer::fromFolder(clipVocabulary),
+            ClipTextEncoder::load(textConfig, WeightSource(checkpoint, "", options, textEncoderKeyMap())),
+            UNet::load(unetConfig, WeightSource(checkpoint, "", options, unetKeyMap(unetConfig))),
+            VaeDecoder::load(vaeConfig,
+                             WeightSource(checkpoint, "", options.dtype(placement.vaeDtype),
+                                          vaeKeyMap(static_cast<std::int64_t>(vaeConfig.blockOutChannels.size())))),
+            SchedulerConfig::sd15Defaults(),
+            "pndm",
+            placement,
+            file,
+        });
+        return model;
+    }
+
+    std::shared_ptr<const StableDiffusionModel> StableDiffusionModel::load(const std::filesystem::path& path,
+                                                                           const std::filesystem::path& clipVocabulary,
+                                                                           const ModelPlacement& placement)
+    {
+        return std::filesystem::is_directory(path) ? loadFolder(path, placement)
+                                                   : loadSingleFile(path, clipVocabulary, placement);
+    }
+
+    Pipeline::Pipeline(std::shared_ptr<const StableDiffusionModel> model)
+        : m_model(std::move(model))
+    { }
+
+    at::Tensor Pipeline::initialNoise(std::uint64_t seed, std::int64_t channels, std::int64_t height,
+                                      std::int64_t width)
+    {
+        at::Generator generator = at::make_generator<at::CPUGeneratorImpl>(seed);
+        return at::randn({1, channels, height, width}, generator, at::TensorOptions().dtype(at::kFloat));
+    }
+
+    at::Tensor Pipeline::encodePrompts(const std::vector<std::string>& prompts, std::size_t minChunks) const
+    {
+        const ClipTokenizer& tokenizer = m_model->tokenizer;
+        std::vector<std::vector<std::vector<std::int64_t>>> chunked;
+        std::size_t chunks = std::max<std::size_t>(minChunks, 1);
+        for (const auto& prompt : prompts) {
+            chunked.push_back(tokenizer.encodeChunks(prompt));
+            chunks = std::max(chunks, chunked.back().size());
+        }
+        const std::vector<std::int64_t> emptyChunk = tokenizer.encodePadded("");
+        std::vector<std::int64_t> ids;
+        ids.reserve(prompts.size() * chunks * ClipTokenizer::ContextLength);
+        for (auto& promptChunks : chunked) {
+            promptChunks.resize(chunks, emptyChunk);
+            for (const auto& chunk : promptChunks) {
+                ids.insert(ids.end(), chunk.begin(), chunk.end());
+            }
+        }
+        const auto count = static_cast<std::int64_t>(prompts.size() * chunks);
+        const at::Tensor idTensor
+            = at::from_blob(ids.data(), {count, ClipTokenizer::ContextLength}, at::TensorOptions().dtype(at::kLong))
+                  .to(m_model->placement.device);
+        const at::Tensor hidden = m_model->textEncoder.forward(idTensor);
+        return hidden.reshape({static_cast<std::int64_t>(prompts.size()), -1, hidden.size(-1)});
+    }
+
+    GenerationResult Pipeline::generate(const std::vector<ImageRequest>& requests, const GenerationSettings& settings,
+                                        const ProgressCallback& progress) const
+    {
+        c10::InferenceMode inference;
+        const StableDiffusionModel& model = *m_model;
+        if (requests.empty()) {
+            throw EngineError("nothing to generate: the batch is empty");
+        }
+        const std::int64_t factor = model.vaeScaleFactor();
+        if (settings.width <= 0 || settings.height <= 0 || settings.width % factor != 0
+            || settings.height % factor != 0) {
+            throw EngineError("width and height must be positive multiples of " + std::to_string(factor) + ", got "
+                              + std::to_string(settings.width) + "×" + std::to_string(settings.height));
+        }
+        const std::string schedulerName = settings.scheduler.empty() ? model.defaultScheduler : settings.scheduler;
+        const std::int64_t channels = model.unet.config().inChannels;
+        const std::int64_t latentHeight = settings.height / factor;
+        const std::int64_t latentWidth = settings.width / factor;
+        const at::Device device = model.placement.device;
+        const auto batch = static_cast<std::int64_t>(requests.size());
+
+        // One sampler and one generator per image: sampler state and ancestral noise then depend on that image
+        // alone, so an image is the same in any batch (diffusers with a list of generators behaves the same).
+        std::vector<std::unique_ptr<Scheduler>> schedulers;
+        std::vector<at::Generator> generators;
+        std::vector<at::Tensor> initial;
+        for (const ImageRequest& request : requests) {
+            schedulers.push_back(makeScheduler(schedulerName, model.schedulerConfig));
+            schedulers.back()->setTimesteps(settings.steps);
+            generators.push_back(at::make_generator<at::CPUGeneratorImpl>(request.seed));
+            if (request.initialLatents) {
+                const at::Tensor& given = *request.initialLatents;
+                if (given.sizes().vec() != std::vector<std::int64_t>{1, channels, latentHeight, latentWidth}) {
+                    throw EngineError("initial latents must have shape [1, " + std::to_string(channels) + ", "
+                                      + std::to_string(latentHeight) + ", " + std::to_string(latentWidth) + "]");
+                }
+                initial.push_back(given.to(at::kFloat).to(at::kCPU));
+            } else {
+                initial.push_back(at::randn({1, channels, latentHeight, latentWidth}, generators.back(),
+                                            at::TensorOptions().dtype(at::kFloat)));
+            }
+        }
+        const Scheduler& lead = *schedulers.front();
+        at::Tensor latents = at::cat(initial, 0).to(device) * lead.initNoiseSigma();
+
+        const bool guidance = settings.guidanceScale > 1.0;
+        std::vector<std::string> prompts, negatives;
+        for (const ImageRequest& request : requests) {
+            prompts.push_back(request.prompt);
+            negatives.push_back(request.negativePrompt);
+        }
+        at::Tensor context = encodePrompts(prompts);
+        if (guidance) {
+            const auto chunks = static_cast<std::size_t>(context.size(1) / ClipTokenizer::ContextLength);
+            at::Tensor uncond = encodePrompts(negatives, chunks);
+            if (uncond.size(1) != context.size(1)) {
+                // The negative prompt was the longer one: pad the prompts to its chunk count instead.
+                context
+                    = encodePrompts(prompts, static_cast<std::size_t>(uncond.size(1) / ClipTokenizer::ContextLength));
+            }
+            context = at::cat({uncond, context}, 0);
+        }
+        context = context.to(model.placement.dtype);
+
+        const auto& timesteps = lead.timesteps();
+        const int total = static_cast<int>(timesteps.size());
+        for (std::size_t i = 0; i < timesteps.size(); ++i) {
+            const at::Tensor input = lead.scaleModelInput(latents, i);
+            const at::Tensor modelInput = guidance ? at::cat({input, input}, 0) : input;
+            const at::Tensor t = at::scalar_tensor(timesteps[i], at::TensorOptions().dtype(at::kDouble).device(device));
+            at::Tensor eps = model.unet.forward(modelInput.to(model.placement.dtype), t, context).to(at::kFloat);
+            if (guidance) {
+                const auto halves = eps.chunk(2, 0);
+                eps = halves[0] + settings.guidanceScale * (halves[1] - halves[0]);
+            }
+            if (batch == 1) {
+                latents = schedulers[0]->step(eps, i, latents, &generators[0]);
+            } else {
+                std::vector<at::Tensor> stepped;
+                for (std::int64_t b = 0; b < batch; ++b) {
+                    stepped.push_back(
+                        schedulers[b]->step(eps.narrow(0, b, 1), i, latents.narrow(0, b, 1), &generators[b]));
+                }
+                latents = at::cat(stepped, 0);
+            }
+            if (progress && !progress(StepProgress{static_cast<int>(i) + 1, total, latents})) {
+                throw GenerationCancelled();
+            }
+        }
+
+        GenerationResult result;
+        result.promptEmbeds = context.to(at::kFloat).to(at::kCPU);
+        result.finalLatents = latents.to(at::kCPU);
+        result.decoded = model.vae.decode(latents.to(model.placement.vaeDtype)).to(at::kFloat).to(at::kCPU);
+        result.images = toUint8Image(result.decoded);
+        return result;
+    }
+
+    at::Tensor latentPreview(const at::Tensor& latents, std::int64_t scale)
+    {
+        // A least-squares fit of SD 1.x's VAE decoder to a 4→3 linear map, widely used for live previews.
+        static const std::vector<float> factors{0.298F,  0.207F, 0.208F, 0.187F,  0.286F,  0.173F,
+                                                -0.158F, 0.189F, 0.264F, -0.184F, -0.271F, -0.473F};
+        const at::Tensor map
+            = at::tensor(factors, at::TensorOptions().dtype(at::kFloat)).view({4, 3}).to(latents.device());
+        at::Tensor rgb = at::einsum("bchw,cr->brhw", {latents.to(at::kFloat).narrow(1, 0, 4), map});
+        if (scale > 1) {
+            rgb = at::upsample_nearest2d(rgb, {rgb.size(2) * scale, rgb.size(3) * scale});
+        }
+        return at::round(at::clamp((rgb + 1) / 2, 0.0, 1.0) * 255)
+            .to(at::kByte)
+            .permute({0, 2, 3, 1})
+            .contiguous()
+            .to(at::kCPU);
+    }
+} // namespace Atelier::Engine

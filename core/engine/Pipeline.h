@@ -1,0 +1,148 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#pragma once
+
+#include <ATen/core/Tensor.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ClipTextEncoder.h"
+#include "ClipTokenizer.h"
+#include "EngineError.h"
+#include "SchedulerConfig.h"
+#include "UNet.h"
+#include "Vae.h"
+
+namespace Atelier::Engine
+{
+    /// Where and in what precision a model runs.
+    struct ModelPlacement
+    {
+        at::Device device = at::kCPU;
+        at::ScalarType dtype = at::kFloat; ///< text encoder and UNet
+        at::ScalarType vaeDtype = at::kFloat; ///< float32 keeps the SD 1.x VAE free of fp16 overflow (NaN images)
+    };
+
+    /// A loaded Stable Diffusion 1.x model: tokenizer, text encoder, UNet, VAE decoder and sampler settings.
+    class StableDiffusionModel
+    {
+    public:
+        /// Loads a diffusers folder (model_index.json, tokenizer/, text_encoder/, unet/, vae/, scheduler/).
+        /// Throws EngineError naming the file at fault.
+        static std::shared_ptr<const StableDiffusionModel> loadFolder(const std::filesystem::path& folder,
+                                                                      const ModelPlacement& placement = {});
+        /// Loads a single-file SD 1.x checkpoint (.safetensors with CompVis names). Such a file carries no
+        /// tokenizer and no configs: the CLIP vocabulary comes from @p clipVocabulary (a folder with vocab.json
+        /// and merges.txt, shipped with Atelier), the architecture from the tensors' shapes and the sampler
+        /// settings from SD 1.5's defaults.
+        static std::shared_ptr<const StableDiffusionModel> loadSingleFile(const std::filesystem::path& file,
+                                                                          const std::filesystem::path& clipVocabulary,
+                                                                          const ModelPlacement& placement = {});
+        /// A folder loads as a diffusers folder, a file as a single-file checkpoint.
+        static std::shared_ptr<const StableDiffusionModel> load(const std::filesystem::path& path,
+                                                                const std::filesystem::path& clipVocabulary,
+                                                                const ModelPlacement& placement = {});
+
+        ClipTokenizer tokenizer;
+        ClipTextEncoder textEncoder;
+        UNet unet;
+        VaeDecoder vae;
+        SchedulerConfig schedulerConfig;
+        std::string defaultScheduler = "pndm"; ///< the sampler the model ships with
+        ModelPlacement placement;
+        std::filesystem::path source;
+
+        /// Image pixels per latent pixel (8 for SD 1.x).
+        std::int64_t vaeScaleFactor() const { return vae.config().upscale(); }
+    };
+
+    /// One image to make.
+    struct ImageRequest
+    {
+        std::string prompt;
+        std::string negativePrompt; ///< empty: the empty string, as diffusers uses when none is given
+        std::uint64_t seed = 0;
+        /// Initial latents [1, C, h, w] to use instead of drawing them from the seed (unit variance; the pipeline
+        /// multiplies them by the sampler's initial sigma, as diffusers does with `latents=`).
+        std::optional<at::Tensor> initialLatents;
+    };
+
+    /// Settings shared by every image of one batch.
+    struct GenerationSettings
+    {
+        std::string scheduler; ///< empty: the model's own sampler
+        int steps = 20;
+        double guidanceScale = 7.5; ///< ≤ 1 turns classifier-free guidance off
+        std::int64_t width = 512;
+        std::int64_t height = 512;
+    };
+
+    /// Reported after every denoising step. Reading latents synchronises with the device; callers that only
+    /// count steps never pay for it.
+    struct StepProgress
+    {
+        int step = 0; ///< 1-based
+        int total = 0; ///< number of sampler steps
+        const at::Tensor& latents;
+    };
+
+    /// Return false to cancel: the pipeline stops before the next step and throws GenerationCancelled.
+    using ProgressCallback = std::function<bool(const StepProgress&)>;
+
+    class GenerationCancelled : public EngineError
+    {
+    public:
+        GenerationCancelled()
+            : EngineError("generation cancelled")
+        { }
+    };
+
+    struct GenerationResult
+    {
+        at::Tensor images; ///< uint8 [B, H, W, 3] on the CPU
+        at::Tensor decoded; ///< the VAE's output [B, 3, H, W] in [-1, 1], float32 on the CPU
+        at::Tensor finalLatents; ///< [B, C, h, w] float32 on the CPU
+        at::Tensor promptEmbeds; ///< what the UNet attended to: [uncond; cond] with guidance, cond without
+    };
+
+    /// Text to image, as diffusers' StableDiffusionPipeline with one CPU generator per image: the same model, prompt,
+    /// seed and settings give the same image whatever the batch, device or worker.
+    ///
+    /// Example:
+    /// @code
+    /// auto model = StableDiffusionModel::loadFolder("models/sd15");
+    /// Pipeline pipeline(model);
+    /// auto result = pipeline.generate({{"a lighthouse at dusk", "", 42}}, {.steps = 25});
+    /// @endcode
+    class Pipeline
+    {
+    public:
+        explicit Pipeline(std::shared_ptr<const StableDiffusionModel> model);
+
+        /// Renders every request in one batch. Throws EngineError for bad settings (size not a multiple of the VAE
+        /// factor, unknown sampler, steps out of range) and GenerationCancelled when @p progress asks to stop.
+        GenerationResult generate(const std::vector<ImageRequest>& requests, const GenerationSettings& settings,
+                                  const ProgressCallback& progress = {}) const;
+
+        /// Text embeddings for @p prompts, [N, 77·k, dim]. Prompts longer than 75 tokens are split into chunks of 75
+        /// (each wrapped in BOS/EOS and encoded alone, the results concatenated, as AUTOMATIC1111 does); every
+        /// prompt is padded with empty chunks to @p minChunks and to the longest prompt's count.
+        at::Tensor encodePrompts(const std::vector<std::string>& prompts, std::size_t minChunks = 1) const;
+
+        /// The unit-variance noise diffusers draws for one image of @p seed: randn on a CPU generator seeded with it.
+        static at::Tensor initialNoise(std::uint64_t seed, std::int64_t channels, std::int64_t height,
+                                       std::int64_t width);
+
+    private:
+        std::shared_ptr<const StableDiffusionModel> m_model;
+    };
+
+    /// A cheap RGB preview of latents for progress displays: a fixed linear map of the four SD 1.x latent channels
+    /// to RGB, upsampled ×@p scale with nearest neighbour. uint8 [B, h·scale, w·scale, 3] on the CPU.
+    at::Tensor latentPreview(const at::Tensor& latents, std::int64_t scale = 1);
+} // namespace Atelier::Engine
