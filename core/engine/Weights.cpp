@@ -1,11 +1,17 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "Weights.h"
 
+#include <ATen/CPUGeneratorImpl.h>
+#include <ATen/TensorOperators.h>
 #include <ATen/ops/conv2d.h>
 #include <ATen/ops/group_norm.h>
 #include <ATen/ops/layer_norm.h>
 #include <ATen/ops/linear.h>
+#include <ATen/ops/ones.h>
+#include <ATen/ops/randn.h>
+#include <ATen/ops/zeros.h>
 
+#include <cmath>
 #include <sstream>
 
 #include "EngineError.h"
@@ -27,53 +33,95 @@ namespace Atelier::Engine
         }
     } // namespace
 
-    WeightSource::WeightSource(std::shared_ptr<const SafetensorsFile> file, std::string prefix,
+    namespace
+    {
+        class SafetensorsWeights final : public WeightProvider
+        {
+        public:
+            explicit SafetensorsWeights(std::shared_ptr<const SafetensorsFile> file)
+                : m_file(std::move(file))
+            { }
+
+            at::Tensor load(const std::string& key, const std::vector<std::int64_t>& shape) const override
+            {
+                const SafetensorsTensorInfo* info = m_file->find(key);
+                if (!info) {
+                    throw EngineError(m_file->path().string() + ": the model has no weight \"" + key + "\"");
+                }
+                // Single-file (LDM) checkpoints store the VAE's attention projections as 1×1 convolutions,
+                // [o, i, 1, 1], where diffusers has Linear layers, [o, i]. Both hold the same o·i numbers in the same
+                // order, so such a weight is a reshaped view of the stored one, with no copy and no conversion step.
+                const bool pointwiseConv = shape.size() == 2 && info->shape.size() == 4 && info->shape[0] == shape[0]
+                    && info->shape[1] == shape[1] && info->shape[2] == 1 && info->shape[3] == 1;
+                if (info->shape != shape && !pointwiseConv) {
+                    throw EngineError(m_file->path().string() + ": weight \"" + key + "\" has shape "
+                                      + shapeText(info->shape) + " but the model's configuration needs "
+                                      + shapeText(shape));
+                }
+                const at::Tensor stored = m_file->tensor(key);
+                return pointwiseConv ? stored.view(shape) : stored;
+            }
+
+        private:
+            std::shared_ptr<const SafetensorsFile> m_file;
+        };
+    } // namespace
+
+    std::shared_ptr<const WeightProvider> weightsFrom(std::shared_ptr<const SafetensorsFile> file)
+    {
+        return std::make_shared<const SafetensorsWeights>(std::move(file));
+    }
+
+    RandomWeights::RandomWeights(std::uint64_t seed)
+        : m_generator(at::make_generator<at::CPUGeneratorImpl>(seed))
+    { }
+
+    at::Tensor RandomWeights::load(const std::string& key, const std::vector<std::int64_t>& shape) const
+    {
+        const auto options = at::TensorOptions().dtype(at::kFloat);
+        const bool isBias = key.size() >= 5 && key.compare(key.size() - 5, 5, ".bias") == 0;
+        at::Tensor tensor;
+        if (isBias) {
+            tensor = at::zeros(shape, options);
+        } else if (shape.size() == 1) {
+            tensor = at::ones(shape, options); // the scale of a GroupNorm or LayerNorm
+        } else if (key.find("embedding") != std::string::npos) {
+            tensor = at::randn(shape, m_generator, options) * 0.02;
+        } else {
+            std::int64_t fanIn = 1;
+            for (std::size_t i = 1; i < shape.size(); ++i) {
+                fanIn *= shape[i];
+            }
+            tensor = at::randn(shape, m_generator, options) / std::sqrt(static_cast<double>(fanIn));
+        }
+        m_made.emplace_back(key, tensor);
+        return tensor;
+    }
+
+    WeightSource::WeightSource(std::shared_ptr<const WeightProvider> provider, std::string prefix,
                                at::TensorOptions options, KeyMap keyMap)
-        : m_file(std::move(file))
+        : m_provider(std::move(provider))
         , m_prefix(std::move(prefix))
         , m_options(options)
         , m_keyMap(std::move(keyMap))
     { }
 
-    std::string WeightSource::resolve(const std::string& name) const
-    {
-        const std::string full = m_prefix + name;
-        return m_keyMap ? m_keyMap(full) : full;
-    }
-
-    bool WeightSource::shapeOf(const std::string& name, std::vector<std::int64_t>* shape) const
-    {
-        const SafetensorsTensorInfo* info = m_file->find(resolve(name));
-        if (info && shape) {
-            *shape = info->shape;
-        }
-        return info != nullptr;
-    }
+    WeightSource::WeightSource(std::shared_ptr<const SafetensorsFile> file, std::string prefix,
+                               at::TensorOptions options, KeyMap keyMap)
+        : WeightSource(weightsFrom(std::move(file)), std::move(prefix), options, std::move(keyMap))
+    { }
 
     at::Tensor WeightSource::load(const std::string& name, std::vector<std::int64_t> shape) const
     {
-        const std::string key = resolve(name);
-        const SafetensorsTensorInfo* info = m_file->find(key);
-        if (!info) {
-            throw EngineError(m_file->path().string() + ": the model has no weight \"" + key + "\"");
-        }
-        // Single-file (LDM) checkpoints store the VAE's attention projections as 1×1 convolutions, [o, i, 1, 1],
-        // where diffusers has Linear layers, [o, i]. Both hold the same o·i numbers in the same order, so such a
-        // weight is a reshaped view of the stored one, with no copy and no conversion step.
-        const bool pointwiseConv = shape.size() == 2 && info->shape.size() == 4 && info->shape[0] == shape[0]
-            && info->shape[1] == shape[1] && info->shape[2] == 1 && info->shape[3] == 1;
-        if (info->shape != shape && !pointwiseConv) {
-            throw EngineError(m_file->path().string() + ": weight \"" + key + "\" has shape " + shapeText(info->shape)
-                              + " but the model's configuration needs " + shapeText(shape));
-        }
-        // .to() copies out of the mapping (a new dtype or device always does); same-type CPU weights stay views.
-        at::Tensor stored = m_file->tensor(key);
-        return (pointwiseConv ? stored.view(shape) : stored).to(m_options);
+        const std::string full = m_prefix + name;
+        // .to() copies out of a file's mapping only when the dtype or device changes; same-type CPU weights stay
+        // views of the file.
+        return m_provider->load(m_keyMap ? m_keyMap(full) : full, shape).to(m_options);
     }
 
     WeightSource WeightSource::sub(const std::string& child) const
     {
-        return WeightSource(m_file, m_prefix + child + ".", m_options, m_keyMap);
+        return WeightSource(m_provider, m_prefix + child + ".", m_options, m_keyMap);
     }
 
     Linear Linear::load(const WeightSource& source, std::int64_t in, std::int64_t out, bool withBias)

@@ -6,22 +6,55 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
+
+#include <ATen/core/Generator.h>
 
 namespace Atelier::Engine
 {
     class SafetensorsFile;
 
+    /// Where a WeightSource gets its tensors: a safetensors file, or freshly made random weights for tools.
+    class WeightProvider
+    {
+    public:
+        virtual ~WeightProvider() = default;
+        /// The tensor stored under @p key, which must have @p shape; throws EngineError naming the origin and key.
+        virtual at::Tensor load(const std::string& key, const std::vector<std::int64_t>& shape) const = 0;
+    };
+
+    /// Serves the tensors of a safetensors file, checking names and shapes.
+    std::shared_ptr<const WeightProvider> weightsFrom(std::shared_ptr<const SafetensorsFile> file);
+
+    /// Makes a new random tensor for every weight asked for and remembers it under its key, so that loading a
+    /// model through it yields both a working model and the complete list of its weights (for writing models
+    /// with random weights: benchmarks, the embedded default model). Biases start at zero, normalisation scales
+    /// at one, embeddings at N(0, 0.02²) and other weights at N(0, 1/fan_in), which keeps activations of any depth
+    /// near unit scale.
+    class RandomWeights final : public WeightProvider
+    {
+    public:
+        explicit RandomWeights(std::uint64_t seed);
+        at::Tensor load(const std::string& key, const std::vector<std::int64_t>& shape) const override;
+        /// Every weight handed out so far, in the order asked for.
+        const std::vector<std::pair<std::string, at::Tensor>>& made() const { return m_made; }
+
+    private:
+        mutable at::Generator m_generator;
+        mutable std::vector<std::pair<std::string, at::Tensor>> m_made;
+    };
+
     /// Hands out a model's weights by their diffusers/transformers names, checking each one's shape and
     /// converting it to the dtype and device the model runs in.
     ///
-    /// A source is a view of one file under a name prefix; sub() narrows the prefix, so each module asks for its
-    /// own short names ("to_q.weight") without knowing where it sits. A key map translates the full diffusers
+    /// A source is a view of one provider under a name prefix; sub() narrows the prefix, so each module asks for
+    /// its own short names ("to_q.weight") without knowing where it sits. A key map translates the full diffusers
     /// name into the file's own naming, which is how single-file (CompVis) checkpoints are read.
     ///
     /// Example:
     /// @code
-    /// WeightSource unet(file, "", at::TensorOptions().dtype(at::kHalf).device(at::kCUDA));
+    /// WeightSource unet(weightsFrom(file), "", at::TensorOptions().dtype(at::kHalf).device(at::kCUDA));
     /// at::Tensor w = unet.sub("conv_in").load("weight", {320, 4, 3, 3});
     /// @endcode
     class WeightSource
@@ -29,23 +62,22 @@ namespace Atelier::Engine
     public:
         using KeyMap = std::function<std::string(const std::string&)>;
 
+        WeightSource(std::shared_ptr<const WeightProvider> provider, std::string prefix, at::TensorOptions options,
+                     KeyMap keyMap = {});
+        /// Shorthand for a source over weightsFrom(@p file).
         WeightSource(std::shared_ptr<const SafetensorsFile> file, std::string prefix, at::TensorOptions options,
                      KeyMap keyMap = {});
 
-        /// The tensor called prefix + @p name with exactly @p shape. Throws EngineError naming the file and the
-        /// key when it is missing or has another shape.
+        /// The tensor called prefix + @p name with exactly @p shape, in this source's dtype and device. Throws
+        /// EngineError naming the file and the key when it is missing or has another shape.
         at::Tensor load(const std::string& name, std::vector<std::int64_t> shape) const;
-        /// The shape of prefix + @p name as stored, or an empty optional-like result (empty vector and false).
-        bool shapeOf(const std::string& name, std::vector<std::int64_t>* shape) const;
         /// A source for the names under prefix + @p child + ".".
         WeightSource sub(const std::string& child) const;
 
         const at::TensorOptions& options() const { return m_options; }
 
     private:
-        std::string resolve(const std::string& name) const;
-
-        std::shared_ptr<const SafetensorsFile> m_file;
+        std::shared_ptr<const WeightProvider> m_provider;
         std::string m_prefix;
         at::TensorOptions m_options;
         KeyMap m_keyMap;

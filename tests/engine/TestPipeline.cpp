@@ -76,6 +76,7 @@ private Q_SLOTS:
     void reportsProgressAndCancels();
     void rejectsBadSettings();
     void singleFileGivesTheSameImages();
+    void embeddedModelRuns();
     void previewsLatents();
 };
 
@@ -268,7 +269,7 @@ void TestPipeline::singleFileGivesTheSameImages()
     const QString fixture = QStringLiteral("tiny-sd15");
     const auto single = StableDiffusionModel::load(
         fixturePath(fixture + QStringLiteral("/single-file/tiny-sd15.safetensors")).toStdString(),
-        Atelier::Test::sourcePath(QStringLiteral("resources/clip")).toStdString());
+        Atelier::Test::sourcePath(QStringLiteral("resources/models/atelier-tiny/tokenizer")).toStdString());
     QCOMPARE(single->defaultScheduler, std::string("pndm"));
     const QJsonObject golden
         = goldenIndex(fixture)[QStringLiteral("seed_cases")][QStringLiteral("cases")].toArray()[0].toObject();
@@ -290,7 +291,27 @@ void TestPipeline::singleFileGivesTheSameImages()
         EngineError,
         StableDiffusionModel::load(
             fixturePath(fixture + QStringLiteral("/unet/diffusion_pytorch_model.safetensors")).toStdString(),
-            Atelier::Test::sourcePath(QStringLiteral("resources/clip")).toStdString()));
+            Atelier::Test::sourcePath(QStringLiteral("resources/models/atelier-tiny/tokenizer")).toStdString()));
+}
+
+void TestPipeline::embeddedModelRuns()
+{
+    // The model Atelier ships so it works out of the box: random weights, so abstract noise, but a real run.
+    const auto tiny = StableDiffusionModel::loadFolder(
+        Atelier::Test::sourcePath(QStringLiteral("resources/models/atelier-tiny")).toStdString());
+    QCOMPARE(tiny->vaeScaleFactor(), 8);
+    GenerationSettings settings;
+    settings.steps = 3;
+    settings.width = 96;
+    settings.height = 64;
+    const auto result = Pipeline(tiny).generate({{"a lighthouse at dusk", "", 5, std::nullopt}}, settings);
+    QCOMPARE(result.images.sizes().vec(), (std::vector<int64_t>{1, 64, 96, 3}));
+    QVERIFY(result.decoded.isfinite().all().item<bool>());
+    // Not a flat image: the pixels vary.
+    QVERIFY(result.images.to(at::kFloat).std().item<double>() > 1.0);
+    // Same seed, same picture.
+    const auto again = Pipeline(tiny).generate({{"a lighthouse at dusk", "", 5, std::nullopt}}, settings);
+    QVERIFY(at::equal(result.images, again.images));
 }
 
 void TestPipeline::previewsLatents()

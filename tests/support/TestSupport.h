@@ -16,7 +16,7 @@ namespace Atelier::Test
     /// -Infinity, Infinity and NaN, which QJsonDocument rejects; they are read as ∓DBL_MAX and null.
     /// Returns an empty object (and warns) when the file is missing or unreadable.
     QJsonObject goldenIndex(const QString& fixture);
-    /// Absolute path of @p relative in the source tree (resources/clip, …).
+    /// Absolute path of @p relative in the source tree (resources/models/…).
     QString sourcePath(const QString& relative);
     /// Absolute path of one of Atelier's executables in the build tree (build/bin).
     QString executablePath(const QString& name);
