@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "BuildInfo.h"
+#include "WorkerCommands.h"
 #include "engine/Devices.h"
 #include "engine/RuntimeInfo.h"
 
@@ -29,8 +30,18 @@ int main(int argc, char** argv)
     QCoreApplication::setApplicationName(u"atelier-worker"_s);
     QCoreApplication::setApplicationVersion(Atelier::BuildInfo::atelierVersion());
 
+    const QStringList arguments = QCoreApplication::arguments();
+    if (arguments.size() > 1 && arguments.at(1) == u"generate"_s) {
+        return Atelier::Worker::runGenerate(arguments);
+    }
+    if (arguments.size() > 1 && arguments.at(1) == u"tokenize"_s) {
+        return Atelier::Worker::runTokenize(arguments);
+    }
+
     QCommandLineParser parser;
-    parser.setApplicationDescription(u"Atelier's inference worker."_s);
+    parser.setApplicationDescription(u"Atelier's inference worker.\n\nCommands:\n"
+                                     u"  generate   render one image (see generate --help)\n"
+                                     u"  tokenize   print the CLIP token ids of a text"_s);
     parser.addHelpOption();
     const QCommandLineOption versionOption({u"v"_s, u"version"_s},
                                            u"Print the worker's version and the versions it was built with."_s);

@@ -71,7 +71,8 @@ namespace Atelier::Test
 
     QString executablePath(const QString& name)
     {
-        const QString dir = QProcessEnvironment::systemEnvironment().value(u"ATELIER_BIN_DIR"_s);
+        // CTest sets ATELIER_BIN_DIR; run by hand, a test uses the build tree it was built in.
+        const QString dir = qEnvironmentVariable("ATELIER_BIN_DIR", QStringLiteral(ATELIER_BUILD_BIN_DIR));
         return QDir(dir).absoluteFilePath(name);
     }
 

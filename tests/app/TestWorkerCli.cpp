@@ -1,0 +1,220 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include <QFileInfo>
+#include <QImage>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <ATen/TensorOperators.h>
+#include <ATen/ops/empty.h>
+#include <ATen/ops/equal.h>
+#include <ATen/ops/from_blob.h>
+
+#include "TestSupport.h"
+#include "engine/Safetensors.h"
+
+using namespace Atelier;
+using Atelier::Test::fixturePath;
+using Atelier::Test::goldenIndex;
+
+namespace
+{
+    Test::ProcessResult worker(const QStringList& arguments)
+    {
+        return Test::runProcess(Test::executablePath(QStringLiteral("atelier-worker")), arguments, 120000);
+    }
+
+    // The PNG's pixels as uint8 [1, H, W, 3].
+    at::Tensor pixels(const QString& path)
+    {
+        QImage image(path);
+        image = image.convertToFormat(QImage::Format_RGB888);
+        at::Tensor t = at::empty({1, image.height(), image.width(), 3}, at::kByte);
+        for (int y = 0; y < image.height(); ++y) {
+            std::memcpy(t[0][y].data_ptr(), image.constScanLine(y), static_cast<std::size_t>(image.width()) * 3);
+        }
+        return t;
+    }
+} // namespace
+
+class TestWorkerCli final : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void init();
+    void generateReproducesDiffusersFromTheSeed_data();
+    void generateReproducesDiffusersFromTheSeed();
+    void latentsRoundTrip();
+    void tokenizePrintsTheIds();
+    void badArgumentsAreNamed_data();
+    void badArgumentsAreNamed();
+
+private:
+    std::unique_ptr<QTemporaryDir> m_dir;
+};
+
+void TestWorkerCli::init()
+{
+    m_dir = std::make_unique<QTemporaryDir>();
+}
+
+void TestWorkerCli::generateReproducesDiffusersFromTheSeed_data()
+{
+    QTest::addColumn<QString>("model");
+    QTest::addColumn<QString>("caseName");
+    const QString folder = fixturePath(QStringLiteral("tiny-sd15"));
+    const QString single = fixturePath(QStringLiteral("tiny-sd15/single-file/tiny-sd15.safetensors"));
+    QTest::newRow("folder, pndm") << folder << QStringLiteral("seed_pndm");
+    QTest::newRow("folder, dpmpp_2m with negative") << folder << QStringLiteral("seed_dpmpp_2m");
+    QTest::newRow("single file, euler_a") << single << QStringLiteral("seed_euler_a");
+}
+
+void TestWorkerCli::generateReproducesDiffusersFromTheSeed()
+{
+    QFETCH(QString, model);
+    QFETCH(QString, caseName);
+    QJsonObject golden;
+    for (const auto& c :
+         goldenIndex(QStringLiteral("tiny-sd15"))[QStringLiteral("seed_cases")][QStringLiteral("cases")].toArray()) {
+        if (c[QStringLiteral("name")].toString() == caseName) {
+            golden = c.toObject();
+        }
+    }
+    QVERIFY(!golden.isEmpty());
+    const QHash<QString, QString> schedulers{
+        {QStringLiteral("PNDMScheduler"), QStringLiteral("pndm")},
+        {QStringLiteral("EulerAncestralDiscreteScheduler"), QStringLiteral("euler_a")},
+        {QStringLiteral("DPMSolverMultistepScheduler"), QStringLiteral("dpmpp_2m")}};
+    const QString out = m_dir->filePath(QStringLiteral("out.png"));
+    QStringList args{QStringLiteral("generate"),
+                     QStringLiteral("--model"),
+                     model,
+                     QStringLiteral("--prompt"),
+                     golden[QStringLiteral("prompts")][0].toString(),
+                     QStringLiteral("--seed"),
+                     QString::number(golden[QStringLiteral("seeds")][0].toInteger()),
+                     QStringLiteral("--steps"),
+                     QString::number(golden[QStringLiteral("num_inference_steps")].toInt()),
+                     QStringLiteral("--cfg"),
+                     QString::number(golden[QStringLiteral("guidance_scale")].toDouble()),
+                     QStringLiteral("--width"),
+                     QString::number(golden[QStringLiteral("width")].toInt()),
+                     QStringLiteral("--height"),
+                     QString::number(golden[QStringLiteral("height")].toInt()),
+                     QStringLiteral("--scheduler"),
+                     schedulers.value(golden[QStringLiteral("scheduler_class")].toString()),
+                     QStringLiteral("--device"),
+                     QStringLiteral("cpu"),
+                     QStringLiteral("--out"),
+                     out};
+    if (golden[QStringLiteral("negative_prompts")].isArray()) {
+        args << QStringLiteral("--negative") << golden[QStringLiteral("negative_prompts")][0].toString();
+    }
+    const auto result = worker(args);
+    QVERIFY2(result.exitCode == 0 && !result.crashed, qPrintable(result.standardError));
+
+    const auto goldens = Engine::SafetensorsFile::open(
+        fixturePath(QStringLiteral("tiny-sd15/goldens/seed_cases.safetensors")).toStdString());
+    const at::Tensor expected
+        = goldens.tensor(golden[QStringLiteral("image_uint8")][QStringLiteral("key")].toString().toStdString());
+    const at::Tensor actual = pixels(out);
+    QCOMPARE(actual.sizes().vec(), expected.sizes().vec());
+    const double difference = (actual.to(at::kInt) - expected.to(at::kInt)).abs().max().item<double>();
+    QVERIFY2(difference <= 1, qPrintable(QString::number(difference)));
+    QVERIFY(!QFileInfo::exists(out + QStringLiteral(".tmp")));
+}
+
+void TestWorkerCli::latentsRoundTrip()
+{
+    // Final latents written by one run, fed to another as initial latents, give the same start: the file
+    // format and shapes agree in both directions.
+    const QString model = fixturePath(QStringLiteral("tiny-sd"));
+    const QString latents = m_dir->filePath(QStringLiteral("latents.safetensors"));
+    const QStringList common{QStringLiteral("generate"), QStringLiteral("--model"), model,
+                             QStringLiteral("--prompt"), QStringLiteral("a cat"),   QStringLiteral("--steps"),
+                             QStringLiteral("3"),        QStringLiteral("--width"), QStringLiteral("64"),
+                             QStringLiteral("--height"), QStringLiteral("64")};
+    auto first = worker(common
+                        + QStringList{QStringLiteral("--out"), m_dir->filePath(QStringLiteral("a.png")),
+                                      QStringLiteral("--latents-out"), latents});
+    QVERIFY2(first.exitCode == 0, qPrintable(first.standardError));
+    const auto file = Engine::SafetensorsFile::open(latents.toStdString());
+    QCOMPARE(file.tensor("latents").sizes().vec(), (std::vector<int64_t>{1, 4, 32, 32}));
+
+    auto second = worker(common
+                         + QStringList{QStringLiteral("--out"), m_dir->filePath(QStringLiteral("b.png")),
+                                       QStringLiteral("--latents-in"), latents});
+    QVERIFY2(second.exitCode == 0, qPrintable(second.standardError));
+    // Different starting latents than the seed's noise, so a different image.
+    QVERIFY(
+        !at::equal(pixels(m_dir->filePath(QStringLiteral("a.png"))), pixels(m_dir->filePath(QStringLiteral("b.png")))));
+
+    auto wrongSize
+        = worker(QStringList{QStringLiteral("generate"), QStringLiteral("--model"), model, QStringLiteral("--prompt"),
+                             QStringLiteral("a cat"), QStringLiteral("--width"), QStringLiteral("128"),
+                             QStringLiteral("--height"), QStringLiteral("64"), QStringLiteral("--out"),
+                             m_dir->filePath(QStringLiteral("c.png")), QStringLiteral("--latents-in"), latents});
+    QCOMPARE(wrongSize.exitCode, 1);
+    QVERIFY2(wrongSize.standardError.contains(QStringLiteral("initial latents must have shape [1, 4, 32, 64]")),
+             qPrintable(wrongSize.standardError));
+}
+
+void TestWorkerCli::tokenizePrintsTheIds()
+{
+    QFile file(fixturePath(QStringLiteral("tiny-sd15/goldens/tokenizer.json")));
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    const QJsonArray cases = QJsonDocument::fromJson(file.readAll())[QStringLiteral("cases")].toArray();
+    for (int i : {0, 7, 24}) {
+        const QJsonObject c = cases[i].toObject();
+        const auto result = worker({QStringLiteral("tokenize"), c[QStringLiteral("prompt")].toString()});
+        QCOMPARE(result.exitCode, 0);
+        QCOMPARE(QJsonDocument::fromJson(result.standardOutput.toUtf8()).array(),
+                 c[QStringLiteral("input_ids")].toArray());
+    }
+}
+
+void TestWorkerCli::badArgumentsAreNamed_data()
+{
+    QTest::addColumn<QStringList>("arguments");
+    QTest::addColumn<int>("exitCode");
+    QTest::addColumn<QString>("message");
+    const QStringList base{QStringLiteral("generate"), QStringLiteral("--prompt"), QStringLiteral("x"),
+                           QStringLiteral("--out"), QStringLiteral("/tmp/never-written.png")};
+    QTest::newRow("no prompt") << QStringList{QStringLiteral("generate"), QStringLiteral("--out"),
+                                              QStringLiteral("x.png")}
+                               << 2 << QStringLiteral("--prompt is required");
+    QTest::newRow("steps not a number") << base + QStringList{QStringLiteral("--steps"), QStringLiteral("many")} << 2
+                                        << QStringLiteral("--steps must be a number");
+    QTest::newRow("seed negative") << base + QStringList{QStringLiteral("--seed"), QStringLiteral("-1")} << 2
+                                   << QStringLiteral("--seed must be a number");
+    QTest::newRow("unknown scheduler") << base + QStringList{QStringLiteral("--scheduler"), QStringLiteral("heun")} << 2
+                                       << QStringLiteral("--scheduler must be one of pndm, ddim");
+    QTest::newRow("bad device") << base + QStringList{QStringLiteral("--device"), QStringLiteral("gpu0")} << 2
+                                << QStringLiteral("unknown device \"gpu0\"");
+    QTest::newRow("fp16 on the CPU") << base + QStringList{QStringLiteral("--dtype"), QStringLiteral("fp16")} << 2
+                                     << QStringLiteral("--dtype fp16 needs a CUDA device");
+    QTest::newRow("absent GPU") << base + QStringList{QStringLiteral("--device"), QStringLiteral("cuda:7")} << 1
+                                << QStringLiteral("cuda:7 is not available");
+    QTest::newRow("pickle model") << base + QStringList{QStringLiteral("--model"), QStringLiteral("/tmp/model.ckpt")}
+                                  << 1 << QStringLiteral("never loads pickle");
+    QTest::newRow("unknown option") << base + QStringList{QStringLiteral("--outpath"), QStringLiteral("/etc")} << 2
+                                    << QStringLiteral("outpath");
+}
+
+void TestWorkerCli::badArgumentsAreNamed()
+{
+    QFETCH(QStringList, arguments);
+    QFETCH(int, exitCode);
+    QFETCH(QString, message);
+    const auto result = worker(arguments);
+    QVERIFY(!result.crashed);
+    QCOMPARE(result.exitCode, exitCode);
+    QVERIFY2(result.standardError.contains(message), qPrintable(result.standardError));
+    QVERIFY(!QFileInfo::exists(QStringLiteral("/tmp/never-written.png")));
+}
+
+QTEST_GUILESS_MAIN(TestWorkerCli)
+#include "TestWorkerCli.moc"
