@@ -335,6 +335,19 @@ namespace Atelier::Engine
             return at::pow((1 - a) / a, 0.5).item<float>();
         }
 
+        /// Rounds @p sigmas to float32, as diffusers holds them: into @p rounded (for sigmas()) and as the tensor
+        /// the sampler steps with.
+        at::Tensor float32Sigmas(const std::vector<double>& sigmas, std::vector<double>& rounded)
+        {
+            rounded.clear();
+            std::vector<float> sigmas32;
+            for (double s : sigmas) {
+                sigmas32.push_back(static_cast<float>(s));
+                rounded.push_back(sigmas32.back());
+            }
+            return at::tensor(sigmas32, at::TensorOptions().dtype(at::kFloat));
+        }
+
         double initNoiseSigmaFor(const std::vector<double>& sigmas, const std::string& spacing)
         {
             const double maxSigma = *std::max_element(sigmas.begin(), sigmas.end());
@@ -586,13 +599,7 @@ namespace Atelier::Engine
                     }
                 }
                 sigmas.push_back(finalSigma);
-                m_sigmas.clear();
-                std::vector<float> sigmas32;
-                for (double s : sigmas) {
-                    sigmas32.push_back(static_cast<float>(s));
-                    m_sigmas.push_back(sigmas32.back());
-                }
-                m_sigmaTensor = at::tensor(sigmas32, at::TensorOptions().dtype(at::kFloat));
+                m_sigmaTensor = float32Sigmas(sigmas, m_sigmas);
                 m_initNoiseSigma = initNoiseSigmaFor(m_sigmas, m_common.timestepSpacing);
                 m_nextStep = 0;
             }
@@ -865,13 +872,7 @@ namespace Atelier::Engine
                 sigmas.push_back(m_finalSigmaZero ? 0.0 : sigmaAtZero(m_common));
 
                 m_timesteps.assign(timesteps.begin(), timesteps.end());
-                m_sigmas.clear();
-                std::vector<float> sigmas32;
-                for (double s : sigmas) {
-                    sigmas32.push_back(static_cast<float>(s));
-                    m_sigmas.push_back(sigmas32.back());
-                }
-                m_sigmaTensor = at::tensor(sigmas32, at::TensorOptions().dtype(at::kFloat));
+                m_sigmaTensor = float32Sigmas(sigmas, m_sigmas);
                 m_initNoiseSigma = 1.0;
                 m_previousOutput = at::Tensor();
                 m_lowerOrderNums = 0;

@@ -9,6 +9,7 @@
 
 #include <c10/core/InferenceMode.h>
 
+#include "EngineTestSupport.h"
 #include "TestSupport.h"
 #include "engine/Pipeline.h"
 #include "engine/Safetensors.h"
@@ -41,6 +42,18 @@ namespace
         return std::string(defaultSchedulerName(config).value());
     }
 
+    // The settings a golden pipeline or seed case was rendered with.
+    GenerationSettings settingsOf(const QJsonObject& golden)
+    {
+        GenerationSettings settings;
+        settings.scheduler = schedulerNameOf(golden);
+        settings.steps = golden[QStringLiteral("num_inference_steps")].toInt();
+        settings.guidanceScale = golden[QStringLiteral("guidance_scale")].toDouble();
+        settings.width = golden[QStringLiteral("width")].toInt();
+        settings.height = golden[QStringLiteral("height")].toInt();
+        return settings;
+    }
+
     QStringList stringsOf(const QJsonValue& value, qsizetype count)
     {
         QStringList list;
@@ -59,7 +72,7 @@ namespace
 
     double maxPixelDifference(const at::Tensor& a, const at::Tensor& b)
     {
-        return (a.to(at::kInt) - b.to(at::kInt)).abs().max().item<double>();
+        return Atelier::Test::maxAbsDifference(a, b);
     }
 } // namespace
 
@@ -104,14 +117,9 @@ void TestPipeline::matchesDiffusersFromGivenLatents()
 {
     QFETCH(QString, fixture);
     QFETCH(int, caseIndex);
-    const QJsonObject golden = goldenIndex(fixture)[QStringLiteral("pipeline_cases")][QStringLiteral("cases")]
-                                   .toArray()[caseIndex]
-                                   .toObject();
-    const auto goldens
-        = SafetensorsFile::open(fixturePath(fixture + QStringLiteral("/goldens/pipeline.safetensors")).toStdString());
-    auto tensor = [&](const char* field) {
-        return goldens.tensor(golden[QLatin1String(field)][QStringLiteral("key")].toString().toStdString());
-    };
+    const Atelier::Test::GoldenCase goldenCase(fixture, QStringLiteral("pipeline_cases"), caseIndex);
+    const QJsonObject& golden = goldenCase.json();
+    auto tensor = [&](const char* field) { return goldenCase.tensor(field); };
 
     const at::Tensor latentsIn = tensor("latents_in");
     const qsizetype batch = latentsIn.size(0);
@@ -121,12 +129,7 @@ void TestPipeline::matchesDiffusersFromGivenLatents()
     for (qsizetype b = 0; b < batch; ++b) {
         requests.push_back({prompts[b].toStdString(), negatives[b].toStdString(), 0, latentsIn.narrow(0, b, 1)});
     }
-    GenerationSettings settings;
-    settings.scheduler = schedulerNameOf(golden);
-    settings.steps = golden[QStringLiteral("num_inference_steps")].toInt();
-    settings.guidanceScale = golden[QStringLiteral("guidance_scale")].toDouble();
-    settings.width = golden[QStringLiteral("width")].toInt();
-    settings.height = golden[QStringLiteral("height")].toInt();
+    const GenerationSettings settings = settingsOf(golden);
 
     const at::Tensor stepLatents = tensor("step_latents");
     int steps = 0;
@@ -170,13 +173,9 @@ void TestPipeline::matchesDiffusersFromSeedAlone()
 {
     QFETCH(QString, fixture);
     QFETCH(int, caseIndex);
-    const QJsonObject golden
-        = goldenIndex(fixture)[QStringLiteral("seed_cases")][QStringLiteral("cases")].toArray()[caseIndex].toObject();
-    const auto goldens
-        = SafetensorsFile::open(fixturePath(fixture + QStringLiteral("/goldens/seed_cases.safetensors")).toStdString());
-    auto tensor = [&](const char* field) {
-        return goldens.tensor(golden[QLatin1String(field)][QStringLiteral("key")].toString().toStdString());
-    };
+    const Atelier::Test::GoldenCase goldenCase(fixture, QStringLiteral("seed_cases"), caseIndex);
+    const QJsonObject& golden = goldenCase.json();
+    auto tensor = [&](const char* field) { return goldenCase.tensor(field); };
     const QJsonArray seeds = golden[QStringLiteral("seeds")].toArray();
     const QStringList prompts = stringsOf(golden[QStringLiteral("prompts")], seeds.size());
     const QStringList negatives = stringsOf(golden[QStringLiteral("negative_prompts")], seeds.size());
@@ -185,12 +184,7 @@ void TestPipeline::matchesDiffusersFromSeedAlone()
         requests.push_back({prompts[b].toStdString(), negatives[b].toStdString(),
                             static_cast<std::uint64_t>(seeds[b].toInteger()), std::nullopt});
     }
-    GenerationSettings settings;
-    settings.scheduler = schedulerNameOf(golden);
-    settings.steps = golden[QStringLiteral("num_inference_steps")].toInt();
-    settings.guidanceScale = golden[QStringLiteral("guidance_scale")].toDouble();
-    settings.width = golden[QStringLiteral("width")].toInt();
-    settings.height = golden[QStringLiteral("height")].toInt();
+    const GenerationSettings settings = settingsOf(golden);
 
     // The seed alone decides the initial noise, exactly.
     const at::Tensor noise = tensor("initial_noise");
@@ -271,22 +265,14 @@ void TestPipeline::singleFileGivesTheSameImages()
         fixturePath(fixture + QStringLiteral("/single-file/tiny-sd15.safetensors")).toStdString(),
         Atelier::Test::sourcePath(QStringLiteral("resources/models/atelier-tiny/tokenizer")).toStdString());
     QCOMPARE(single->defaultScheduler, std::string("pndm"));
-    const QJsonObject golden
-        = goldenIndex(fixture)[QStringLiteral("seed_cases")][QStringLiteral("cases")].toArray()[0].toObject();
-    const auto goldens
-        = SafetensorsFile::open(fixturePath(fixture + QStringLiteral("/goldens/seed_cases.safetensors")).toStdString());
-    GenerationSettings settings;
-    settings.scheduler = schedulerNameOf(golden);
-    settings.steps = golden[QStringLiteral("num_inference_steps")].toInt();
-    settings.width = golden[QStringLiteral("width")].toInt();
-    settings.height = golden[QStringLiteral("height")].toInt();
+    const Atelier::Test::GoldenCase goldenCase(fixture, QStringLiteral("seed_cases"), 0);
+    const QJsonObject& golden = goldenCase.json();
+    const GenerationSettings settings = settingsOf(golden);
     const ImageRequest request{golden[QStringLiteral("prompts")][0].toString().toStdString(), "",
                                static_cast<std::uint64_t>(golden[QStringLiteral("seeds")][0].toInteger()),
                                std::nullopt};
     const auto result = Pipeline(single).generate({request}, settings);
-    const at::Tensor expected
-        = goldens.tensor(golden[QStringLiteral("image_uint8")][QStringLiteral("key")].toString().toStdString());
-    QVERIFY(maxPixelDifference(result.images, expected) <= 1);
+    QVERIFY(maxPixelDifference(result.images, goldenCase.tensor("image_uint8")) <= 1);
     QVERIFY_THROWS_EXCEPTION(
         EngineError,
         StableDiffusionModel::load(

@@ -9,6 +9,7 @@
 
 #include <c10/core/InferenceMode.h>
 
+#include "EngineTestSupport.h"
 #include "TestSupport.h"
 #include "engine/EngineError.h"
 #include "engine/JsonConfig.h"
@@ -54,13 +55,8 @@ void TestVae::decodesLikeDiffusers()
         fixturePath(fixture + QStringLiteral("/vae/diffusion_pytorch_model.safetensors")).toStdString()));
     const VaeDecoder vae = VaeDecoder::load(config, WeightSource(file, "", at::TensorOptions().dtype(at::kFloat)));
 
-    const QJsonObject golden
-        = goldenIndex(fixture)[QStringLiteral("vae")][QStringLiteral("cases")].toArray()[caseIndex].toObject();
-    const auto goldens
-        = SafetensorsFile::open(fixturePath(fixture + QStringLiteral("/goldens/vae.safetensors")).toStdString());
-    auto tensor = [&](const char* field) {
-        return goldens.tensor(golden[QLatin1String(field)][QStringLiteral("key")].toString().toStdString());
-    };
+    const Atelier::Test::GoldenCase golden(fixture, QStringLiteral("vae"), caseIndex);
+    auto tensor = [&](const char* field) { return golden.tensor(field); };
     const at::Tensor decoded = vae.decode(tensor("latents"));
     const at::Tensor expected = tensor("decoded");
     QCOMPARE(decoded.sizes().vec(), expected.sizes().vec());
