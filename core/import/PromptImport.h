@@ -1,0 +1,82 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#pragma once
+
+#include <QByteArray>
+#include <QList>
+#include <QString>
+
+#include "queue/PromptJob.h"
+
+namespace Atelier
+{
+    /// One problem found while importing a prompt file. Import never throws and never crashes on bad input:
+    /// every problem becomes an issue that names the file, the line and, where there is one, the field.
+    struct ImportIssue
+    {
+        QString file; ///< The path (or the name the caller gave for in-memory data).
+        qsizetype line = 0; ///< 1-based line in the file; 0 for the file as a whole.
+        QString field; ///< The field or option concerned ("seed", "outpath_samples"), or empty.
+        QString message; ///< What is wrong, in words, without the file and line.
+
+        /// "prompts.txt:3: unknown option --outpath_samples" ("prompts.txt: …" when line is 0).
+        QString toString() const;
+    };
+
+    struct ImportResult
+    {
+        /// The jobs of every valid record, in file order; empty when aborted.
+        QList<PromptJob> jobs;
+        /// Every problem found, in file order (capped at ImportOptions::maxIssues plus one "too many" notice).
+        QList<ImportIssue> issues;
+        /// True when strict mode met an issue: jobs is then empty, issues still lists everything found.
+        bool aborted = false;
+    };
+
+    struct ImportOptions
+    {
+        /// Any issue discards the whole file (aborted = true). Off: bad records are reported and skipped,
+        /// valid ones are imported (A1111-style leniency, `--batch --skip-invalid`).
+        bool strict = false;
+        /// Files larger than this are refused as a whole; at most maxFileBytes + 1 bytes are ever read.
+        qint64 maxFileBytes = 16 * 1024 * 1024;
+        /// Lines longer than this (in the file's own bytes, terminator excluded) are reported and skipped. In
+        /// .json, where a whole array may be one line, each value is limited to this many characters instead.
+        qsizetype maxLineBytes = 64 * 1024;
+        /// Import stops with an issue once the jobs (after batch_size × n_iter expansion) would exceed this.
+        qsizetype maxPrompts = 100000;
+        /// Issues beyond this are counted but not listed, so a file of garbage cannot exhaust memory.
+        qsizetype maxIssues = 1000;
+    };
+
+    /// Imports a prompt file. The format comes from @p format when given ("txt", "csv", "json", "jsonl"),
+    /// otherwise from the file's extension (case-insensitive); an unknown one is an issue. Reads at most
+    /// ImportOptions::maxFileBytes + 1 bytes, so devices such as /dev/zero are refused promptly.
+    ///
+    /// Formats (every one uses the field names prompt, negative_prompt, seed, steps, cfg_scale, width,
+    /// height, sampler_name, batch_size, n_iter; anything else is refused, and nothing is ever a path):
+    /// - `.txt`: one prompt per line. A line starting with "--" uses AUTOMATIC1111's "prompts from file"
+    ///   syntax (`--prompt "a cat" --seed 5 …`, split like Python's shlex.split); any other line is the
+    ///   prompt itself. Blank lines and lines starting with '#' are skipped; lines are trimmed.
+    /// - `.csv`: RFC 4180 with a header row naming the fields (prompt required); an empty cell is an unset
+    ///   field.
+    /// - `.json`: an array of objects; `.jsonl`: one object per line. Numbers may be JSON numbers or numeric
+    ///   strings; null is an unset field; duplicate keys are refused.
+    ///
+    /// Encoding: a UTF-8, UTF-16 (LE/BE) or UTF-32 byte order mark is honoured; without one the file must be
+    /// strict UTF-8. Invalid bytes, NUL and over-long lines are reported with their line and the records
+    /// touching those lines skipped.
+    ///
+    /// Values: steps 1..1000, cfg_scale 0..100, width/height 8..8192 in multiples of 8, seed 0..2^64-1
+    /// (-1 or unset: a random seed is drawn and stored in the job), batch_size 1..1000, n_iter 1..1000.
+    /// sampler_name takes A1111's names ("Euler a", "DPM++ 2M Karras", …) or Atelier's scheduler names.
+    /// A record with batch_size × n_iter > 1 becomes that many jobs; with a seed they get consecutive seeds
+    /// (seed, seed + 1, …) as A1111 renders a batch; without one each job gets its own random seed.
+    ImportResult importPromptFile(const QString& path, const ImportOptions& options = {}, const QString& format = {});
+    /// As importPromptFile, for bytes already in memory; @p nameForMessages stands for the file in issues.
+    ImportResult importPromptData(const QByteArray& data, const QString& format, const QString& nameForMessages,
+                                  const ImportOptions& options = {});
+
+    /// Atelier's scheduler name for an A1111 sampler name ("Euler a" → "euler_a", "PLMS" → "pndm") or for
+    /// one of Atelier's own names, compared case-insensitively; an empty string when there is none.
+    QString schedulerForSamplerName(QStringView samplerName);
+} // namespace Atelier
