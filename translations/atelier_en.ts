@@ -70,5 +70,35 @@
             <numerusform>%n prompts queued</numerusform>
         </translation>
     </message>
+    <message numerus="yes">
+        <source>Imported %n prompt(s)</source>
+        <translation>
+            <numerusform>Imported %n prompt</numerusform>
+            <numerusform>Imported %n prompts</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Import problems</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message numerus="yes">
+        <source>%n line(s) could not be imported; the rest were queued.</source>
+        <translation>
+            <numerusform>%n line could not be imported; the rest were queued.</numerusform>
+            <numerusform>%n lines could not be imported; the rest were queued.</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Import prompts</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Prompt files (*.txt *.csv *.json *.jsonl);;All files (*)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Import prompts…</source>
+        <translation type="unfinished"></translation>
+    </message>
 </context>
 </TS>

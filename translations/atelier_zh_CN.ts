@@ -69,5 +69,33 @@
             <numerusform>队列中有 %n 个提示词</numerusform>
         </translation>
     </message>
+    <message numerus="yes">
+        <source>Imported %n prompt(s)</source>
+        <translation>
+            <numerusform>已导入 %n 个提示词</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Import problems</source>
+        <translation>导入问题</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n line(s) could not be imported; the rest were queued.</source>
+        <translation>
+            <numerusform>%n 行无法导入；其余已加入队列。</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Import prompts</source>
+        <translation>导入提示词</translation>
+    </message>
+    <message>
+        <source>Prompt files (*.txt *.csv *.json *.jsonl);;All files (*)</source>
+        <translation>提示词文件 (*.txt *.csv *.json *.jsonl);;所有文件 (*)</translation>
+    </message>
+    <message>
+        <source>&amp;Import prompts…</source>
+        <translation>导入提示词(&amp;I)…</translation>
+    </message>
 </context>
 </TS>

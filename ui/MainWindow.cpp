@@ -3,7 +3,11 @@
 
 #include <QAction>
 #include <QApplication>
+#include <QDragEnterEvent>
+#include <QDropEvent>
 #include <QEvent>
+#include <QFileDialog>
+#include <QFileInfo>
 #include <QHBoxLayout>
 #include <QItemSelectionModel>
 #include <QLabel>
@@ -11,6 +15,7 @@
 #include <QMenu>
 #include <QMenuBar>
 #include <QMessageBox>
+#include <QMimeData>
 #include <QPlainTextEdit>
 #include <QPushButton>
 #include <QShortcut>
@@ -18,6 +23,7 @@
 #include <QVBoxLayout>
 
 #include "BuildInfo.h"
+#include "import/PromptImport.h"
 #include "queue/PromptQueue.h"
 
 using namespace Qt::StringLiterals;
@@ -36,6 +42,7 @@ namespace Atelier
         , m_negativeLabel(new QLabel(this))
         , m_queueLabel(new QLabel(this))
         , m_statusLabel(new QLabel(this))
+        , m_importAction(new QAction(this))
         , m_aboutAction(new QAction(this))
         , m_quitAction(new QAction(this))
         , m_fileMenu(menuBar()->addMenu(QString()))
@@ -84,7 +91,11 @@ namespace Atelier
         setCentralWidget(central);
         statusBar()->addWidget(m_statusLabel, 1);
 
+        m_fileMenu->addAction(m_importAction);
+        m_fileMenu->addSeparator();
         m_fileMenu->addAction(m_quitAction);
+        m_importAction->setShortcut(QKeySequence::Open);
+        setAcceptDrops(true);
         m_helpMenu->addAction(m_aboutAction);
         m_quitAction->setShortcut(QKeySequence::Quit);
 
@@ -94,6 +105,7 @@ namespace Atelier
         connect(m_addButton, &QPushButton::clicked, this, &MainWindow::addPromptFromEditor);
         connect(m_removeButton, &QPushButton::clicked, this, &MainWindow::removeSelected);
         connect(m_aboutAction, &QAction::triggered, this, &MainWindow::showAbout);
+        connect(m_importAction, &QAction::triggered, this, &MainWindow::chooseFilesToImport);
         connect(m_quitAction, &QAction::triggered, this, &QWidget::close);
         connect(m_promptEdit, &QPlainTextEdit::textChanged, this, &MainWindow::updateActions);
         connect(m_queue, &PromptQueue::sizeChanged, this, &MainWindow::retranslate);
@@ -123,6 +135,67 @@ namespace Atelier
             rows.append(index.row());
         }
         m_queue->removeRows(rows);
+    }
+
+    qsizetype MainWindow::importFiles(const QStringList& paths)
+    {
+        qsizetype queued = 0;
+        QStringList problems;
+        for (const QString& path : paths) {
+            const ImportResult result = importPromptFile(path);
+            for (const PromptJob& job : result.jobs) {
+                queued += m_queue->enqueue(job) ? 1 : 0;
+            }
+            for (const ImportIssue& issue : result.issues) {
+                problems.append(issue.toString());
+            }
+        }
+        m_statusLabel->setText(tr("Imported %n prompt(s)", nullptr, static_cast<int>(queued)));
+        if (!problems.isEmpty()) {
+            // Non-modal, so a long list never blocks the queue, and the window keeps taking drops.
+            auto* box = new QMessageBox(QMessageBox::Warning, tr("Import problems"),
+                                        tr("%n line(s) could not be imported; the rest were queued.", nullptr,
+                                           static_cast<int>(problems.size())),
+                                        QMessageBox::Close, this);
+            box->setObjectName(u"importProblems"_s);
+            box->setDetailedText(problems.join(u'\n'));
+            box->setAttribute(Qt::WA_DeleteOnClose);
+            box->open();
+        }
+        return queued;
+    }
+
+    void MainWindow::chooseFilesToImport()
+    {
+        const QStringList paths = QFileDialog::getOpenFileNames(
+            this, tr("Import prompts"), QString(), tr("Prompt files (*.txt *.csv *.json *.jsonl);;All files (*)"));
+        if (!paths.isEmpty()) {
+            importFiles(paths);
+        }
+    }
+
+    void MainWindow::dragEnterEvent(QDragEnterEvent* event)
+    {
+        const QList<QUrl> urls = event->mimeData()->urls();
+        const bool anyLocalFile
+            = std::any_of(urls.begin(), urls.end(), [](const QUrl& url) { return url.isLocalFile(); });
+        if (anyLocalFile) {
+            event->acceptProposedAction();
+        }
+    }
+
+    void MainWindow::dropEvent(QDropEvent* event)
+    {
+        QStringList paths;
+        for (const QUrl& url : event->mimeData()->urls()) {
+            if (url.isLocalFile()) {
+                paths.append(url.toLocalFile());
+            }
+        }
+        if (!paths.isEmpty()) {
+            event->acceptProposedAction();
+            importFiles(paths);
+        }
     }
 
     void MainWindow::showAbout()
@@ -156,6 +229,7 @@ namespace Atelier
         m_fileMenu->setTitle(tr("&File"));
         m_helpMenu->setTitle(tr("&Help"));
         m_quitAction->setText(tr("&Quit"));
+        m_importAction->setText(tr("&Import prompts…"));
         m_aboutAction->setText(tr("&About Atelier"));
         m_statusLabel->setText(tr("%n prompt(s) queued", nullptr, static_cast<int>(m_queue->size())));
         updateActions();

@@ -25,10 +25,18 @@ namespace Atelier
         void addPromptFromEditor();
         /// Removes the selected prompts from the queue.
         void removeSelected();
+        /// Imports prompt files (.txt, .csv, .json, .jsonl) into the queue. Valid records are queued even when
+        /// others are bad; every problem is listed, by file and line, in a non-modal "Import problems" box.
+        /// Returns the number of prompts queued.
+        qsizetype importFiles(const QStringList& paths);
+        /// Asks for prompt files and imports them.
+        void chooseFilesToImport();
         void showAbout();
 
     protected:
         void changeEvent(QEvent* event) override;
+        void dragEnterEvent(QDragEnterEvent* event) override;
+        void dropEvent(QDropEvent* event) override;
 
     private:
         void retranslate();
@@ -44,6 +52,7 @@ namespace Atelier
         QLabel* m_negativeLabel;
         QLabel* m_queueLabel;
         QLabel* m_statusLabel;
+        QAction* m_importAction;
         QAction* m_aboutAction;
         QAction* m_quitAction;
         QMenu* m_fileMenu;

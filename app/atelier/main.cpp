@@ -43,6 +43,7 @@ int main(int argc, char** argv)
     const QCommandLineOption versionOption({u"v"_s, u"version"_s},
                                            u"Print Atelier's version and the versions it was built with."_s);
     parser.addOption(versionOption);
+    parser.addPositionalArgument(u"files"_s, u"Prompt files to queue (.txt, .csv, .json, .jsonl)."_s, u"[files...]"_s);
     parser.process(*app);
 
     if (parser.isSet(versionOption)) {
@@ -54,5 +55,8 @@ int main(int argc, char** argv)
     Atelier::PromptQueue queue;
     Atelier::MainWindow window(&queue);
     window.show();
+    if (!parser.positionalArguments().isEmpty()) {
+        window.importFiles(parser.positionalArguments());
+    }
     return app->exec();
 }

@@ -1,12 +1,17 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include <QApplication>
+#include <QDragEnterEvent>
+#include <QDropEvent>
 #include <QLabel>
 #include <QListView>
+#include <QMessageBox>
+#include <QMimeData>
 #include <QPlainTextEdit>
 #include <QPushButton>
 #include <QTest>
 
 #include "MainWindow.h"
+#include "TestSupport.h"
 #include "Translations.h"
 #include "queue/PromptQueue.h"
 
@@ -26,6 +31,8 @@ private slots:
     void removesSelectedPrompts();
     void speaksChinese();
     void unknownLocaleFallsBackToEnglishPlurals();
+    void importsFilesAndNamesTheBadLines();
+    void droppedFilesAreQueued();
 
 private:
     std::unique_ptr<PromptQueue> m_queue;
@@ -131,6 +138,43 @@ void TestMainWindow::unknownLocaleFallsBackToEnglishPlurals()
     QVERIFY(!installTranslations(QLocale(QLocale::Welsh)));
     auto* status = m_window->findChild<QLabel*>(u"statusLabel"_s);
     QTRY_COMPARE(status->text(), u"0 prompts queued"_s);
+}
+
+void TestMainWindow::importsFilesAndNamesTheBadLines()
+{
+    // Two good prompts and three lines that try options outside the allow-list (output paths, styles).
+    const QString file = Atelier::Test::dataPath(u"prompts/outpath.txt"_s);
+    QCOMPARE(m_window->importFiles({file}), 2);
+    QCOMPARE(m_queue->size(), 2);
+    QCOMPARE(m_queue->at(0).prompt, u"first prompt"_s);
+    QCOMPARE(m_queue->at(1).prompt, u"last prompt"_s);
+    QVERIFY(m_queue->at(0).seed.has_value()); // a missing seed is drawn and recorded
+    QMessageBox* box = nullptr;
+    QTRY_VERIFY((box = m_window->findChild<QMessageBox*>(u"importProblems"_s)) != nullptr);
+    QVERIFY(box->isVisible());
+    QVERIFY2(box->detailedText().contains(file + u":2:"_s), qPrintable(box->detailedText()));
+    QVERIFY2(box->detailedText().contains(u"outpath_samples"_s), qPrintable(box->detailedText()));
+    QVERIFY(box->detailedText().contains(file + u":4:"_s));
+    // The window stays usable while the box is open: it is not modal.
+    QVERIFY(!box->isModal() || box->windowModality() != Qt::ApplicationModal);
+    box->close();
+}
+
+void TestMainWindow::droppedFilesAreQueued()
+{
+    auto* mime = new QMimeData;
+    mime->setUrls({QUrl::fromLocalFile(Atelier::Test::dataPath(u"prompts/crlf.txt"_s)),
+                   QUrl(u"https://example.invalid/remote.txt"_s)});
+    const QPoint centre = m_window->rect().center();
+    QDragEnterEvent enter(centre, Qt::CopyAction, mime, Qt::LeftButton, Qt::NoModifier);
+    QApplication::sendEvent(m_window.get(), &enter);
+    QVERIFY(enter.isAccepted());
+    QDropEvent drop(centre, Qt::CopyAction, mime, Qt::LeftButton, Qt::NoModifier);
+    QApplication::sendEvent(m_window.get(), &drop);
+    QTRY_COMPARE(m_queue->size(), 2);
+    QCOMPARE(m_queue->at(0).prompt, u"one"_s);
+    QCOMPARE(m_queue->at(1).prompt, u"two"_s);
+    delete mime;
 }
 
 QTEST_MAIN(TestMainWindow)
