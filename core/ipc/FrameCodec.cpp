@@ -82,6 +82,14 @@ namespace Atelier::Ipc
         return m_buffer.size() - m_readPos;
     }
 
+    QByteArray FrameDecoder::takeBuffered()
+    {
+        QByteArray rest = m_buffer.mid(m_readPos);
+        m_buffer.clear();
+        m_readPos = 0;
+        return rest;
+    }
+
     quint32 FrameDecoder::maxFrameSize() const
     {
         return m_maxFrameSize;

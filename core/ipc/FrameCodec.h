@@ -53,6 +53,9 @@ namespace Atelier::Ipc
 
         /// Bytes held but not yet returned as a frame.
         qsizetype bufferedBytes() const;
+        /// Removes and returns the bytes held but not yet returned as a frame, so another decoder can carry on
+        /// where this one stopped (the handshake hands the rest of the stream to the connection's own decoder).
+        QByteArray takeBuffered();
         quint32 maxFrameSize() const;
         bool isInvalid() const;
 

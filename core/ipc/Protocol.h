@@ -4,6 +4,7 @@
 #include <QByteArray>
 #include <QByteArrayView>
 #include <QCborMap>
+#include <QMetaType>
 #include <QString>
 #include <QStringList>
 
@@ -126,3 +127,5 @@ namespace Atelier::Ipc
     /// valid message gives an error sentence and the connection must be dropped.
     DecodeResult decodeMessage(QByteArrayView payload);
 } // namespace Atelier::Ipc
+
+Q_DECLARE_METATYPE(Atelier::Ipc::Hello)
