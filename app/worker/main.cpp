@@ -7,6 +7,7 @@
 
 #include "BuildInfo.h"
 #include "WorkerCommands.h"
+#include "WorkerServer.h"
 #include "engine/Devices.h"
 #include "engine/RuntimeInfo.h"
 
@@ -34,14 +35,19 @@ int main(int argc, char** argv)
     if (arguments.size() > 1 && arguments.at(1) == u"generate"_s) {
         return Atelier::Worker::runGenerate(arguments);
     }
+    if (arguments.size() > 1 && arguments.at(1) == u"serve"_s) {
+        return Atelier::Worker::runServe(arguments);
+    }
     if (arguments.size() > 1 && arguments.at(1) == u"tokenize"_s) {
         return Atelier::Worker::runTokenize(arguments);
     }
 
     QCommandLineParser parser;
-    parser.setApplicationDescription(u"Atelier's inference worker.\n\nCommands:\n"
-                                     u"  generate   render one image (see generate --help)\n"
-                                     u"  tokenize   print the CLIP token ids of a text"_s);
+    parser.setApplicationDescription(
+        u"Atelier's inference worker.\n\nCommands:\n"
+        u"  generate   render one image (see generate --help)\n"
+        u"  serve      render the coordinator's jobs over a local socket (see serve --help)\n"
+        u"  tokenize   print the CLIP token ids of a text"_s);
     parser.addHelpOption();
     const QCommandLineOption versionOption({u"v"_s, u"version"_s},
                                            u"Print the worker's version and the versions it was built with."_s);

@@ -1,0 +1,744 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "WorkerServer.h"
+
+#include <QCborMap>
+#include <QCommandLineParser>
+#include <QCoreApplication>
+#include <QCryptographicHash>
+#include <QDeadlineTimer>
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+#include <QHash>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QLocalSocket>
+#include <QTimer>
+
+#include <ATen/Parallel.h>
+#include <ATen/core/Tensor.h>
+#include <c10/core/InferenceMode.h>
+#include <c10/util/Exception.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <unistd.h>
+
+#ifdef Q_OS_LINUX
+#include <sys/prctl.h>
+#endif
+
+#include "BuildInfo.h"
+#include "PngWriter.h"
+#include "WorkerCommands.h"
+#include "engine/Devices.h"
+#include "engine/EngineError.h"
+#include "engine/Pipeline.h"
+#include "engine/Schedulers.h"
+#include "ipc/FrameCodec.h"
+#include "ipc/Protocol.h"
+
+using namespace Qt::StringLiterals;
+using namespace Atelier::Engine;
+
+namespace Atelier::Worker
+{
+    QString a1111SamplerName(const QString& scheduler)
+    {
+        // A1111 calls diffusers' PNDM "PLMS": the pseudo linear multistep method PNDM runs after its warm-up.
+        static const QHash<QString, QString> names{
+            {u"pndm"_s, u"PLMS"_s},       {u"ddim"_s, u"DDIM"_s},         {u"euler"_s, u"Euler"_s},
+            {u"euler_a"_s, u"Euler a"_s}, {u"dpmpp_2m"_s, u"DPM++ 2M"_s}, {u"dpmpp_2m_karras"_s, u"DPM++ 2M Karras"_s},
+            {u"lms"_s, u"LMS"_s},
+        };
+        return names.value(scheduler, scheduler);
+    }
+
+    QString A1111Parameters::toString() const
+    {
+        QString text = prompt + u'\n';
+        if (!negativePrompt.isEmpty()) {
+            text += u"Negative prompt: "_s + negativePrompt + u'\n';
+        }
+        // QString::number(double) prints 7 as "7" and 7.5 as "7.5", as A1111's infotexts show them.
+        text += u"Steps: %1, Sampler: %2, CFG scale: %3, Seed: %4, Size: %5x%6, Model hash: %7, Model: %8"_s.arg(
+            QString::number(steps), a1111SamplerName(scheduler), QString::number(cfgScale), QString::number(seed),
+            QString::number(width), QString::number(height), modelHash, modelName);
+        return text;
+    }
+
+    namespace
+    {
+        struct UsageError
+        {
+            QString message;
+        };
+
+        void printError(const QString& message)
+        {
+            std::fprintf(stderr, "atelier-worker serve: %s\n", qPrintable(message));
+        }
+
+        double secondsSince(std::chrono::steady_clock::time_point start)
+        {
+            return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        }
+
+        /// Everything the serve mode is started with.
+        struct ServeOptions
+        {
+            QString socketPath;
+            int rank = 0;
+            DeviceSpec device;
+            QString dtype = u"fp32"_s;
+            QString model;
+            int threads = 0;
+            QByteArray token;
+        };
+
+        /// The test-only hooks (see runServe); all off unless ATELIER_TEST_HOOKS=1.
+        struct TestHooks
+        {
+            int stepDelayMs = 0;
+            QString crashOnPrompt;
+            QString hangOnPrompt;
+
+            static TestHooks fromEnvironment()
+            {
+                TestHooks hooks;
+                if (qEnvironmentVariable("ATELIER_TEST_HOOKS") != u"1"_s) {
+                    return hooks;
+                }
+                hooks.stepDelayMs = qEnvironmentVariableIntValue("ATELIER_TEST_STEP_DELAY_MS");
+                hooks.crashOnPrompt = qEnvironmentVariable("ATELIER_TEST_CRASH_ON_PROMPT");
+                hooks.hangOnPrompt = qEnvironmentVariable("ATELIER_TEST_HANG_ON_PROMPT");
+                return hooks;
+            }
+        };
+
+        /// Reads the secret from ATELIER_WORKER_TOKEN and removes it from the environment, so that nothing this
+        /// process starts or dumps carries it further.
+        QByteArray takeToken()
+        {
+            const QByteArray hex = qgetenv("ATELIER_WORKER_TOKEN");
+            qunsetenv("ATELIER_WORKER_TOKEN");
+            static const QByteArray digits = "0123456789abcdefABCDEF";
+            const bool wellFormed = hex.size() == Ipc::TokenSize * 2
+                && std::all_of(hex.begin(), hex.end(), [](char c) { return digits.contains(c); });
+            if (!wellFormed) {
+                // Without a valid secret the coordinator would only drop us; saying so here is clearer.
+                throw UsageError{u"ATELIER_WORKER_TOKEN must hold %1 hex digits (%2 bytes)"_s.arg(Ipc::TokenSize * 2)
+                                     .arg(Ipc::TokenSize)};
+            }
+            return QByteArray::fromHex(hex);
+        }
+
+        ServeOptions parseOptions(const QStringList& arguments)
+        {
+            QCommandLineParser parser;
+            parser.setApplicationDescription(
+                u"Serve jobs for Atelier's coordinator over a local socket. The secret comes from the environment "
+                u"variable ATELIER_WORKER_TOKEN (64 hex digits)."_s);
+            parser.addHelpOption();
+            parser.addPositionalArgument(u"serve"_s, u"The command."_s);
+            parser.addOptions({
+                {u"socket"_s, u"The coordinator's local socket."_s, u"path"_s},
+                {u"rank"_s, u"This worker's rank, as the coordinator numbers them."_s, u"n"_s, u"0"_s},
+                {u"device"_s, u"cpu or cuda:N."_s, u"device"_s, u"cpu"_s},
+                {u"dtype"_s, u"fp32, or fp16/bf16 on CUDA."_s, u"dtype"_s, u"fp32"_s},
+                {u"model"_s,
+                 u"Model folder (diffusers layout) or single-file .safetensors. Default: the embedded tiny model."_s,
+                 u"path"_s, QDir(dataDirectory()).filePath(u"models/atelier-tiny"_s)},
+                {u"threads"_s, u"CPU threads for LibTorch (default: LibTorch's choice)."_s, u"n"_s, u"0"_s},
+            });
+            if (!parser.parse(arguments)) {
+                throw UsageError{parser.errorText()};
+            }
+            if (parser.isSet(u"help"_s)) {
+                std::fputs(qPrintable(parser.helpText()), stdout);
+                std::exit(0);
+            }
+            ServeOptions options;
+            options.socketPath = parser.value(u"socket"_s);
+            if (options.socketPath.isEmpty()) {
+                throw UsageError{u"--socket is required"_s};
+            }
+            bool ok = false;
+            options.rank = parser.value(u"rank"_s).toInt(&ok);
+            if (!ok || options.rank < 0 || options.rank > 65535) {
+                throw UsageError{u"--rank must be a number from 0 to 65535"_s};
+            }
+            options.threads = parser.value(u"threads"_s).toInt(&ok);
+            if (!ok || options.threads < 0 || options.threads > 1024) {
+                throw UsageError{u"--threads must be a number from 0 to 1024"_s};
+            }
+            std::string error;
+            const auto spec = parseDevice(parser.value(u"device"_s).toStdString(), &error);
+            if (!spec) {
+                throw UsageError{u"--device: %1"_s.arg(QString::fromStdString(error))};
+            }
+            options.device = *spec;
+            options.dtype = parser.value(u"dtype"_s);
+            if (options.dtype != u"fp32"_s && options.dtype != u"fp16"_s && options.dtype != u"bf16"_s) {
+                throw UsageError{u"--dtype must be fp32, fp16 or bf16, got \"%1\""_s.arg(options.dtype)};
+            }
+            if (options.dtype != u"fp32"_s && spec->kind == DeviceSpec::Kind::Cpu) {
+                throw UsageError{u"--dtype %1 needs a CUDA device; the CPU runs fp32"_s.arg(options.dtype)};
+            }
+            options.model = parser.value(u"model"_s);
+            options.token = takeToken();
+            return options;
+        }
+
+        ModelPlacement placementFor(const ServeOptions& options)
+        {
+            ModelPlacement placement;
+            if (options.device.kind == DeviceSpec::Kind::Cuda) {
+                placement.device = at::Device(at::kCUDA, static_cast<c10::DeviceIndex>(options.device.index));
+            }
+            if (options.dtype == u"fp16"_s) {
+                placement.dtype = at::kHalf;
+            } else if (options.dtype == u"bf16"_s) {
+                placement.dtype = at::kBFloat16;
+            }
+            // The VAE stays in float32: SD 1.x's VAE overflows fp16 and returns NaN images.
+            placement.vaeDtype = at::kFloat;
+            return placement;
+        }
+
+        /// The file whose hash names the model, as A1111 hashes the checkpoint it loads: the file itself, or for a
+        /// diffusers folder the UNet's weights (the part that makes one fine-tune differ from another).
+        QString hashedWeightsFile(const QString& model)
+        {
+            const QFileInfo info(model);
+            if (!info.isDir()) {
+                return info.absoluteFilePath();
+            }
+            const QDir unet(QDir(model).filePath(u"unet"_s));
+            if (unet.exists(u"diffusion_pytorch_model.safetensors"_s)) {
+                return unet.filePath(u"diffusion_pytorch_model.safetensors"_s);
+            }
+            const QStringList candidates = unet.entryList({u"*.safetensors"_s}, QDir::Files, QDir::Name);
+            return candidates.isEmpty() ? QString() : unet.filePath(candidates.first());
+        }
+
+        /// First 10 hex digits of the file's SHA-256 (A1111's short hash), read in chunks so multi-GB checkpoints
+        /// never sit in memory whole. Empty when the file cannot be read.
+        QString shortSha256(const QString& path)
+        {
+            QFile file(path);
+            if (path.isEmpty() || !file.open(QIODevice::ReadOnly)) {
+                return {};
+            }
+            QCryptographicHash hash(QCryptographicHash::Sha256);
+            QByteArray chunk(4 * 1024 * 1024, Qt::Uninitialized);
+            for (;;) {
+                const qint64 n = file.read(chunk.data(), chunk.size());
+                if (n <= 0) {
+                    break;
+                }
+                hash.addData(QByteArrayView(chunk.constData(), n));
+            }
+            return QString::fromLatin1(hash.result().toHex().left(10));
+        }
+
+        QString modelName(const QString& model)
+        {
+            const QFileInfo info(QDir::cleanPath(model));
+            return info.isDir() ? info.fileName() : info.completeBaseName();
+        }
+
+        /// One thread that runs tasks in order: model loading and rendering, so the event loop (heartbeats,
+        /// Cancel, Shutdown) never waits for LibTorch.
+        class EngineThread
+        {
+        public:
+            EngineThread()
+                : m_thread([this] { run(); })
+            { }
+            ~EngineThread() { stop(); }
+            EngineThread(const EngineThread&) = delete;
+            EngineThread& operator=(const EngineThread&) = delete;
+
+            void post(std::function<void()> task)
+            {
+                {
+                    const std::lock_guard lock(m_mutex);
+                    m_tasks.push_back(std::move(task));
+                }
+                m_wake.notify_one();
+            }
+
+            /// Lets the running task finish (callers cancel it first), drops the queued ones and joins.
+            void stop()
+            {
+                {
+                    const std::lock_guard lock(m_mutex);
+                    m_stopping = true;
+                    m_tasks.clear();
+                }
+                m_wake.notify_one();
+                if (m_thread.joinable()) {
+                    m_thread.join();
+                }
+            }
+
+        private:
+            void run()
+            {
+                // Inference mode is per thread: every tensor the engine makes here skips autograd bookkeeping.
+                c10::InferenceMode inference;
+                for (;;) {
+                    std::function<void()> task;
+                    {
+                        std::unique_lock lock(m_mutex);
+                        m_wake.wait(lock, [this] { return m_stopping || !m_tasks.empty(); });
+                        if (m_stopping) {
+                            return;
+                        }
+                        task = std::move(m_tasks.front());
+                        m_tasks.pop_front();
+                    }
+                    task();
+                }
+            }
+
+            std::mutex m_mutex;
+            std::condition_variable m_wake;
+            std::deque<std::function<void()>> m_tasks;
+            bool m_stopping = false;
+            std::thread m_thread; // last: started once the members above exist
+        };
+
+        /// How one job ended, computed on the engine thread and sent from the main thread.
+        struct JobOutcome
+        {
+            std::optional<Ipc::Result> result;
+            Ipc::Error error;
+        };
+
+        /// The serve mode's state. Lives on the main thread; the engine thread reaches it only through post().
+        class WorkerServer
+        {
+        public:
+            WorkerServer(ServeOptions options, TestHooks hooks)
+                : m_options(std::move(options))
+                , m_hooks(std::move(hooks))
+                , m_decoder(Ipc::MaxFrameSize)
+            { }
+
+            /// Connects, says Hello and starts loading the model. Returns false (with the message printed) when
+            /// the socket cannot be reached.
+            bool start()
+            {
+                m_socket.connectToServer(m_options.socketPath);
+                if (!m_socket.waitForConnected(10000)) {
+                    printError(u"cannot connect to %1: %2"_s.arg(m_options.socketPath, m_socket.errorString()));
+                    return false;
+                }
+                QObject::connect(&m_socket, &QLocalSocket::readyRead, &m_context, [this] { readFrames(); });
+                QObject::connect(&m_socket, &QLocalSocket::disconnected, &m_context, [this] { stop(ServeExit::Ok); });
+
+                Ipc::Hello hello;
+                hello.token = m_options.token;
+                hello.rank = m_options.rank;
+                hello.device = QString::fromStdString(m_options.device.toString());
+                hello.pid = QCoreApplication::applicationPid();
+                hello.capabilities = {u"fp32"_s};
+                for (const auto& device : listDevices()) {
+                    if (device.spec == m_options.device) {
+                        hello.deviceName = QString::fromStdString(device.name);
+                        if (device.spec.kind == DeviceSpec::Kind::Cuda) {
+                            hello.capabilities.append(u"fp16"_s);
+                            // bf16 arithmetic needs Ampere (compute capability 8.0) or newer.
+                            if (device.computeCapabilityMajor >= 8) {
+                                hello.capabilities.append(u"bf16"_s);
+                            }
+                        }
+                    }
+                }
+                m_deviceName = hello.deviceName;
+                send(hello);
+
+                m_heartbeat.setInterval(1000);
+                QObject::connect(&m_heartbeat, &QTimer::timeout, &m_context,
+                                 [this] { send(Ipc::Heartbeat{QDeadlineTimer::current().deadline()}); });
+                m_heartbeat.start();
+
+                // Loading takes seconds to minutes for real models; it runs on the engine thread so heartbeats
+                // flow meanwhile. A Job that arrives first simply queues behind it.
+                m_engine.post([this] { loadModel(); });
+                // Anything that arrived with the connection is handled once the event loop runs.
+                QTimer::singleShot(0, &m_context, [this] { readFrames(); });
+                return true;
+            }
+
+            /// Ends the event loop with @p exitCode once any running job has stopped.
+            void stop(int exitCode)
+            {
+                if (m_stopping) {
+                    return;
+                }
+                m_stopping = true;
+                m_cancel = true;
+                m_heartbeat.stop();
+                m_engine.stop();
+                if (m_socket.state() == QLocalSocket::ConnectedState) {
+                    m_socket.flush();
+                }
+                QCoreApplication::exit(exitCode);
+            }
+
+        private:
+            /// Runs @p function on the main thread (called from the engine thread).
+            void post(std::function<void()> function)
+            {
+                QMetaObject::invokeMethod(&m_context, std::move(function), Qt::QueuedConnection);
+            }
+
+            void send(const Ipc::Message& message)
+            {
+                if (m_socket.state() == QLocalSocket::ConnectedState) {
+                    m_socket.write(Ipc::encodeFrame(Ipc::encodeMessage(message)));
+                }
+            }
+
+            void protocolError(const QString& problem)
+            {
+                printError(u"protocol error: %1"_s.arg(problem));
+                stop(ServeExit::ProtocolError);
+            }
+
+            void readFrames()
+            {
+                // Bounded reads: the decoder caps each frame, and reading in chunks keeps a flood from being
+                // buffered whole before the cap is checked. readyRead carries no message boundaries, so drain.
+                constexpr qint64 Chunk = 64 * 1024;
+                while (!m_stopping && m_socket.bytesAvailable() > 0) {
+                    m_decoder.feed(m_socket.read(Chunk));
+                    for (;;) {
+                        Ipc::FrameResult frame = m_decoder.next();
+                        if (frame.status == Ipc::FrameStatus::Incomplete) {
+                            break;
+                        }
+                        if (frame.status == Ipc::FrameStatus::Invalid) {
+                            protocolError(frame.error);
+                            return;
+                        }
+                        Ipc::DecodeResult decoded = Ipc::decodeMessage(frame.payload);
+                        if (!decoded.message) {
+                            protocolError(decoded.error);
+                            return;
+                        }
+                        handle(*decoded.message);
+                        if (m_stopping) {
+                            return;
+                        }
+                    }
+                }
+            }
+
+            void handle(const Ipc::Message& message)
+            {
+                if (const auto* job = std::get_if<Ipc::Job>(&message)) {
+                    accept(*job);
+                } else if (const auto* cancel = std::get_if<Ipc::Cancel>(&message)) {
+                    if (m_currentJob && *m_currentJob == cancel->jobId) {
+                        m_cancel = true;
+                    }
+                } else if (std::holds_alternative<Ipc::Shutdown>(message)) {
+                    stop(ServeExit::Ok);
+                } else if (std::holds_alternative<Ipc::Heartbeat>(message)) {
+                    // The coordinator may probe us; our own heartbeats already answer.
+                } else {
+                    protocolError(u"a worker does not accept \"%1\" messages"_s.arg(Ipc::messageType(message)));
+                }
+            }
+
+            void accept(const Ipc::Job& job)
+            {
+                if (!m_hooks.crashOnPrompt.isEmpty() && job.prompt.contains(m_hooks.crashOnPrompt)) {
+                    // Test hook: a worker that dies of a segfault. Restore the default action first so a sanitizer's
+                    // handler does not turn the crash into an orderly exit.
+                    std::signal(SIGSEGV, SIG_DFL);
+                    std::raise(SIGSEGV);
+                }
+                if (!m_hooks.hangOnPrompt.isEmpty() && job.prompt.contains(m_hooks.hangOnPrompt)) {
+                    // Test hook: a hung worker, silent and deaf, as a deadlocked driver would leave it.
+                    m_heartbeat.stop();
+                    m_socket.flush();
+                    for (;;) {
+                        ::pause();
+                    }
+                }
+                if (m_currentJob) {
+                    send(Ipc::Error{job.jobId, u"busy"_s,
+                                    u"worker %1 is rendering job %2; send one job at a time"_s.arg(m_options.rank)
+                                        .arg(*m_currentJob)});
+                    return;
+                }
+                if (job.outputPath.isEmpty()) {
+                    send(Ipc::Error{job.jobId, u"bad-job"_s, u"the job names no output path"_s});
+                    return;
+                }
+                m_currentJob = job.jobId;
+                // Reset here, not when the task starts: a Cancel may arrive while the job waits for the model.
+                m_cancel = false;
+                m_engine.post([this, job] {
+                    JobOutcome outcome = render(job);
+                    post([this, outcome = std::move(outcome)] {
+                        m_currentJob.reset();
+                        if (outcome.result) {
+                            send(*outcome.result);
+                        } else {
+                            send(outcome.error);
+                        }
+                    });
+                });
+            }
+
+            // ---- engine thread ----
+
+            void loadModel()
+            {
+                try {
+                    m_modelHash = shortSha256(hashedWeightsFile(m_options.model));
+                    m_model = StableDiffusionModel::load(
+                        m_options.model.toStdString(),
+                        QDir(dataDirectory()).filePath(u"models/atelier-tiny/tokenizer"_s).toStdString(),
+                        placementFor(m_options));
+                } catch (const std::exception& e) {
+                    const QString message = QString::fromUtf8(e.what());
+                    post([this, message] {
+                        printError(u"cannot load %1: %2"_s.arg(m_options.model, message));
+                        send(Ipc::Error{-1, u"model"_s, message});
+                        if (m_socket.state() == QLocalSocket::ConnectedState) {
+                            m_socket.waitForBytesWritten(2000);
+                        }
+                        stop(ServeExit::ModelFailed);
+                    });
+                }
+            }
+
+            QJsonObject provenance(const Ipc::Job& job, const QString& scheduler, int stepsRun, double totalSeconds,
+                                   const QJsonArray& stepSeconds, double decodeSeconds) const
+            {
+                QJsonObject versions{{u"atelier"_s, BuildInfo::atelierVersion()},
+                                     {u"libtorch"_s, BuildInfo::torchVersion()}};
+                if (!BuildInfo::cudaVersion().isEmpty()) {
+                    versions.insert(u"cuda"_s, BuildInfo::cudaVersion());
+                }
+                return QJsonObject{
+                    {u"device"_s, QString::fromStdString(m_options.device.toString())},
+                    {u"deviceName"_s, m_deviceName},
+                    {u"dtype"_s, m_options.dtype},
+                    {u"rank"_s, m_options.rank},
+                    {u"scheduler"_s, scheduler},
+                    // JSON numbers above 2^53 lose digits in many readers; the seed is text so it survives.
+                    {u"seed"_s, QString::number(job.seed)},
+                    {u"attempt"_s, job.attempt},
+                    {u"steps"_s, stepsRun},
+                    {u"model"_s, modelName(m_options.model)},
+                    {u"modelHash"_s, m_modelHash},
+                    {u"timings"_s,
+                     QJsonObject{{u"totalSeconds"_s, totalSeconds},
+                                 // Step 1 also holds the text encoding and the initial noise.
+                                 {u"stepSeconds"_s, stepSeconds},
+                                 {u"decodeSeconds"_s, decodeSeconds}}},
+                    {u"versions"_s, versions},
+                };
+            }
+
+            JobOutcome render(const Ipc::Job& job)
+            {
+                JobOutcome outcome;
+                outcome.error.jobId = job.jobId;
+                if (!m_model) {
+                    // Only reached after a failed load, while the main thread is already exiting.
+                    outcome.error.code = u"model"_s;
+                    outcome.error.message = u"no model is loaded"_s;
+                    return outcome;
+                }
+                const QString scheduler
+                    = job.scheduler.isEmpty() ? QString::fromStdString(m_model->defaultScheduler) : job.scheduler;
+                QString errorCode;
+                QString errorMessage;
+                try {
+                    // Every tensor lives inside this block, so none survives into the handlers: after an OOM the
+                    // caching allocator gets its memory back before the next job.
+                    if (m_cancel) {
+                        throw GenerationCancelled();
+                    }
+                    GenerationSettings settings;
+                    settings.scheduler = scheduler.toStdString();
+                    settings.steps = job.steps;
+                    settings.guidanceScale = job.cfgScale;
+                    settings.width = job.width;
+                    settings.height = job.height;
+                    ImageRequest request;
+                    request.prompt = job.prompt.toStdString();
+                    request.negativePrompt = job.negativePrompt.toStdString();
+                    request.seed = job.seed;
+
+                    const auto start = std::chrono::steady_clock::now();
+                    auto stepStart = start;
+                    auto lastProgress = start - std::chrono::hours(1);
+                    auto lastPreview = lastProgress;
+                    QJsonArray stepSeconds;
+                    const GenerationResult result
+                        = Pipeline(m_model).generate({request}, settings, [&](const StepProgress& progress) {
+                              if (m_hooks.stepDelayMs > 0) {
+                                  std::this_thread::sleep_for(std::chrono::milliseconds(m_hooks.stepDelayMs));
+                              }
+                              const auto now = std::chrono::steady_clock::now();
+                              stepSeconds.append(std::chrono::duration<double>(now - stepStart).count());
+                              stepStart = now;
+                              if (m_cancel) {
+                                  return false;
+                              }
+                              // At most 10 progress messages a second, but always the last step.
+                              if (now - lastProgress >= std::chrono::milliseconds(100)
+                                  || progress.step == progress.total) {
+                                  lastProgress = now;
+                                  const double elapsed = std::chrono::duration<double>(now - start).count();
+                                  post([this,
+                                        p = Ipc::Progress{job.jobId, progress.step, progress.total,
+                                                          elapsed > 0 ? progress.step / elapsed : 0.0}] { send(p); });
+                              }
+                              // A preview every other step, at most 5 a second; reading latents synchronises with
+                              // the device, so not more often than someone can look at it.
+                              if (progress.step % 2 == 0 && progress.step < progress.total
+                                  && now - lastPreview >= std::chrono::milliseconds(200)) {
+                                  lastPreview = now;
+                                  sendPreview(job.jobId, progress.latents);
+                              }
+                              return true;
+                          });
+                    const double generateSeconds = secondsSince(start);
+                    double stepTotal = 0;
+                    for (const auto& s : stepSeconds) {
+                        stepTotal += s.toDouble();
+                    }
+                    if (m_cancel) {
+                        // Cancelled after the last step: the coordinator no longer wants this image.
+                        throw GenerationCancelled();
+                    }
+
+                    const QString a1111 = A1111Parameters{job.prompt,   job.negativePrompt,
+                                                          job.steps,    scheduler,
+                                                          job.cfgScale, job.seed,
+                                                          job.width,    job.height,
+                                                          m_modelHash,  modelName(m_options.model)}
+                                              .toString();
+                    QJsonObject meta = provenance(job, scheduler, static_cast<int>(stepSeconds.size()), generateSeconds,
+                                                  stepSeconds, generateSeconds - stepTotal);
+                    const at::Tensor& images = result.images;
+                    const QString writeError = writeRgbPng(
+                        job.outputPath, images.const_data_ptr<std::uint8_t>(), static_cast<int>(images.size(2)),
+                        static_cast<int>(images.size(1)),
+                        {{u"parameters"_s, a1111},
+                         {u"atelier"_s, QString::fromUtf8(QJsonDocument(meta).toJson(QJsonDocument::Compact))}});
+                    if (!writeError.isEmpty()) {
+                        errorCode = u"io"_s;
+                        errorMessage = writeError;
+                    } else {
+                        QJsonObject timings = meta[u"timings"_s].toObject();
+                        timings.insert(u"totalSeconds"_s, secondsSince(start));
+                        meta.insert(u"timings"_s, timings);
+                        outcome.result = Ipc::Result{job.jobId, job.outputPath, QCborMap::fromJsonObject(meta)};
+                        return outcome;
+                    }
+                } catch (const GenerationCancelled&) {
+                    errorCode = u"cancelled"_s;
+                    errorMessage = u"job %1 was cancelled"_s.arg(job.jobId);
+                } catch (const c10::OutOfMemoryError& e) {
+                    // Only the message leaves the handler; the coordinator decides whether to retry, and where.
+                    errorCode = u"oom"_s;
+                    errorMessage = QString::fromUtf8(e.what_without_backtrace());
+                } catch (const c10::Error& e) {
+                    errorCode = u"engine"_s;
+                    errorMessage = QString::fromUtf8(e.what_without_backtrace());
+                } catch (const std::exception& e) {
+                    errorCode = u"engine"_s;
+                    errorMessage = QString::fromUtf8(e.what());
+                }
+                outcome.error.code = errorCode;
+                outcome.error.message = errorMessage;
+                return outcome;
+            }
+
+            void sendPreview(qint64 jobId, const at::Tensor& latents)
+            {
+                // Latents above MaxPreviewSide per side (images over 2048 px) are subsampled, not scaled: a
+                // preview only needs to show where the image is going.
+                at::Tensor sampled = latents.narrow(0, 0, 1);
+                const std::int64_t side = std::max(sampled.size(2), sampled.size(3));
+                const std::int64_t stride = (side + Ipc::MaxPreviewSide - 1) / Ipc::MaxPreviewSide;
+                if (stride > 1) {
+                    sampled = sampled.slice(2, 0, sampled.size(2), stride).slice(3, 0, sampled.size(3), stride);
+                }
+                const at::Tensor rgb = latentPreview(sampled, 1);
+                Ipc::Preview preview;
+                preview.jobId = jobId;
+                preview.height = static_cast<int>(rgb.size(1));
+                preview.width = static_cast<int>(rgb.size(2));
+                preview.rgb = QByteArray(reinterpret_cast<const char*>(rgb.const_data_ptr<std::uint8_t>()),
+                                         static_cast<qsizetype>(rgb.numel()));
+                post([this, preview = std::move(preview)] { send(preview); });
+            }
+
+            ServeOptions m_options;
+            TestHooks m_hooks;
+            QObject m_context; ///< receiver of the engine thread's posts and of socket/timer signals
+            QLocalSocket m_socket;
+            QTimer m_heartbeat;
+            Ipc::FrameDecoder m_decoder;
+            QString m_deviceName;
+            std::optional<qint64> m_currentJob; ///< main thread only
+            std::atomic<bool> m_cancel = false;
+            bool m_stopping = false;
+            // Engine thread only (written by loadModel, read by render, both on that thread).
+            std::shared_ptr<const StableDiffusionModel> m_model;
+            QString m_modelHash;
+            EngineThread m_engine; ///< last: destroyed (joined) first, while everything it uses still exists
+        };
+    } // namespace
+
+    int runServe(const QStringList& arguments)
+    {
+#ifdef Q_OS_LINUX
+        // Die with the coordinator. The parent may have died before prctl took effect; then we were reparented
+        // and getppid() changed.
+        const pid_t parent = getppid();
+        ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+        if (getppid() != parent) {
+            printError(u"the coordinator is gone"_s);
+            return ServeExit::ConnectFailed;
+        }
+#endif
+        ServeOptions options;
+        try {
+            options = parseOptions(arguments);
+        } catch (const UsageError& e) {
+            printError(e.message + u" (see atelier-worker serve --help)"_s);
+            return ServeExit::Usage;
+        }
+        if (options.threads > 0) {
+            at::set_num_threads(options.threads);
+        }
+        WorkerServer server(std::move(options), TestHooks::fromEnvironment());
+        if (!server.start()) {
+            return ServeExit::ConnectFailed;
+        }
+        return QCoreApplication::exec();
+    }
+} // namespace Atelier::Worker

@@ -1,0 +1,59 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#pragma once
+
+#include <QString>
+#include <QStringList>
+
+namespace Atelier::Worker
+{
+    /// Exit codes of `atelier-worker serve`, so the coordinator can tell why a worker ended.
+    namespace ServeExit
+    {
+        inline constexpr int Ok = 0; ///< Shutdown received, or the coordinator closed the socket
+        inline constexpr int Usage = 2; ///< bad arguments, or ATELIER_WORKER_TOKEN absent or not 64 hex digits
+        inline constexpr int ConnectFailed = 3; ///< the coordinator's socket could not be reached
+        inline constexpr int ProtocolError = 4; ///< the coordinator sent an invalid frame or message
+        inline constexpr int ModelFailed = 5; ///< the model did not load (an Error{-1, "model"} was sent first)
+    } // namespace ServeExit
+
+    /// `atelier-worker serve --socket PATH --rank N --device cpu|cuda:N [--dtype …] [--model PATH] [--threads N]`:
+    /// the mode the coordinator runs a worker in. @p arguments starts with the program name.
+    ///
+    /// The worker connects to the coordinator's QLocalSocket, announces itself with Hello (the secret comes from
+    /// ATELIER_WORKER_TOKEN, 64 hex digits, which is removed from the environment once read: argv would be visible
+    /// to every user through /proc), loads the model, then renders the Jobs it is sent one at a time on an engine
+    /// thread while the event loop keeps sending a Heartbeat every second and answering Cancel and Shutdown.
+    /// Returns one of ServeExit.
+    ///
+    /// Test-only hooks, honoured only when ATELIER_TEST_HOOKS=1 (for the coordinator's fault tests; never set
+    /// them in production):
+    /// - ATELIER_TEST_STEP_DELAY_MS=N: sleep N ms after every sampler step (a slow worker);
+    /// - ATELIER_TEST_CRASH_ON_PROMPT=TEXT: raise SIGSEGV on receiving a Job whose prompt contains TEXT;
+    /// - ATELIER_TEST_HANG_ON_PROMPT=TEXT: on receiving such a Job, stop heartbeats and block the event loop
+    ///   forever (a hung worker; only a signal ends it).
+    int runServe(const QStringList& arguments);
+
+    /// AUTOMATIC1111's name for one of Atelier's samplers ("pndm" → "PLMS", "euler_a" → "Euler a", …); an unknown
+    /// name is returned unchanged.
+    QString a1111SamplerName(const QString& scheduler);
+
+    /// What AUTOMATIC1111 writes into a PNG's "parameters" text chunk, so that its "PNG Info" tab, civitai and
+    /// other tools read Atelier's images.
+    struct A1111Parameters
+    {
+        QString prompt;
+        QString negativePrompt; ///< empty: the "Negative prompt:" line is left out, as A1111 does
+        int steps = 0;
+        QString scheduler; ///< Atelier's name; written as A1111's
+        double cfgScale = 0;
+        quint64 seed = 0;
+        int width = 0;
+        int height = 0;
+        QString modelHash; ///< first 10 hex digits of the SHA-256 of the weights
+        QString modelName;
+
+        /// `<prompt>\nNegative prompt: <neg>\nSteps: 8, Sampler: PLMS, CFG scale: 7.5, Seed: 42, Size: 64x64,
+        /// Model hash: 0123456789, Model: name`
+        QString toString() const;
+    };
+} // namespace Atelier::Worker
