@@ -1,0 +1,251 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// The coordinator with real atelier-worker processes on the CPU and the tiny parity model.
+#include <QDir>
+#include <QImage>
+#include <QLocalSocket>
+#include <QSignalSpy>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <csignal>
+
+#include "TestSupport.h"
+#include "orchestration/Coordinator.h"
+
+using namespace Atelier;
+using namespace Qt::StringLiterals;
+using namespace std::chrono_literals;
+
+namespace
+{
+    // Every run in these tests must end within this, whatever happens.
+    constexpr int HardTimeoutMs = 120000;
+
+    QList<PromptJob> jobs(const QStringList& prompts)
+    {
+        QList<PromptJob> list;
+        quint64 seed = 100;
+        for (const QString& prompt : prompts) {
+            PromptJob job;
+            job.prompt = prompt;
+            job.seed = seed++;
+            list.append(job);
+        }
+        return list;
+    }
+
+    CoordinatorOptions options(const QString& outputDirectory, const QStringList& devices)
+    {
+        CoordinatorOptions o;
+        o.workerProgram = Test::executablePath(u"atelier-worker"_s);
+        o.devices = devices;
+        o.modelPath = Test::fixturePath(u"tiny-sd15"_s);
+        o.outputDirectory = outputDirectory;
+        o.threadsPerWorker = 1;
+        o.steps = 4;
+        o.width = 64;
+        o.height = 64;
+        o.restartBackoff = 50ms;
+        return o;
+    }
+
+    // Runs the batch to its end (or fails the test after the hard timeout).
+    bool runToEnd(Coordinator& coordinator)
+    {
+        QSignalSpy finished(&coordinator, &Coordinator::finished);
+        const QString error = coordinator.start();
+        if (!error.isEmpty()) {
+            qWarning("start failed: %s", qPrintable(error));
+            return false;
+        }
+        return finished.wait(HardTimeoutMs);
+    }
+
+    QStringList pngs(const QString& directory)
+    {
+        return QDir(directory).entryList(QDir::Files | QDir::NoDotAndDotDot, QDir::Name);
+    }
+} // namespace
+
+class TestCoordinator final : public QObject
+{
+    Q_OBJECT
+
+private slots:
+    void namesImages_data();
+    void namesImages();
+    void twoWorkersMakeTheSameImagesAsOne();
+    void slowWorkerTakesFewerJobs();
+    void killedWorkerStillYieldsEveryImageOnce();
+    void poisonJobFailsAfterThreeAttemptsWhileOthersFinish();
+    void hungWorkerIsKilledAndReplaced();
+    void strangersAreTurnedAway();
+};
+
+void TestCoordinator::namesImages_data()
+{
+    QTest::addColumn<QString>("prompt");
+    QTest::addColumn<QString>("name");
+    QTest::newRow("plain") << u"A Lighthouse at Dusk, oil painting"_s
+                           << u"3-42-a-lighthouse-at-dusk-oil-painting.png"_s;
+    QTest::newRow("accents fold") << u"Café crème"_s << u"3-42-cafe-creme.png"_s;
+    QTest::newRow("nothing ASCII") << u"山水画"_s << u"3-42-image.png"_s;
+    QTest::newRow("path tricks") << u"../../etc/passwd"_s << u"3-42-etc-passwd.png"_s;
+    QTest::newRow("long") << QString(200, u'x') << u"3-42-"_s + QString(48, u'x') + u".png"_s;
+}
+
+void TestCoordinator::namesImages()
+{
+    QFETCH(QString, prompt);
+    QFETCH(QString, name);
+    QCOMPARE(Coordinator::imageFileName(3, 42, prompt), name);
+}
+
+void TestCoordinator::twoWorkersMakeTheSameImagesAsOne()
+{
+    const QStringList prompts{u"a red bicycle"_s, u"a blue kite"_s, u"a green door"_s, u"a yellow boat"_s};
+    QTemporaryDir one, two;
+    Coordinator single(options(one.path(), {u"cpu"_s}));
+    single.addJobs(jobs(prompts));
+    QVERIFY(runToEnd(single));
+    Coordinator pair(options(two.path(), {u"cpu"_s, u"cpu"_s}));
+    pair.addJobs(jobs(prompts));
+    QVERIFY(runToEnd(pair));
+
+    QCOMPARE(pngs(one.path()).size(), 4);
+    QCOMPARE(pngs(two.path()), pngs(one.path()));
+    for (const QString& name : pngs(one.path())) {
+        const QImage a(QDir(one.path()).filePath(name));
+        const QImage b(QDir(two.path()).filePath(name));
+        QVERIFY(!a.isNull());
+        QVERIFY2(a.convertToFormat(QImage::Format_RGB888) == b.convertToFormat(QImage::Format_RGB888),
+                 qPrintable(name));
+    }
+    for (const JobOutcome& outcome : pair.outcomes()) {
+        QCOMPARE(outcome.state, JobOutcome::State::Done);
+        QCOMPARE(outcome.attempts, 1);
+    }
+}
+
+void TestCoordinator::slowWorkerTakesFewerJobs()
+{
+    QTemporaryDir out;
+    CoordinatorOptions o = options(out.path(), {u"cpu"_s, u"cpu"_s});
+    QProcessEnvironment slow;
+    slow.insert(u"ATELIER_TEST_HOOKS"_s, u"1"_s);
+    slow.insert(u"ATELIER_TEST_STEP_DELAY_MS"_s, u"400"_s);
+    o.rankEnvironment.insert(1, slow);
+    Coordinator coordinator(o);
+    coordinator.addJobs(jobs({u"a"_s, u"b"_s, u"c"_s, u"d"_s, u"e"_s, u"f"_s, u"g"_s, u"h"_s}));
+    QVERIFY(runToEnd(coordinator));
+    const auto perRank = coordinator.jobsPerRank();
+    qInfo("fast worker: %d jobs, slow worker: %d jobs", perRank.value(0), perRank.value(1));
+    QCOMPARE(perRank.value(0) + perRank.value(1), 8);
+    QVERIFY(perRank.value(0) > perRank.value(1));
+    QCOMPARE(pngs(out.path()).size(), 8);
+}
+
+void TestCoordinator::killedWorkerStillYieldsEveryImageOnce()
+{
+    QTemporaryDir out;
+    CoordinatorOptions o = options(out.path(), {u"cpu"_s, u"cpu"_s});
+    QProcessEnvironment slow; // slow enough that the kill lands mid-job
+    slow.insert(u"ATELIER_TEST_HOOKS"_s, u"1"_s);
+    slow.insert(u"ATELIER_TEST_STEP_DELAY_MS"_s, u"200"_s);
+    o.extraEnvironment = slow;
+    Coordinator coordinator(o);
+    coordinator.addJobs(jobs({u"one"_s, u"two"_s, u"three"_s, u"four"_s, u"five"_s}));
+    bool killed = false;
+    connect(&coordinator, &Coordinator::jobProgress, this, [&](qint64, int rank, int step, int, double) {
+        if (!killed && rank == 1 && step >= 1) {
+            killed = true;
+            ::kill(static_cast<pid_t>(coordinator.workerPid(1)), SIGKILL);
+        }
+    });
+    QVERIFY(runToEnd(coordinator));
+    QVERIFY(killed);
+    int retried = 0;
+    for (const JobOutcome& outcome : coordinator.outcomes()) {
+        QCOMPARE(outcome.state, JobOutcome::State::Done);
+        retried += outcome.attempts > 1 ? 1 : 0;
+    }
+    QCOMPARE(retried, 1);
+    const QStringList files = pngs(out.path());
+    QCOMPARE(files.size(), 5); // five images, no duplicates, no temporary files left
+    for (const QString& f : files) {
+        QVERIFY2(f.endsWith(u".png"_s), qPrintable(f));
+    }
+}
+
+void TestCoordinator::poisonJobFailsAfterThreeAttemptsWhileOthersFinish()
+{
+    QTemporaryDir out;
+    CoordinatorOptions o = options(out.path(), {u"cpu"_s});
+    QProcessEnvironment hooks;
+    hooks.insert(u"ATELIER_TEST_HOOKS"_s, u"1"_s);
+    hooks.insert(u"ATELIER_TEST_CRASH_ON_PROMPT"_s, u"POISON"_s);
+    o.extraEnvironment = hooks;
+    Coordinator coordinator(o);
+    coordinator.addJobs(jobs({u"fine one"_s, u"POISON pill"_s, u"fine two"_s, u"fine three"_s}));
+    QVERIFY(runToEnd(coordinator));
+    const auto& outcomes = coordinator.outcomes();
+    QCOMPARE(outcomes[1].state, JobOutcome::State::Failed);
+    QCOMPARE(outcomes[1].attempts, 3);
+    QVERIFY2(outcomes[1].lastError.contains(u"crashed"_s), qPrintable(outcomes[1].lastError));
+    for (int i : {0, 2, 3}) {
+        QCOMPARE(outcomes[i].state, JobOutcome::State::Done);
+    }
+    QCOMPARE(pngs(out.path()).size(), 3);
+}
+
+void TestCoordinator::hungWorkerIsKilledAndReplaced()
+{
+    QTemporaryDir out;
+    CoordinatorOptions o = options(out.path(), {u"cpu"_s});
+    o.heartbeatTimeout = 1500ms;
+    QProcessEnvironment hooks;
+    hooks.insert(u"ATELIER_TEST_HOOKS"_s, u"1"_s);
+    hooks.insert(u"ATELIER_TEST_HANG_ON_PROMPT"_s, u"HANG"_s);
+    o.extraEnvironment = hooks;
+    Coordinator coordinator(o);
+    coordinator.addJobs(jobs({u"HANG forever"_s, u"after the hang"_s}));
+    QVERIFY(runToEnd(coordinator));
+    QCOMPARE(coordinator.outcomes()[0].state, JobOutcome::State::Failed);
+    QVERIFY2(coordinator.outcomes()[0].lastError.contains(u"no heartbeat"_s),
+             qPrintable(coordinator.outcomes()[0].lastError));
+    QCOMPARE(coordinator.outcomes()[1].state, JobOutcome::State::Done);
+}
+
+void TestCoordinator::strangersAreTurnedAway()
+{
+    QTemporaryDir out;
+    CoordinatorOptions o = options(out.path(), {u"cpu"_s});
+    QProcessEnvironment slow;
+    slow.insert(u"ATELIER_TEST_HOOKS"_s, u"1"_s);
+    slow.insert(u"ATELIER_TEST_STEP_DELAY_MS"_s, u"300"_s);
+    o.extraEnvironment = slow;
+    Coordinator coordinator(o);
+    coordinator.addJobs(jobs({u"one"_s, u"two"_s}));
+    QSignalSpy events(&coordinator, &Coordinator::workerEvent);
+    QSignalSpy finished(&coordinator, &Coordinator::finished);
+    QCOMPARE(coordinator.start(), QString());
+    // A client without the token sends a 4 GiB length prefix, another sends garbage: both are dropped.
+    QLocalSocket huge, garbage;
+    huge.connectToServer(coordinator.socketPath());
+    garbage.connectToServer(coordinator.socketPath());
+    QVERIFY(huge.waitForConnected(5000) && garbage.waitForConnected(5000));
+    huge.write(QByteArray::fromHex("ffffffff") + QByteArray(64, 'x'));
+    garbage.write("hello, is this the GPU?\n"_ba);
+    QTRY_COMPARE_WITH_TIMEOUT(huge.state(), QLocalSocket::UnconnectedState, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(garbage.state(), QLocalSocket::UnconnectedState, 10000);
+    QVERIFY(finished.wait(HardTimeoutMs));
+    int refused = 0;
+    for (const auto& event : events) {
+        refused += event.at(1).toString().startsWith(u"refused a connection"_s) ? 1 : 0;
+    }
+    QCOMPARE(refused, 2);
+    QCOMPARE(pngs(out.path()).size(), 2);
+}
+
+QTEST_GUILESS_MAIN(TestCoordinator)
+#include "TestCoordinator.moc"
