@@ -3,13 +3,16 @@
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QLocale>
+#include <QProcess>
 
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 
 #include "BuildInfo.h"
 #include "MainWindow.h"
 #include "Translations.h"
+#include "orchestration/BatchRunner.h"
 #include "queue/PromptQueue.h"
 
 using namespace Qt::StringLiterals;
@@ -21,7 +24,8 @@ namespace
     {
         for (int i = 1; i < argc; ++i) {
             const QByteArrayView arg(argv[i]);
-            if (arg == "--version" || arg == "-v" || arg == "--help" || arg == "-h") {
+            if (arg == "--version" || arg == "-v" || arg == "--help" || arg == "-h" || arg == "--batch"
+                || arg.startsWith("--batch=") || arg == "--list-devices") {
                 return false;
             }
         }
@@ -43,12 +47,95 @@ int main(int argc, char** argv)
     const QCommandLineOption versionOption({u"v"_s, u"version"_s},
                                            u"Print Atelier's version and the versions it was built with."_s);
     parser.addOption(versionOption);
+    const QCommandLineOption batchOption(u"batch"_s, u"Render every prompt of FILE without a window, then exit."_s,
+                                         u"file"_s);
+    const QCommandLineOption modelOption(u"model"_s, u"Model folder or single-file checkpoint (batch)."_s, u"path"_s);
+    const QCommandLineOption devicesOption(u"devices"_s, u"cpu, cuda:0,cuda:1, cpu,cpu or all (batch)."_s, u"list"_s,
+                                           u"cpu"_s);
+    const QCommandLineOption outOption(u"out"_s, u"Output folder (batch)."_s, u"dir"_s, u"atelier-output"_s);
+    const QCommandLineOption stepsOption(u"steps"_s, u"Default sampler steps (batch)."_s, u"n"_s);
+    const QCommandLineOption cfgOption(u"cfg"_s, u"Default guidance scale (batch)."_s, u"x"_s);
+    const QCommandLineOption widthOption(u"width"_s, u"Default width (batch)."_s, u"w"_s);
+    const QCommandLineOption heightOption(u"height"_s, u"Default height (batch)."_s, u"h"_s);
+    const QCommandLineOption schedulerOption(u"scheduler"_s, u"Default sampler (batch)."_s, u"name"_s);
+    const QCommandLineOption seedOption(u"seed"_s, u"Base seed for prompts without one (batch)."_s, u"n"_s);
+    const QCommandLineOption threadsOption(u"threads"_s, u"CPU threads per worker (batch)."_s, u"n"_s);
+    const QCommandLineOption jsonOption(u"json"_s, u"One JSON object per event on stdout (batch)."_s);
+    const QCommandLineOption strictOption(u"strict"_s, u"Render nothing if the file has any problem (batch)."_s);
+    const QCommandLineOption listDevicesOption(u"list-devices"_s, u"List the devices workers can run on."_s);
+    parser.addOptions({batchOption, modelOption, devicesOption, outOption, stepsOption, cfgOption, widthOption,
+                       heightOption, schedulerOption, seedOption, threadsOption, jsonOption, strictOption,
+                       listDevicesOption});
     parser.addPositionalArgument(u"files"_s, u"Prompt files to queue (.txt, .csv, .json, .jsonl)."_s, u"[files...]"_s);
     parser.process(*app);
 
     if (parser.isSet(versionOption)) {
         std::fputs(qPrintable(Atelier::BuildInfo::versionReport(u"atelier"_s)), stdout);
         return 0;
+    }
+
+    const QString workerProgram = QCoreApplication::applicationDirPath() + u"/atelier-worker"_s;
+    if (parser.isSet(listDevicesOption)) {
+        QProcess list;
+        list.setProcessChannelMode(QProcess::ForwardedChannels);
+        list.start(workerProgram, {u"--list-devices"_s});
+        return list.waitForFinished(60000) ? list.exitCode() : 1;
+    }
+    if (parser.isSet(batchOption)) {
+        Atelier::BatchOptions batch;
+        batch.file = parser.value(batchOption);
+        batch.workerProgram = workerProgram;
+        batch.modelPath = parser.value(modelOption);
+        batch.devices = parser.value(devicesOption);
+        batch.outputDirectory = parser.value(outOption);
+        batch.scheduler = parser.value(schedulerOption);
+        batch.json = parser.isSet(jsonOption);
+        batch.strict = parser.isSet(strictOption);
+        // A bad number is named and nothing runs: a typo must not silently render a whole batch wrong.
+        auto number
+            = [&](const QCommandLineOption& option, qlonglong minimum, qlonglong maximum) -> std::optional<qlonglong> {
+            if (!parser.isSet(option)) {
+                return std::nullopt;
+            }
+            bool ok = false;
+            const qlonglong value = parser.value(option).toLongLong(&ok);
+            if (!ok || value < minimum || value > maximum) {
+                std::fprintf(stderr, "atelier: --%s must be a number from %lld to %lld, got \"%s\"\n",
+                             qPrintable(option.names().constFirst()), minimum, maximum,
+                             qPrintable(parser.value(option)));
+                std::exit(2);
+            }
+            return value;
+        };
+        batch.steps = number(stepsOption, 1, 1000);
+        batch.width = number(widthOption, 8, 8192);
+        batch.height = number(heightOption, 8, 8192);
+        if (const auto threads = number(threadsOption, 1, 1024)) {
+            batch.threadsPerWorker = static_cast<int>(*threads);
+        }
+        if (parser.isSet(seedOption)) {
+            bool ok = false;
+            batch.seed = parser.value(seedOption).toULongLong(&ok);
+            if (!ok) {
+                std::fprintf(stderr, "atelier: --seed must be a number from 0 to 18446744073709551615\n");
+                return 2;
+            }
+        }
+        if (parser.isSet(cfgOption)) {
+            bool ok = false;
+            batch.cfgScale = parser.value(cfgOption).toDouble(&ok);
+            if (!ok || *batch.cfgScale < 0 || *batch.cfgScale > 100) {
+                std::fprintf(stderr, "atelier: --cfg must be a number from 0 to 100\n");
+                return 2;
+            }
+        }
+        for (const auto* dimension : {&batch.width, &batch.height}) {
+            if (*dimension && **dimension % 8 != 0) {
+                std::fprintf(stderr, "atelier: --width and --height must be multiples of 8\n");
+                return 2;
+            }
+        }
+        return Atelier::runBatch(batch);
     }
 
     Atelier::installTranslations(QLocale::system());

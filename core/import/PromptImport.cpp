@@ -1313,9 +1313,16 @@ namespace Atelier
                 }
                 for (qint64 k = 0; k < count; ++k) {
                     PromptJob expanded = job;
-                    // With a seed, a batch gets consecutive seeds as in A1111; without one, every image gets its
-                    // own random seed, stored in the job so that the image can be made again.
-                    expanded.seed = seed ? *seed + quint64(k) : quint64(QRandomGenerator::global()->generate());
+                    // With a seed, a batch gets consecutive seeds as in A1111; without one, every image gets the
+                    // next seed from the caller's base seed, or else its own random seed, stored in the job so that
+                    // the image can be made again.
+                    if (seed) {
+                        expanded.seed = *seed + quint64(k);
+                    } else if (m_options.baseSeed) {
+                        expanded.seed = *m_options.baseSeed + quint64(m_seedsGiven++);
+                    } else {
+                        expanded.seed = quint64(QRandomGenerator::global()->generate());
+                    }
                     m_result.jobs.append(expanded);
                 }
             }
@@ -1324,6 +1331,7 @@ namespace Atelier
             ImportOptions m_options;
             ImportResult m_result;
             qsizetype m_issueCount = 0;
+            qsizetype m_seedsGiven = 0;
             bool m_stopped = false;
             QString m_text;
             QList<Line> m_lines;

@@ -5,6 +5,8 @@
 #include <QList>
 #include <QString>
 
+#include <optional>
+
 #include "queue/PromptJob.h"
 
 namespace Atelier
@@ -46,6 +48,9 @@ namespace Atelier
         qsizetype maxPrompts = 100000;
         /// Issues beyond this are counted but not listed, so a file of garbage cannot exhaust memory.
         qsizetype maxIssues = 1000;
+        /// Records without a seed get baseSeed, baseSeed + 1, … in file order (`atelier --batch --seed N`);
+        /// unset, each gets a random seed.
+        std::optional<quint64> baseSeed;
     };
 
     /// Imports a prompt file. The format comes from @p format when given ("txt", "csv", "json", "jsonl"),

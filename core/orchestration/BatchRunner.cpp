@@ -1,0 +1,252 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "BatchRunner.h"
+
+#include <QCoreApplication>
+#include <QDir>
+#include <QElapsedTimer>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QRegularExpression>
+#include <QTimer>
+
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <unistd.h>
+
+#include "import/PromptImport.h"
+#include "orchestration/Coordinator.h"
+
+using namespace Qt::StringLiterals;
+
+namespace Atelier
+{
+    namespace
+    {
+        std::atomic<int> g_interrupt{0};
+
+        extern "C" void onInterrupt(int signal)
+        {
+            g_interrupt.store(signal);
+        }
+
+        void printLine(FILE* stream, const QString& line)
+        {
+            std::fputs(qPrintable(line + u'\n'), stream);
+            std::fflush(stream);
+        }
+
+        void printJson(const QJsonObject& event)
+        {
+            printLine(stdout, QString::fromUtf8(QJsonDocument(event).toJson(QJsonDocument::Compact)));
+        }
+    } // namespace
+
+    QStringList resolveDevices(const QString& devices, const QString& workerProgram, QString* error)
+    {
+        static const QRegularExpression valid(u"^(cpu|cuda:\\d+)$"_s);
+        if (devices == u"all"_s) {
+            QProcess list;
+            list.start(workerProgram, {u"--list-devices"_s});
+            if (!list.waitForFinished(60000) || list.exitCode() != 0) {
+                *error = u"cannot list devices with %1"_s.arg(workerProgram);
+                return {};
+            }
+            QStringList cuda;
+            for (const QString& line : QString::fromUtf8(list.readAllStandardOutput()).split(u'\n')) {
+                const QString id = line.section(u' ', 0, 0);
+                if (id.startsWith(u"cuda:"_s)) {
+                    cuda.append(id);
+                }
+            }
+            return cuda.isEmpty() ? QStringList{u"cpu"_s} : cuda;
+        }
+        QStringList result;
+        for (const QString& device : devices.split(u',', Qt::SkipEmptyParts)) {
+            const QString trimmed = device.trimmed();
+            if (!valid.match(trimmed).hasMatch()) {
+                *error = u"--devices: \"%1\" is not cpu, cuda:N or all"_s.arg(trimmed);
+                return {};
+            }
+            result.append(trimmed);
+        }
+        if (result.isEmpty()) {
+            *error = u"--devices names no device"_s;
+        }
+        return result;
+    }
+
+    int runBatch(const BatchOptions& options)
+    {
+        ImportOptions importOptions;
+        importOptions.strict = options.strict;
+        importOptions.baseSeed = options.seed;
+        const ImportResult imported = importPromptFile(options.file, importOptions);
+        for (const ImportIssue& issue : imported.issues) {
+            if (options.json) {
+                printJson({{u"event"_s, u"import-problem"_s},
+                           {u"file"_s, issue.file},
+                           {u"line"_s, issue.line},
+                           {u"field"_s, issue.field},
+                           {u"message"_s, issue.message}});
+            }
+            printLine(stderr, issue.toString());
+        }
+        if (imported.aborted) {
+            printLine(stderr,
+                      u"atelier: %1: nothing rendered (--strict and %n problem(s) found)"_s.arg(options.file)
+                          .replace(u"%n"_s, QString::number(imported.issues.size())));
+            return 2;
+        }
+        QString error;
+        const QStringList devices = resolveDevices(options.devices, options.workerProgram, &error);
+        if (devices.isEmpty()) {
+            printLine(stderr, u"atelier: "_s + error);
+            return 2;
+        }
+        if (!QDir().mkpath(options.outputDirectory)) {
+            printLine(stderr, u"atelier: cannot create the output folder %1"_s.arg(options.outputDirectory));
+            return 2;
+        }
+
+        CoordinatorOptions run;
+        run.workerProgram = options.workerProgram;
+        run.devices = devices;
+        run.modelPath = options.modelPath;
+        run.outputDirectory = QDir(options.outputDirectory).absolutePath();
+        run.threadsPerWorker = options.threadsPerWorker;
+        run.steps = options.steps.value_or(run.steps);
+        run.cfgScale = options.cfgScale.value_or(run.cfgScale);
+        run.width = options.width.value_or(run.width);
+        run.height = options.height.value_or(run.height);
+        run.scheduler = options.scheduler;
+        Coordinator coordinator(run);
+        coordinator.addJobs(imported.jobs);
+
+        const qsizetype total = imported.jobs.size();
+        const bool live = !options.json && isatty(STDOUT_FILENO) != 0;
+        qsizetype done = 0, failed = 0;
+        QHash<int, QString> perDevice; // rank -> "job 3 step 5/20, 2.1 it/s"
+        QElapsedTimer clock;
+        clock.start();
+        auto redraw = [&] {
+            // One status line per device and one overall, rewritten in place.
+            QString text = u"\r\x1b[J"_s;
+            for (int rank = 0; rank < devices.size(); ++rank) {
+                text += u"[%1 %2] %3\n"_s.arg(rank).arg(devices.at(rank), perDevice.value(rank, u"idle"_s));
+            }
+            const double elapsed = clock.elapsed() / 1000.0;
+            const double eta = done > 0 ? elapsed / done * (total - done - failed) : 0;
+            text += u"%1/%2 images, %3 failed, %4 s elapsed, ETA %5 s"_s.arg(done)
+                        .arg(total)
+                        .arg(failed)
+                        .arg(elapsed, 0, 'f', 0)
+                        .arg(eta, 0, 'f', 0);
+            std::fputs(qPrintable(text), stdout);
+            std::fprintf(stdout, "\x1b[%dA", static_cast<int>(devices.size()));
+            std::fflush(stdout);
+        };
+
+        QObject::connect(&coordinator, &Coordinator::jobStarted, [&](qint64 id, int rank) {
+            if (options.json) {
+                printJson({{u"event"_s, u"started"_s}, {u"job"_s, id}, {u"rank"_s, rank}});
+            }
+        });
+        QObject::connect(
+            &coordinator, &Coordinator::jobProgress, [&](qint64 id, int rank, int step, int steps, double itps) {
+                if (options.json) {
+                    printJson({{u"event"_s, u"progress"_s},
+                               {u"job"_s, id},
+                               {u"rank"_s, rank},
+                               {u"step"_s, step},
+                               {u"total"_s, steps},
+                               {u"itps"_s, itps}});
+                } else if (live) {
+                    perDevice[rank] = u"job %1 step %2/%3, %4 it/s"_s.arg(id).arg(step).arg(steps).arg(itps, 0, 'f', 2);
+                    redraw();
+                }
+            });
+        QObject::connect(&coordinator, &Coordinator::jobFinished, [&](qint64 id, const QString& path) {
+            ++done;
+            if (options.json) {
+                printJson({{u"event"_s, u"done"_s}, {u"job"_s, id}, {u"path"_s, path}});
+            } else if (live) {
+                redraw();
+            } else {
+                printLine(stdout, u"done %1/%2: %3"_s.arg(done).arg(total).arg(path));
+            }
+        });
+        QObject::connect(&coordinator, &Coordinator::jobFailed, [&](qint64 id, const QString& reason, bool retry) {
+            failed += retry ? 0 : 1;
+            if (options.json) {
+                printJson({{u"event"_s, retry ? u"retry"_s : u"failed"_s}, {u"job"_s, id}, {u"reason"_s, reason}});
+            } else if (!live) {
+                printLine(stderr, u"job %1 %2: %3"_s.arg(id).arg(retry ? u"will be retried"_s : u"failed"_s, reason));
+            }
+        });
+        QObject::connect(&coordinator, &Coordinator::workerEvent, [&](int rank, const QString& message) {
+            if (options.json) {
+                printJson({{u"event"_s, u"worker"_s}, {u"rank"_s, rank}, {u"message"_s, message}});
+            } else if (!live) {
+                printLine(stderr, u"worker %1: %2"_s.arg(rank).arg(message));
+            }
+        });
+
+        // Signal handlers may only set a flag; the event loop notices it.
+        g_interrupt.store(0);
+        std::signal(SIGINT, onInterrupt);
+        std::signal(SIGTERM, onInterrupt);
+        QTimer poll;
+        QObject::connect(&poll, &QTimer::timeout, [&] {
+            if (g_interrupt.load() != 0) {
+                poll.stop();
+                coordinator.stop();
+            }
+        });
+        poll.start(100);
+
+        QObject::connect(&coordinator, &Coordinator::finished, QCoreApplication::instance(), &QCoreApplication::quit);
+        if (const QString startError = coordinator.start(); !startError.isEmpty()) {
+            printLine(stderr, u"atelier: "_s + startError);
+            return 2;
+        }
+        QCoreApplication::exec();
+        std::signal(SIGINT, SIG_DFL);
+        std::signal(SIGTERM, SIG_DFL);
+        if (live) {
+            std::fprintf(stdout, "\x1b[%dB\n", static_cast<int>(devices.size()));
+        }
+
+        QStringList notDone;
+        for (const JobOutcome& outcome : coordinator.outcomes()) {
+            if (outcome.state != JobOutcome::State::Done) {
+                notDone.append(u"  #%1 \"%2\": %3"_s.arg(outcome.id)
+                                   .arg(outcome.job.prompt.left(60),
+                                        outcome.lastError.isEmpty() ? u"not started"_s : outcome.lastError));
+            }
+        }
+        const qsizetype rendered = total - notDone.size();
+        const QString summary = u"%1 of %2 images written to %3; %4 not made; %5 problem(s) in the file"_s.arg(rendered)
+                                    .arg(total)
+                                    .arg(QDir(options.outputDirectory).absolutePath())
+                                    .arg(notDone.size())
+                                    .arg(imported.issues.size());
+        if (options.json) {
+            printJson({{u"event"_s, u"summary"_s},
+                       {u"images"_s, rendered},
+                       {u"prompts"_s, total},
+                       {u"not_made"_s, notDone.size()},
+                       {u"file_problems"_s, imported.issues.size()},
+                       {u"interrupted"_s, g_interrupt.load() != 0}});
+        }
+        printLine(stderr, summary);
+        for (const QString& line : notDone) {
+            printLine(stderr, line);
+        }
+        if (g_interrupt.load() != 0) {
+            return 130;
+        }
+        return notDone.isEmpty() && imported.issues.isEmpty() ? 0 : 1;
+    }
+} // namespace Atelier
