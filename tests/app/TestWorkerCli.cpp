@@ -12,6 +12,8 @@
 #include <ATen/ops/equal.h>
 #include <ATen/ops/from_blob.h>
 
+#include "EngineTestSupport.h"
+#include "ImageTestSupport.h"
 #include "TestSupport.h"
 #include "engine/Safetensors.h"
 
@@ -26,17 +28,6 @@ namespace
         return Test::runProcess(Test::executablePath(QStringLiteral("atelier-worker")), arguments, 120000);
     }
 
-    // The PNG's pixels as uint8 [1, H, W, 3].
-    at::Tensor pixels(const QString& path)
-    {
-        QImage image(path);
-        image = image.convertToFormat(QImage::Format_RGB888);
-        at::Tensor t = at::empty({1, image.height(), image.width(), 3}, at::kByte);
-        for (int y = 0; y < image.height(); ++y) {
-            std::memcpy(t[0][y].data_ptr(), image.constScanLine(y), static_cast<std::size_t>(image.width()) * 3);
-        }
-        return t;
-    }
 } // namespace
 
 class TestWorkerCli final : public QObject
@@ -120,7 +111,7 @@ void TestWorkerCli::generateReproducesDiffusersFromTheSeed()
         fixturePath(QStringLiteral("tiny-sd15/goldens/seed_cases.safetensors")).toStdString());
     const at::Tensor expected
         = goldens.tensor(golden[QStringLiteral("image_uint8")][QStringLiteral("key")].toString().toStdString());
-    const at::Tensor actual = pixels(out);
+    const at::Tensor actual = Atelier::Test::pngPixels(out);
     QCOMPARE(actual.sizes().vec(), expected.sizes().vec());
     const double difference = (actual.to(at::kInt) - expected.to(at::kInt)).abs().max().item<double>();
     QVERIFY2(difference <= 1, qPrintable(QString::number(difference)));
@@ -149,8 +140,8 @@ void TestWorkerCli::latentsRoundTrip()
                                        QStringLiteral("--latents-in"), latents});
     QVERIFY2(second.exitCode == 0, qPrintable(second.standardError));
     // Different starting latents than the seed's noise, so a different image.
-    QVERIFY(
-        !at::equal(pixels(m_dir->filePath(QStringLiteral("a.png"))), pixels(m_dir->filePath(QStringLiteral("b.png")))));
+    QVERIFY(!at::equal(Atelier::Test::pngPixels(m_dir->filePath(QStringLiteral("a.png"))),
+                       Atelier::Test::pngPixels(m_dir->filePath(QStringLiteral("b.png")))));
 
     auto wrongSize
         = worker(QStringList{QStringLiteral("generate"), QStringLiteral("--model"), model, QStringLiteral("--prompt"),

@@ -21,6 +21,7 @@
 #include <functional>
 
 #include "EngineTestSupport.h"
+#include "ImageTestSupport.h"
 #include "TestSupport.h"
 #include "ipc/FrameCodec.h"
 #include "ipc/Protocol.h"
@@ -30,17 +31,6 @@ using namespace Qt::StringLiterals;
 
 namespace
 {
-    // The PNG's pixels as uint8 [1, H, W, 3].
-    at::Tensor pixels(const QString& path)
-    {
-        QImage image(path);
-        image = image.convertToFormat(QImage::Format_RGB888);
-        at::Tensor t = at::empty({1, image.height(), image.width(), 3}, at::kByte);
-        for (int y = 0; y < image.height(); ++y) {
-            std::memcpy(t[0][y].data_ptr(), image.constScanLine(y), static_cast<std::size_t>(image.width()) * 3);
-        }
-        return t;
-    }
 
     // Spins the event loop until @p done holds or @p timeoutMs passed; every wait in this test is bounded.
     bool waitUntil(const std::function<bool()>& done, int timeoutMs = 60000)
@@ -336,7 +326,7 @@ void TestWorkerServe::jobMatchesTheGoldenImageAndA1111Parameters()
 
     // The image: diffusers' within ±1.
     const at::Tensor expected = golden.tensor("image_uint8");
-    const at::Tensor actual = pixels(result.imagePath);
+    const at::Tensor actual = Atelier::Test::pngPixels(result.imagePath);
     QCOMPARE(actual.sizes().vec(), expected.sizes().vec());
     const double difference = (actual.to(at::kInt) - expected.to(at::kInt)).abs().max().item<double>();
     QVERIFY2(difference <= 1, qPrintable(QString::number(difference)));
