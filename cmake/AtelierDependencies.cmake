@@ -105,6 +105,16 @@ endif()
 # to find the wheel's lib folder, in the build tree and in an installed package alike.
 set(ATELIER_TORCH_LIBRARY_DIR "${ATELIER_TORCH_ROOT}/lib")
 
+# Gloo's headers (Debian's libgloo-dev): LibTorch ships the Gloo process group compiled in libtorch_cpu but not
+# the gloo headers its declaration includes. Without them the workers form no CPU process group.
+find_path(ATELIER_GLOO_INCLUDE_DIR gloo/config.h)
+if(ATELIER_GLOO_INCLUDE_DIR)
+    set(ATELIER_HAVE_GLOO ON)
+else()
+    set(ATELIER_HAVE_GLOO OFF)
+    message(WARNING "gloo headers not found (apt install libgloo-dev): workers will form no Gloo process group")
+endif()
+
 message(STATUS "Atelier: Qt ${Qt6_VERSION}, QCoro ${QCoro6_VERSION}, LibTorch ${ATELIER_TORCH_VERSION} (${ATELIER_TORCH_ROOT})")
 if(ATELIER_HAVE_CUDA)
     message(STATUS "Atelier: CUDA ${ATELIER_CUDA_VERSION}, NCCL ${ATELIER_NCCL_VERSION}")

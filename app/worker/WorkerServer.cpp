@@ -43,6 +43,7 @@
 #include "engine/Devices.h"
 #include "engine/EngineError.h"
 #include "engine/Pipeline.h"
+#include "engine/ProcessGroup.h"
 #include "engine/Schedulers.h"
 #include "ipc/FrameCodec.h"
 #include "ipc/Protocol.h"
@@ -103,6 +104,8 @@ namespace Atelier::Worker
             QString model;
             int threads = 0;
             QByteArray token;
+            int worldSize = 1; ///< > 1: join the workers' process group first
+            QString rendezvous; ///< the c10d FileStore the group meets in
         };
 
         /// The test-only hooks (see runServe); all off unless ATELIER_TEST_HOOKS=1.
@@ -159,6 +162,8 @@ namespace Atelier::Worker
                  u"Model folder (diffusers layout) or single-file .safetensors. Default: the embedded tiny model."_s,
                  u"path"_s, QDir(dataDirectory()).filePath(u"models/atelier-tiny"_s)},
                 {u"threads"_s, u"CPU threads for LibTorch (default: LibTorch's choice)."_s, u"n"_s, u"0"_s},
+                {u"world-size"_s, u"Workers in the process group (1: none)."_s, u"n"_s, u"1"_s},
+                {u"rendezvous"_s, u"The file the process group meets in."_s, u"path"_s},
             });
             if (!parser.parse(arguments)) {
                 throw UsageError{parser.errorText()};
@@ -195,6 +200,14 @@ namespace Atelier::Worker
                 throw UsageError{u"--dtype %1 needs a CUDA device; the CPU runs fp32"_s.arg(options.dtype)};
             }
             options.model = parser.value(u"model"_s);
+            options.worldSize = parser.value(u"world-size"_s).toInt(&ok);
+            if (!ok || options.worldSize < 1 || options.worldSize > 65536) {
+                throw UsageError{u"--world-size must be a number from 1 to 65536"_s};
+            }
+            options.rendezvous = parser.value(u"rendezvous"_s);
+            if (options.worldSize > 1 && (options.rendezvous.isEmpty() || options.rank >= options.worldSize)) {
+                throw UsageError{u"a process group needs --rendezvous and a --rank below --world-size"_s};
+            }
             options.token = takeToken();
             return options;
         }
@@ -508,8 +521,32 @@ namespace Atelier::Worker
 
             // ---- engine thread ----
 
+            void joinGroup()
+            {
+                if (m_options.worldSize <= 1) {
+                    return;
+                }
+                // A peer that never comes must not stop this worker from rendering: after the timeout it works
+                // alone and says so.
+                try {
+                    DeviceInfo self{m_options.device, m_deviceName.toStdString(), 0, 0, 0};
+                    for (const auto& device : listDevices()) {
+                        if (device.spec == m_options.device) {
+                            self = device;
+                        }
+                    }
+                    m_group = joinProcessGroup(m_options.rendezvous.toStdString(), m_options.rank, m_options.worldSize,
+                                               self, false, std::chrono::seconds(60));
+                    std::fprintf(stderr, "atelier-worker %d: joined a %s process group of %d\n", m_options.rank,
+                                 m_group->backend.c_str(), m_options.worldSize);
+                } catch (const std::exception& e) {
+                    std::fprintf(stderr, "atelier-worker %d: no process group: %s\n", m_options.rank, e.what());
+                }
+            }
+
             void loadModel()
             {
+                joinGroup();
                 try {
                     m_modelHash = shortSha256(hashedWeightsFile(m_options.model));
                     m_model = StableDiffusionModel::load(
@@ -527,6 +564,22 @@ namespace Atelier::Worker
                         stop(ServeExit::ModelFailed);
                     });
                 }
+            }
+
+            QJsonValue groupDescription() const
+            {
+                if (!m_group) {
+                    return QJsonValue::Null;
+                }
+                QJsonArray peers;
+                for (const PeerInfo& peer : m_group->peers) {
+                    peers.append(QJsonObject{{u"rank"_s, peer.rank},
+                                             {u"device"_s, QString::fromStdString(peer.device)},
+                                             {u"deviceName"_s, QString::fromStdString(peer.deviceName)}});
+                }
+                return QJsonObject{{u"backend"_s, QString::fromStdString(m_group->backend)},
+                                   {u"worldSize"_s, static_cast<int>(m_group->peers.size())},
+                                   {u"peers"_s, peers}};
             }
 
             QJsonObject provenance(const Ipc::Job& job, const QString& scheduler, int stepsRun, double totalSeconds,
@@ -555,6 +608,7 @@ namespace Atelier::Worker
                                  {u"stepSeconds"_s, stepSeconds},
                                  {u"decodeSeconds"_s, decodeSeconds}}},
                     {u"versions"_s, versions},
+                    {u"processGroup"_s, groupDescription()},
                 };
             }
 
@@ -709,6 +763,7 @@ namespace Atelier::Worker
             // Engine thread only (written by loadModel, read by render, both on that thread).
             std::shared_ptr<const StableDiffusionModel> m_model;
             QString m_modelHash;
+            std::optional<ProcessGroupResult> m_group; ///< engine thread: set once, before any job
             EngineThread m_engine; ///< last: destroyed (joined) first, while everything it uses still exists
         };
     } // namespace

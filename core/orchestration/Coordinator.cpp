@@ -38,6 +38,7 @@ namespace Atelier
         QElapsedTimer lastHeard; ///< since the last message, or since the start while Starting
         int consecutiveFailures = 0;
         int jobsDone = 0;
+        bool restarted = false; ///< set once the first process has been started
     };
 
     Coordinator::Coordinator(CoordinatorOptions options, QObject* parent)
@@ -187,6 +188,13 @@ namespace Atelier
         if (m_options.threadsPerWorker > 0) {
             arguments << u"--threads"_s << QString::number(m_options.threadsPerWorker);
         }
+        // The first generation of workers forms the process group (device exchange and barrier); a restarted
+        // worker cannot rejoin a group that has formed, so it runs alone.
+        if (m_options.devices.size() > 1 && !worker.restarted) {
+            arguments << u"--world-size"_s << QString::number(m_options.devices.size()) << u"--rendezvous"_s
+                      << QDir(m_listener->privateDirectory()).filePath(u"rendezvous"_s);
+        }
+        worker.restarted = true;
         QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
         for (const QProcessEnvironment& extra :
              {m_options.extraEnvironment, m_options.rankEnvironment.value(worker.rank)}) {

@@ -85,6 +85,11 @@ namespace Atelier
         return m_server.fullServerName();
     }
 
+    QString WorkerListener::privateDirectory() const
+    {
+        return m_directory ? m_directory->path() : QString();
+    }
+
     QByteArray WorkerListener::expectWorker(int rank)
     {
         QByteArray token(Ipc::TokenSize, Qt::Uninitialized);

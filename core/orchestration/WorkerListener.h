@@ -38,6 +38,8 @@ namespace Atelier
         /// Creates the private directory and starts listening. Returns an empty string, or why it failed.
         QString listen();
         QString socketPath() const;
+        /// The private (0700) directory the socket lives in, for other files of the run (the group's rendezvous).
+        QString privateDirectory() const;
         /// A fresh token for worker @p rank; a worker started now must present it.
         QByteArray expectWorker(int rank);
         /// Stops admitting worker @p rank (its process was stopped or replaced).

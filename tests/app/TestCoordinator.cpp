@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // The coordinator with real atelier-worker processes on the CPU and the tiny parity model.
+#include <QCborArray>
+#include <QCborMap>
 #include <QDir>
 #include <QImage>
 #include <QLocalSocket>
@@ -124,6 +126,15 @@ void TestCoordinator::twoWorkersMakeTheSameImagesAsOne()
     for (const JobOutcome& outcome : pair.outcomes()) {
         QCOMPARE(outcome.state, JobOutcome::State::Done);
         QCOMPARE(outcome.attempts, 1);
+        // The two workers formed a Gloo process group and exchanged their devices before rendering.
+        const QCborMap group = outcome.metadata.value(u"processGroup"_s).toMap();
+        QCOMPARE(group.value(u"backend"_s).toString(), u"gloo"_s);
+        QCOMPARE(group.value(u"worldSize"_s).toInteger(), 2);
+        QCOMPARE(group.value(u"peers"_s).toArray().size(), 2);
+        QCOMPARE(group.value(u"peers"_s).toArray().at(1).toMap().value(u"device"_s).toString(), u"cpu"_s);
+    }
+    for (const JobOutcome& outcome : single.outcomes()) {
+        QVERIFY(outcome.metadata.value(u"processGroup"_s).isNull()); // one worker: no group
     }
 }
 
