@@ -39,6 +39,7 @@ namespace Atelier
         int consecutiveFailures = 0;
         int jobsDone = 0;
         bool restarted = false; ///< set once the first process has been started
+        bool cannotWork = false; ///< said it cannot work (its model did not load): its job was never tried
     };
 
     Coordinator::Coordinator(CoordinatorOptions options, QObject* parent)
@@ -230,6 +231,7 @@ namespace Atelier
         });
         worker.process = process;
         worker.state = Worker::State::Starting;
+        worker.cannotWork = false;
         worker.decoder = Ipc::FrameDecoder(Ipc::MaxFrameSize);
         worker.lastHeard.start();
         process->start();
@@ -356,6 +358,7 @@ namespace Atelier
                 maybeFinish();
             } else if (error->jobId < 0) {
                 // Not about a job: the worker cannot work (its model did not load); it exits next.
+                worker.cannotWork = true;
                 emit workerEvent(worker.rank, u"%1: %2"_s.arg(error->code, error->message));
             }
             return;
@@ -371,6 +374,12 @@ namespace Atelier
         JobOutcome& outcome = m_outcomes[worker.job];
         worker.job = -1;
         outcome.lastError = reason;
+        if (worker.cannotWork) {
+            // The worker never got to render it: the device failed, not the job, so the attempt does not count.
+            --outcome.attempts;
+            outcome.state = JobOutcome::State::Pending;
+            return;
+        }
         if (m_stopping) {
             // Stopped, not failed: the job simply was not done.
             outcome.state = JobOutcome::State::Pending;
@@ -400,12 +409,15 @@ namespace Atelier
             worker.socket = nullptr;
         }
         if (worker.process) {
-            worker.process->disconnect(this);
-            if (worker.process->state() != QProcess::NotRunning) {
-                ::kill(-static_cast<pid_t>(worker.process->processId()), SIGKILL);
-                worker.process->waitForFinished(2000);
+            QProcess* process = worker.process;
+            process->disconnect(this);
+            if (process->state() != QProcess::NotRunning) {
+                // No blocking wait on this (possibly GUI) thread: the process object goes once it is reaped.
+                ::kill(-static_cast<pid_t>(process->processId()), SIGKILL);
+                connect(process, &QProcess::finished, process, &QObject::deleteLater);
+            } else {
+                process->deleteLater();
             }
-            worker.process->deleteLater();
             worker.process = nullptr;
         }
         m_listener->forgetWorker(worker.rank);

@@ -3,8 +3,10 @@
 #include <QCborArray>
 #include <QCborMap>
 #include <QDir>
+#include <QFile>
 #include <QImage>
 #include <QLocalSocket>
+#include <QProcess>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
@@ -82,6 +84,8 @@ private slots:
     void poisonJobFailsAfterThreeAttemptsWhileOthersFinish();
     void hungWorkerIsKilledAndReplaced();
     void strangersAreTurnedAway();
+    void aDeviceThatCannotStartIsDisabled();
+    void workersDieWithTheCoordinator();
 };
 
 void TestCoordinator::namesImages_data()
@@ -256,6 +260,72 @@ void TestCoordinator::strangersAreTurnedAway()
     }
     QCOMPARE(refused, 2);
     QCOMPARE(pngs(out.path()).size(), 2);
+}
+
+void TestCoordinator::aDeviceThatCannotStartIsDisabled()
+{
+    QTemporaryDir out;
+    CoordinatorOptions o = options(out.path(), {u"cpu"_s});
+    o.modelPath = out.filePath(u"no-such-model"_s); // every start fails: the model does not load
+    Coordinator coordinator(o);
+    coordinator.addJobs(jobs({u"one"_s, u"two"_s}));
+    QSignalSpy events(&coordinator, &Coordinator::workerEvent);
+    QVERIFY(runToEnd(coordinator));
+    for (const JobOutcome& outcome : coordinator.outcomes()) {
+        QCOMPARE(outcome.state, JobOutcome::State::Failed);
+        QCOMPARE(outcome.lastError, u"no working device left"_s);
+    }
+    bool disabled = false;
+    for (const auto& event : events) {
+        disabled = disabled || event.at(1).toString().startsWith(u"disabled cpu after 3 failures"_s);
+    }
+    QVERIFY(disabled);
+    QCOMPARE(pngs(out.path()).size(), 0);
+}
+
+void TestCoordinator::workersDieWithTheCoordinator()
+{
+    // atelier --batch is killed outright (no chance to shut its workers down): they must not outlive it.
+    QTemporaryDir out;
+    QFile prompts(out.filePath(u"prompts.txt"_s));
+    QVERIFY(prompts.open(QIODevice::WriteOnly));
+    prompts.write("one\ntwo\nthree\nfour\n");
+    prompts.close();
+    QProcess atelier;
+    QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
+    environment.insert(u"ATELIER_TEST_HOOKS"_s, u"1"_s);
+    environment.insert(u"ATELIER_TEST_STEP_DELAY_MS"_s, u"500"_s);
+    atelier.setProcessEnvironment(environment);
+    atelier.start(Test::executablePath(u"atelier"_s),
+                  {u"--batch"_s, prompts.fileName(), u"--model"_s, Test::fixturePath(u"tiny-sd15"_s), u"--devices"_s,
+                   u"cpu,cpu"_s, u"--out"_s, out.filePath(u"images"_s), u"--steps"_s, u"20"_s, u"--width"_s, u"64"_s,
+                   u"--height"_s, u"64"_s, u"--threads"_s, u"1"_s, u"--json"_s});
+    QVERIFY(atelier.waitForStarted());
+    QVERIFY(QTest::qWaitFor([&] { return atelier.readAllStandardOutput().contains("\"progress\""); }, HardTimeoutMs));
+    // The workers are the children of atelier.
+    QList<pid_t> workers;
+    for (const QString& entry : QDir(u"/proc"_s).entryList(QDir::Dirs)) {
+        QFile stat(u"/proc/%1/stat"_s.arg(entry));
+        if (!entry.toInt() || !stat.open(QIODevice::ReadOnly)) {
+            continue;
+        }
+        const QList<QByteArray> fields = stat.readAll().split(')').last().trimmed().split(' ');
+        if (fields.size() > 1 && fields.at(1).toLongLong() == atelier.processId()) {
+            workers.append(entry.toInt());
+        }
+    }
+    QCOMPARE(workers.size(), 2);
+    ::kill(static_cast<pid_t>(atelier.processId()), SIGKILL);
+    QVERIFY(atelier.waitForFinished(5000));
+    QVERIFY(QTest::qWaitFor(
+        [&] {
+            return std::none_of(workers.begin(), workers.end(), [](pid_t pid) {
+                QFile stat(u"/proc/%1/stat"_s.arg(pid));
+                // Gone, or a zombie waiting for init to reap it: either way no longer running.
+                return stat.open(QIODevice::ReadOnly) && !stat.readAll().split(')').last().trimmed().startsWith('Z');
+            });
+        },
+        3000));
 }
 
 QTEST_GUILESS_MAIN(TestCoordinator)
