@@ -38,7 +38,7 @@ namespace Atelier
         QElapsedTimer lastHeard; ///< since the last message, or since the start while Starting
         int consecutiveFailures = 0;
         int jobsDone = 0;
-        bool restarted = false; ///< set once the first process has been started
+        bool spawnedBefore = false; ///< a process was started for this rank already
         bool cannotWork = false; ///< said it cannot work (its model did not load): its job was never tried
     };
 
@@ -191,11 +191,11 @@ namespace Atelier
         }
         // The first generation of workers forms the process group (device exchange and barrier); a restarted
         // worker cannot rejoin a group that has formed, so it runs alone.
-        if (m_options.devices.size() > 1 && !worker.restarted) {
+        if (m_options.devices.size() > 1 && !worker.spawnedBefore) {
             arguments << u"--world-size"_s << QString::number(m_options.devices.size()) << u"--rendezvous"_s
                       << QDir(m_listener->privateDirectory()).filePath(u"rendezvous"_s);
         }
-        worker.restarted = true;
+        worker.spawnedBefore = true;
         QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
         for (const QProcessEnvironment& extra :
              {m_options.extraEnvironment, m_options.rankEnvironment.value(worker.rank)}) {
