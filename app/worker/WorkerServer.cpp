@@ -45,6 +45,7 @@
 #include "engine/Pipeline.h"
 #include "engine/ProcessGroup.h"
 #include "engine/Schedulers.h"
+#include "import/PromptImport.h"
 #include "ipc/FrameCodec.h"
 #include "ipc/Protocol.h"
 
@@ -53,17 +54,6 @@ using namespace Atelier::Engine;
 
 namespace Atelier::Worker
 {
-    QString a1111SamplerName(const QString& scheduler)
-    {
-        // A1111 calls diffusers' PNDM "PLMS": the pseudo linear multistep method PNDM runs after its warm-up.
-        static const QHash<QString, QString> names{
-            {u"pndm"_s, u"PLMS"_s},       {u"ddim"_s, u"DDIM"_s},         {u"euler"_s, u"Euler"_s},
-            {u"euler_a"_s, u"Euler a"_s}, {u"dpmpp_2m"_s, u"DPM++ 2M"_s}, {u"dpmpp_2m_karras"_s, u"DPM++ 2M Karras"_s},
-            {u"lms"_s, u"LMS"_s},
-        };
-        return names.value(scheduler, scheduler);
-    }
-
     QString A1111Parameters::toString() const
     {
         QString text = prompt + u'\n';
@@ -72,8 +62,8 @@ namespace Atelier::Worker
         }
         // QString::number(double) prints 7 as "7" and 7.5 as "7.5", as A1111's infotexts show them.
         text += u"Steps: %1, Sampler: %2, CFG scale: %3, Seed: %4, Size: %5x%6, Model hash: %7, Model: %8"_s.arg(
-            QString::number(steps), a1111SamplerName(scheduler), QString::number(cfgScale), QString::number(seed),
-            QString::number(width), QString::number(height), modelHash, modelName);
+            QString::number(steps), Atelier::a1111SamplerName(scheduler), QString::number(cfgScale),
+            QString::number(seed), QString::number(width), QString::number(height), modelHash, modelName);
         return text;
     }
 

@@ -33,10 +33,6 @@ namespace Atelier::Worker
     ///   forever (a hung worker; only a signal ends it).
     int runServe(const QStringList& arguments);
 
-    /// AUTOMATIC1111's name for one of Atelier's samplers ("pndm" → "PLMS", "euler_a" → "Euler a", …); an unknown
-    /// name is returned unchanged.
-    QString a1111SamplerName(const QString& scheduler);
-
     /// What AUTOMATIC1111 writes into a PNG's "parameters" text chunk, so that its "PNG Info" tab, civitai and
     /// other tools read Atelier's images.
     struct A1111Parameters

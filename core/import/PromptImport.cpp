@@ -34,7 +34,8 @@ namespace Atelier
             QStringView name;
             QStringView scheduler;
         };
-        // A1111's sampler names and aliases (modules/sd_samplers_*.py), then Atelier's own scheduler names.
+        // A1111's sampler names and aliases (modules/sd_samplers_*.py), then Atelier's own scheduler names. The first
+        // entry of each scheduler is the name A1111 writes into its images.
         constexpr SamplerAlias samplerAliases[] = {
             {u"Euler a", u"euler_a"},
             {u"k_euler_a", u"euler_a"},
@@ -1375,6 +1376,16 @@ namespace Atelier
             }
         }
         return {};
+    }
+
+    QString a1111SamplerName(QStringView scheduler)
+    {
+        for (const SamplerAlias& alias : samplerAliases) {
+            if (alias.scheduler == scheduler) {
+                return alias.name.toString();
+            }
+        }
+        return scheduler.toString();
     }
 
     ImportResult importPromptFile(const QString& path, const ImportOptions& options, const QString& format)

@@ -84,4 +84,7 @@ namespace Atelier
     /// Atelier's scheduler name for an A1111 sampler name ("Euler a" → "euler_a", "PLMS" → "pndm") or for
     /// one of Atelier's own names, compared case-insensitively; an empty string when there is none.
     QString schedulerForSamplerName(QStringView samplerName);
+    /// The name AUTOMATIC1111 gives one of Atelier's schedulers ("pndm" → "PLMS", "euler_a" → "Euler a"), as it
+    /// writes it into images; an unknown name is returned unchanged.
+    QString a1111SamplerName(QStringView scheduler);
 } // namespace Atelier

@@ -73,6 +73,8 @@ class TestPromptImport final : public QObject
     Q_OBJECT
 
 private slots:
+    void a1111SamplerNamesRoundTrip_data();
+    void a1111SamplerNamesRoundTrip();
     void fixtures_data();
     void fixtures();
     void a1111AllOptions();
@@ -670,6 +672,29 @@ void TestPromptImport::issueText()
     const ImportResult empty = importPromptData({}, u"csv"_s, u"empty.csv"_s);
     QCOMPARE(empty.issues.size(), 1);
     QCOMPARE(empty.issues.first().toString(), u"empty.csv: the file contains no prompts"_s);
+}
+
+void TestPromptImport::a1111SamplerNamesRoundTrip_data()
+{
+    QTest::addColumn<QString>("scheduler");
+    QTest::addColumn<QString>("a1111");
+    QTest::newRow("pndm") << u"pndm"_s << u"PLMS"_s;
+    QTest::newRow("ddim") << u"ddim"_s << u"DDIM"_s;
+    QTest::newRow("euler") << u"euler"_s << u"Euler"_s;
+    QTest::newRow("euler_a") << u"euler_a"_s << u"Euler a"_s;
+    QTest::newRow("dpmpp_2m") << u"dpmpp_2m"_s << u"DPM++ 2M"_s;
+    QTest::newRow("dpmpp_2m_karras") << u"dpmpp_2m_karras"_s << u"DPM++ 2M Karras"_s;
+    QTest::newRow("lms") << u"lms"_s << u"LMS"_s;
+}
+
+void TestPromptImport::a1111SamplerNamesRoundTrip()
+{
+    // What the worker writes into an image must read back as the same sampler when the image's parameters
+    // are pasted into a prompt file.
+    QFETCH(QString, scheduler);
+    QFETCH(QString, a1111);
+    QCOMPARE(a1111SamplerName(scheduler), a1111);
+    QCOMPARE(schedulerForSamplerName(a1111), scheduler);
 }
 
 QTEST_GUILESS_MAIN(TestPromptImport)
