@@ -21,16 +21,19 @@ namespace Atelier::Worker
     ///
     /// The worker connects to the coordinator's QLocalSocket, announces itself with Hello (the secret comes from
     /// ATELIER_WORKER_TOKEN, 64 hex digits, which is removed from the environment once read: argv would be visible
-    /// to every user through /proc), loads the model, then renders the Jobs it is sent one at a time on an engine
-    /// thread while the event loop keeps sending a Heartbeat every second and answering Cancel and Shutdown.
-    /// Returns one of ServeExit.
+    /// to every user through /proc), loads the model, then renders the Jobs it is sent one batch at a time on an
+    /// engine thread while the event loop keeps sending a Heartbeat every second and answering Cancel and Shutdown.
+    /// A batch larger than the device holds is split, and halved again after an out-of-memory error; one image that
+    /// still does not fit is reported with the error code "oom". Returns one of ServeExit.
     ///
     /// Test-only hooks, honoured only when ATELIER_TEST_HOOKS=1 (for the coordinator's fault tests; never set
     /// them in production):
     /// - ATELIER_TEST_STEP_DELAY_MS=N: sleep N ms after every sampler step (a slow worker);
     /// - ATELIER_TEST_CRASH_ON_PROMPT=TEXT: raise SIGSEGV on receiving a Job whose prompt contains TEXT;
     /// - ATELIER_TEST_HANG_ON_PROMPT=TEXT: on receiving such a Job, stop heartbeats and block the event loop
-    ///   forever (a hung worker; only a signal ends it).
+    ///   forever (a hung worker; only a signal ends it);
+    /// - ATELIER_TEST_OOM_ABOVE_BATCH=N: a forward pass over more than N images fails as out of memory;
+    /// - ATELIER_TEST_OOM_ON_PROMPT=TEXT: a forward pass holding such a prompt fails as out of memory.
     int runServe(const QStringList& arguments);
 
     /// What AUTOMATIC1111 writes into a PNG's "parameters" text chunk, so that its "PNG Info" tab, civitai and

@@ -3,6 +3,7 @@
 
 #if ATELIER_ENGINE_CUDA
 #include <ATen/cuda/CUDAContext.h>
+#include <c10/cuda/CUDAGuard.h>
 #endif
 
 namespace Atelier::Engine
@@ -20,5 +21,18 @@ namespace Atelier::Engine
         }
 #endif
         return info;
+    }
+
+    std::uint64_t freeCudaMemory([[maybe_unused]] int ordinal)
+    {
+#if ATELIER_ENGINE_CUDA
+        const c10::cuda::CUDAGuard guard(static_cast<c10::DeviceIndex>(ordinal));
+        std::size_t free = 0;
+        std::size_t total = 0;
+        if (cudaMemGetInfo(&free, &total) == cudaSuccess) {
+            return free;
+        }
+#endif
+        return 0;
     }
 } // namespace Atelier::Engine

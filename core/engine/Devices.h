@@ -42,6 +42,10 @@ namespace Atelier::Engine
     /// Every usable device: the CPU always first, then each CUDA device LibTorch can see.
     std::vector<DeviceInfo> listDevices();
 
+    /// Bytes of memory free on CUDA device @p ordinal right now, as the driver counts them (memory LibTorch's caching
+    /// allocator holds counts as used). 0 in builds without CUDA.
+    std::uint64_t freeCudaMemory(int ordinal);
+
     /// Number of CUDA devices LibTorch can use (0 without CUDA, a driver, or a GPU).
     int cudaDeviceCount();
 } // namespace Atelier::Engine

@@ -137,9 +137,42 @@ namespace Atelier::Engine
                                                    : loadSingleFile(path, clipVocabulary, placement);
     }
 
-    Pipeline::Pipeline(std::shared_ptr<const StableDiffusionModel> model)
-        : m_model(std::move(model))
+    PromptEmbeddingCache::PromptEmbeddingCache(std::size_t capacity)
+        : m_capacity(std::max<std::size_t>(capacity, 1))
     { }
+
+    std::optional<at::Tensor> PromptEmbeddingCache::find(const std::string& prompt, std::size_t chunks)
+    {
+        const auto it = std::find_if(m_entries.begin(), m_entries.end(),
+                                     [&](const Entry& e) { return e.chunks == chunks && e.prompt == prompt; });
+        if (it == m_entries.end()) {
+            ++m_misses;
+            return std::nullopt;
+        }
+        ++m_hits;
+        m_entries.splice(m_entries.begin(), m_entries, it);
+        return m_entries.front().embedding;
+    }
+
+    void PromptEmbeddingCache::insert(const std::string& prompt, std::size_t chunks, at::Tensor embedding)
+    {
+        m_entries.remove_if([&](const Entry& e) { return e.chunks == chunks && e.prompt == prompt; });
+        m_entries.push_front(Entry{prompt, chunks, std::move(embedding)});
+        if (m_entries.size() > m_capacity) {
+            m_entries.pop_back();
+        }
+    }
+
+    Pipeline::Pipeline(std::shared_ptr<const StableDiffusionModel> model, std::shared_ptr<PromptEmbeddingCache> cache)
+        : m_model(std::move(model))
+        , m_cache(std::move(cache))
+    { }
+
+    std::size_t Pipeline::chunkCount(const ImageRequest& request) const
+    {
+        return std::max({std::size_t{1}, m_model->tokenizer.encodeChunks(request.prompt).size(),
+                         m_model->tokenizer.encodeChunks(request.negativePrompt).size()});
+    }
 
     at::Tensor Pipeline::initialNoise(std::uint64_t seed, std::int64_t channels, std::int64_t height,
                                       std::int64_t width)
@@ -158,20 +191,47 @@ namespace Atelier::Engine
             chunks = std::max(chunks, chunked.back().size());
         }
         const std::vector<std::int64_t> emptyChunk = tokenizer.encodePadded("");
+        // Cached prompts are taken as they are; the rest are encoded together in one forward pass.
+        std::vector<std::optional<at::Tensor>> cached(prompts.size());
+        std::vector<std::size_t> missing;
         std::vector<std::int64_t> ids;
-        ids.reserve(prompts.size() * chunks * ClipTokenizer::ContextLength);
-        for (auto& promptChunks : chunked) {
+        for (std::size_t i = 0; i < prompts.size(); ++i) {
+            if (m_cache) {
+                cached[i] = m_cache->find(prompts[i], chunks);
+            }
+            if (cached[i]) {
+                continue;
+            }
+            missing.push_back(i);
+            auto& promptChunks = chunked[i];
             promptChunks.resize(chunks, emptyChunk);
             for (const auto& chunk : promptChunks) {
                 ids.insert(ids.end(), chunk.begin(), chunk.end());
             }
         }
-        const auto count = static_cast<std::int64_t>(prompts.size() * chunks);
-        const at::Tensor idTensor
-            = at::from_blob(ids.data(), {count, ClipTokenizer::ContextLength}, at::TensorOptions().dtype(at::kLong))
-                  .to(m_model->placement.device);
-        const at::Tensor hidden = m_model->textEncoder.forward(idTensor);
-        return hidden.reshape({static_cast<std::int64_t>(prompts.size()), -1, hidden.size(-1)});
+        at::Tensor encoded;
+        if (!missing.empty()) {
+            const auto count = static_cast<std::int64_t>(missing.size() * chunks);
+            const at::Tensor idTensor
+                = at::from_blob(ids.data(), {count, ClipTokenizer::ContextLength}, at::TensorOptions().dtype(at::kLong))
+                      .to(m_model->placement.device);
+            const at::Tensor hidden = m_model->textEncoder.forward(idTensor);
+            encoded = hidden.reshape({static_cast<std::int64_t>(missing.size()), -1, hidden.size(-1)});
+        }
+        std::vector<at::Tensor> rows(prompts.size());
+        for (std::size_t k = 0; k < missing.size(); ++k) {
+            const std::size_t i = missing[k];
+            rows[i] = encoded.narrow(0, static_cast<std::int64_t>(k), 1);
+            if (m_cache) {
+                m_cache->insert(prompts[i], chunks, rows[i].clone());
+            }
+        }
+        for (std::size_t i = 0; i < prompts.size(); ++i) {
+            if (cached[i]) {
+                rows[i] = *cached[i];
+            }
+        }
+        return rows.size() == 1 ? rows.front() : at::cat(rows, 0);
     }
 
     GenerationResult Pipeline::generate(const std::vector<ImageRequest>& requests, const GenerationSettings& settings,
@@ -267,7 +327,14 @@ namespace Atelier::Engine
         GenerationResult result;
         result.promptEmbeds = context.to(at::kFloat).to(at::kCPU);
         result.finalLatents = latents.to(at::kCPU);
-        result.decoded = model.vae.decode(latents.to(model.placement.vaeDtype)).to(at::kFloat).to(at::kCPU);
+        // One image at a time: the VAE's activations at full resolution dominate peak memory, and a batch then
+        // needs no more of it than a single image does.
+        std::vector<at::Tensor> decoded;
+        for (std::int64_t b = 0; b < batch; ++b) {
+            decoded.push_back(
+                model.vae.decode(latents.narrow(0, b, 1).to(model.placement.vaeDtype)).to(at::kFloat).to(at::kCPU));
+        }
+        result.decoded = batch == 1 ? decoded.front() : at::cat(decoded, 0);
         result.images = toUint8Image(result.decoded);
         return result;
     }

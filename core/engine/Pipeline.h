@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <list>
 #include <memory>
 #include <optional>
 #include <string>
@@ -110,6 +111,35 @@ namespace Atelier::Engine
         at::Tensor promptEmbeds; ///< what the UNet attended to: [uncond; cond] with guidance, cond without
     };
 
+    /// Text embeddings of recently used prompts, so that a prompt queued many times (A1111's `--n_iter`, a seed
+    /// sweep) is encoded once. Keyed by the prompt and the number of 75-token chunks it was padded to, since padding
+    /// changes the embedding. Least recently used entries go first. Not thread-safe: one per engine thread.
+    class PromptEmbeddingCache
+    {
+    public:
+        explicit PromptEmbeddingCache(std::size_t capacity = 64);
+
+        /// The embedding [1, 77·chunks, dim] of @p prompt, or std::nullopt; counts a hit or a miss.
+        std::optional<at::Tensor> find(const std::string& prompt, std::size_t chunks);
+        void insert(const std::string& prompt, std::size_t chunks, at::Tensor embedding);
+
+        std::size_t size() const { return m_entries.size(); }
+        std::size_t hits() const { return m_hits; }
+        std::size_t misses() const { return m_misses; }
+
+    private:
+        struct Entry
+        {
+            std::string prompt;
+            std::size_t chunks = 0;
+            at::Tensor embedding;
+        };
+        std::size_t m_capacity;
+        std::list<Entry> m_entries; ///< most recently used first
+        std::size_t m_hits = 0;
+        std::size_t m_misses = 0;
+    };
+
     /// Text to image, as diffusers' StableDiffusionPipeline with one CPU generator per image: the same model, prompt,
     /// seed and settings give the same image whatever the batch, device or worker.
     ///
@@ -122,7 +152,8 @@ namespace Atelier::Engine
     class Pipeline
     {
     public:
-        explicit Pipeline(std::shared_ptr<const StableDiffusionModel> model);
+        explicit Pipeline(std::shared_ptr<const StableDiffusionModel> model,
+                          std::shared_ptr<PromptEmbeddingCache> cache = {});
 
         /// Renders every request in one batch. Throws EngineError for bad settings (size not a multiple of the VAE
         /// factor, unknown sampler, steps out of range) and GenerationCancelled when @p progress asks to stop.
@@ -134,12 +165,17 @@ namespace Atelier::Engine
         /// prompt is padded with empty chunks to @p minChunks and to the longest prompt's count.
         at::Tensor encodePrompts(const std::vector<std::string>& prompts, std::size_t minChunks = 1) const;
 
+        /// The number of 75-token chunks @p request is encoded with when rendered alone. Requests with the same count
+        /// render in one batch exactly as they do alone; mixing counts pads the shorter ones, which changes them.
+        std::size_t chunkCount(const ImageRequest& request) const;
+
         /// The unit-variance noise diffusers draws for one image of @p seed: randn on a CPU generator seeded with it.
         static at::Tensor initialNoise(std::uint64_t seed, std::int64_t channels, std::int64_t height,
                                        std::int64_t width);
 
     private:
         std::shared_ptr<const StableDiffusionModel> m_model;
+        std::shared_ptr<PromptEmbeddingCache> m_cache;
     };
 
     /// A cheap RGB preview of latents for progress displays: a fixed linear map of the four SD 1.x latent channels

@@ -182,6 +182,8 @@ namespace Atelier::Ipc
                            map.insert(u"height"_s, m.height);
                            map.insert(u"scheduler"_s, m.scheduler);
                            map.insert(u"out"_s, m.outputPath);
+                           map.insert(u"batchIndex"_s, m.batchIndex);
+                           map.insert(u"batchCount"_s, m.batchCount);
                        },
                        [&](const Progress& m) {
                            map.insert(u"job"_s, m.jobId);
@@ -257,6 +259,8 @@ namespace Atelier::Ipc
             m.height = static_cast<int>(f.integer(u"height"_s, 8, 8192));
             m.scheduler = f.text(u"scheduler"_s, 64);
             m.outputPath = f.text(u"out"_s, MaxPathLength);
+            m.batchCount = static_cast<int>(f.integer(u"batchCount"_s, 1, MaxBatch));
+            m.batchIndex = static_cast<int>(f.integer(u"batchIndex"_s, 0, m.batchCount - 1));
             message = m;
         } else if (type == u"progress"_s) {
             Progress m;

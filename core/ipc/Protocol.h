@@ -15,13 +15,15 @@ namespace Atelier::Ipc
 {
     /// Version of the coordinator–worker protocol; a worker announces it in Hello and the coordinator refuses
     /// any other.
-    inline constexpr int ProtocolVersion = 1;
+    inline constexpr int ProtocolVersion = 2;
     /// Largest frame either side accepts: a preview image plus its envelope.
     inline constexpr quint32 MaxFrameSize = 1024 * 1024;
     /// Largest frame for every message but Preview.
     inline constexpr quint32 MaxControlFrameSize = 64 * 1024;
     /// Largest preview side in pixels; previews are thumbnails, not images.
     inline constexpr int MaxPreviewSide = 256;
+    /// Most jobs one batch may hold.
+    inline constexpr int MaxBatch = 64;
     /// Length of the per-worker secret a worker proves itself with.
     inline constexpr int TokenSize = 32;
 
@@ -34,11 +36,12 @@ namespace Atelier::Ipc
         QString device; ///< "cpu", "cuda:1"
         QString deviceName; ///< "NVIDIA H100 80GB HBM3"
         qint64 pid = 0;
-        QStringList capabilities; ///< e.g. "fp16", "bf16", "cuda-graphs"
+        QStringList capabilities; ///< e.g. "fp16", "bf16", "batch=8" (the most jobs it renders at once at 512×512)
         friend bool operator==(const Hello&, const Hello&) = default;
     };
 
-    /// Coordinator → worker: render one image.
+    /// Coordinator → worker: render one image. Jobs sent back to back as one batch (same size, steps, sampler and
+    /// guidance) carry their place in it; the worker renders them together once all have arrived.
     struct Job
     {
         qint64 jobId = 0;
@@ -52,6 +55,8 @@ namespace Atelier::Ipc
         int height = 512;
         QString scheduler;
         QString outputPath; ///< where the worker writes the PNG (atomically)
+        int batchIndex = 0; ///< 0-based place in its batch
+        int batchCount = 1; ///< jobs in its batch, 1..MaxBatch
         friend bool operator==(const Job&, const Job&) = default;
     };
 

@@ -5,6 +5,7 @@
 #include <QLocalSocket>
 #include <QPointer>
 #include <QProcess>
+#include <QRandomGenerator>
 #include <QRegularExpression>
 #include <QTimer>
 
@@ -12,6 +13,7 @@
 #include <unistd.h>
 
 #include "orchestration/WorkerListener.h"
+#include "queue/PromptQueue.h"
 
 using namespace Qt::StringLiterals;
 
@@ -34,7 +36,8 @@ namespace Atelier
         QLocalSocket* socket = nullptr;
         Ipc::FrameDecoder decoder{Ipc::MaxFrameSize};
         State state = State::Starting;
-        qint64 job = -1;
+        QList<qint64> jobs; ///< the batch it is rendering (Busy)
+        int maxBatch = 1; ///< from its Hello: "batch=N"
         QElapsedTimer lastHeard; ///< since the last message, or since the start while Starting
         int consecutiveFailures = 0;
         int jobsDone = 0;
@@ -74,6 +77,31 @@ namespace Atelier
             outcome.job = job;
             m_outcomes.append(outcome);
         }
+        if (isRunning()) {
+            dispatch();
+        }
+    }
+
+    void Coordinator::setQueue(PromptQueue* queue)
+    {
+        m_queue = queue;
+        // Queued while a worker waits: start it now rather than at the next event.
+        connect(queue, &PromptQueue::sizeChanged, this, [this] {
+            if (isRunning()) {
+                dispatch();
+            }
+        });
+    }
+
+    QList<PromptJob> Coordinator::unfinishedJobs() const
+    {
+        QList<PromptJob> jobs;
+        for (const JobOutcome& outcome : m_outcomes) {
+            if (outcome.state == JobOutcome::State::Pending || outcome.state == JobOutcome::State::Running) {
+                jobs.append(outcome.job);
+            }
+        }
+        return jobs;
     }
 
     QString Coordinator::imageFileName(qint64 index, quint64 seed, const QString& prompt)
@@ -131,7 +159,9 @@ namespace Atelier
         m_stopping = true;
         for (auto& worker : m_workers) {
             if (worker->state == Worker::State::Busy) {
-                send(*worker, Ipc::Cancel{worker->job});
+                for (const qint64 job : worker->jobs) {
+                    send(*worker, Ipc::Cancel{job});
+                }
             }
         }
         maybeFinish();
@@ -185,6 +215,9 @@ namespace Atelier
                               m_options.dtype};
         if (!m_options.modelPath.isEmpty()) {
             arguments << u"--model"_s << m_options.modelPath;
+        }
+        if (m_options.maxBatch > 0) {
+            arguments << u"--max-batch"_s << QString::number(m_options.maxBatch);
         }
         if (m_options.threadsPerWorker > 0) {
             arguments << u"--threads"_s << QString::number(m_options.threadsPerWorker);
@@ -249,6 +282,16 @@ namespace Atelier
         socket->setParent(this);
         worker->socket = socket;
         worker->state = Worker::State::Idle;
+        worker->maxBatch = 1;
+        static const QRegularExpression batchCapability(u"^batch=(\\d+)$"_s);
+        for (const QString& capability : hello.capabilities) {
+            if (const auto match = batchCapability.match(capability); match.hasMatch()) {
+                worker->maxBatch = std::clamp(match.captured(1).toInt(), 1, Ipc::MaxBatch);
+            }
+        }
+        if (m_options.maxBatch > 0) {
+            worker->maxBatch = std::min(worker->maxBatch, m_options.maxBatch);
+        }
         worker->lastHeard.restart();
         connect(socket, &QLocalSocket::readyRead, this, [this, rank, socket] {
             if (Worker* w = workerFor(rank); w && w->socket == socket) {
@@ -318,20 +361,20 @@ namespace Atelier
             return;
         }
         if (const auto* progress = std::get_if<Ipc::Progress>(&message)) {
-            if (progress->jobId == worker.job) {
+            if (worker.jobs.contains(progress->jobId)) {
                 emit jobProgress(progress->jobId, worker.rank, progress->step, progress->total,
                                  progress->iterationsPerSecond);
             }
             return;
         }
         if (const auto* preview = std::get_if<Ipc::Preview>(&message)) {
-            if (preview->jobId == worker.job) {
+            if (worker.jobs.contains(preview->jobId)) {
                 emit jobPreview(preview->jobId, preview->width, preview->height, preview->rgb);
             }
             return;
         }
         if (const auto* result = std::get_if<Ipc::Result>(&message)) {
-            if (result->jobId != worker.job) {
+            if (!worker.jobs.contains(result->jobId)) {
                 workerLost(worker,
                            u"protocol error: a result for job %1, which it was not running"_s.arg(result->jobId));
                 return;
@@ -341,21 +384,16 @@ namespace Atelier
             outcome.imagePath = result->imagePath;
             outcome.metadata = result->metadata;
             outcome.rank = worker.rank;
-            worker.job = -1;
-            worker.state = Worker::State::Idle;
             worker.consecutiveFailures = 0;
             ++worker.jobsDone;
             emit jobFinished(outcome.id, outcome.imagePath);
-            dispatch();
-            maybeFinish();
+            finishJobOf(worker, result->jobId);
             return;
         }
         if (const auto* error = std::get_if<Ipc::Error>(&message)) {
-            if (error->jobId >= 0 && error->jobId == worker.job) {
-                releaseJob(worker, u"%1: %2"_s.arg(error->code, error->message));
-                worker.state = Worker::State::Idle;
-                dispatch();
-                maybeFinish();
+            if (error->jobId >= 0 && worker.jobs.contains(error->jobId)) {
+                releaseJob(worker, error->jobId, u"%1: %2"_s.arg(error->code, error->message));
+                finishJobOf(worker, error->jobId);
             } else if (error->jobId < 0) {
                 // Not about a job: the worker cannot work (its model did not load); it exits next.
                 worker.cannotWork = true;
@@ -366,13 +404,22 @@ namespace Atelier
         workerLost(worker, u"protocol error: a worker sent a %1 message"_s.arg(Ipc::messageType(message)));
     }
 
-    void Coordinator::releaseJob(Worker& worker, const QString& reason)
+    void Coordinator::finishJobOf(Worker& worker, qint64 jobId)
     {
-        if (worker.job < 0) {
+        worker.jobs.removeOne(jobId);
+        if (worker.jobs.isEmpty() && worker.state == Worker::State::Busy) {
+            worker.state = Worker::State::Idle;
+            dispatch();
+        }
+        maybeFinish();
+    }
+
+    void Coordinator::releaseJob(Worker& worker, qint64 jobId, const QString& reason)
+    {
+        JobOutcome& outcome = m_outcomes[jobId];
+        if (outcome.state != JobOutcome::State::Running) {
             return;
         }
-        JobOutcome& outcome = m_outcomes[worker.job];
-        worker.job = -1;
         outcome.lastError = reason;
         if (worker.cannotWork) {
             // The worker never got to render it: the device failed, not the job, so the attempt does not count.
@@ -424,7 +471,9 @@ namespace Atelier
         if (!expected) {
             ++worker.consecutiveFailures;
         }
-        releaseJob(worker, u"worker %1 %2"_s.arg(worker.rank).arg(reason));
+        for (const qint64 job : std::exchange(worker.jobs, {})) {
+            releaseJob(worker, job, u"worker %1 %2"_s.arg(worker.rank).arg(reason));
+        }
 
         if (m_stopping) {
             worker.state = State::Exited;
@@ -457,41 +506,110 @@ namespace Atelier
         }
     }
 
+    qsizetype Coordinator::pendingCount() const
+    {
+        const auto pending = std::count_if(m_outcomes.begin(), m_outcomes.end(),
+                                           [](const JobOutcome& o) { return o.state == JobOutcome::State::Pending; });
+        return pending + (m_queue ? m_queue->size() : 0);
+    }
+
+    JobOutcome* Coordinator::nextPending()
+    {
+        auto next = std::find_if(m_outcomes.begin(), m_outcomes.end(),
+                                 [](const JobOutcome& o) { return o.state == JobOutcome::State::Pending; });
+        if (next != m_outcomes.end()) {
+            return &*next;
+        }
+        // Retries first, then the queue: taking from the queue only now leaves it editable until the last moment.
+        if (m_queue) {
+            if (const std::optional<PromptJob> job = m_queue->takeFirst()) {
+                addJobs({*job});
+                return &m_outcomes.last();
+            }
+        }
+        return nullptr;
+    }
+
+    Ipc::Job Coordinator::jobMessage(JobOutcome& outcome)
+    {
+        PromptJob& job = outcome.job;
+        if (!job.seed) {
+            // Recorded in the job, so the image can be made again (and a retry draws the same one).
+            job.seed = quint64(QRandomGenerator::global()->generate());
+        }
+        Ipc::Job message;
+        message.jobId = outcome.id;
+        message.attempt = ++outcome.attempts;
+        message.prompt = job.prompt;
+        message.negativePrompt = job.negativePrompt;
+        message.seed = *job.seed;
+        message.steps = job.steps.value_or(m_options.steps);
+        message.cfgScale = job.cfgScale.value_or(m_options.cfgScale);
+        message.width = job.width.value_or(m_options.width);
+        message.height = job.height.value_or(m_options.height);
+        message.scheduler = job.scheduler.value_or(m_options.scheduler);
+        message.outputPath = QDir(m_options.outputDirectory).filePath(imageFileName(outcome.id, *job.seed, job.prompt));
+        return message;
+    }
+
     void Coordinator::dispatch()
     {
-        if (m_stopping) {
+        if (m_stopping || m_dispatching) {
             return;
         }
+        // Taking from the queue changes its size, whose signal would call us again.
+        m_dispatching = true;
+        const auto live = std::count_if(m_workers.begin(), m_workers.end(), [](const auto& w) {
+            return w->state != Worker::State::Disabled && w->state != Worker::State::Exited;
+        });
         for (auto& worker : m_workers) {
             if (worker->state != Worker::State::Idle) {
                 continue;
             }
-            auto next = std::find_if(m_outcomes.begin(), m_outcomes.end(),
-                                     [](const JobOutcome& o) { return o.state == JobOutcome::State::Pending; });
-            if (next == m_outcomes.end()) {
-                return;
+            JobOutcome* lead = nextPending();
+            if (!lead) {
+                break;
             }
-            const PromptJob& job = next->job;
-            Ipc::Job message;
-            message.jobId = next->id;
-            message.attempt = ++next->attempts;
-            message.prompt = job.prompt;
-            message.negativePrompt = job.negativePrompt;
-            message.seed = job.seed.value_or(0);
-            message.steps = job.steps.value_or(m_options.steps);
-            message.cfgScale = job.cfgScale.value_or(m_options.cfgScale);
-            message.width = job.width.value_or(m_options.width);
-            message.height = job.height.value_or(m_options.height);
-            message.scheduler = job.scheduler.value_or(m_options.scheduler);
-            message.outputPath
-                = QDir(m_options.outputDirectory).filePath(imageFileName(next->id, message.seed, job.prompt));
-            next->state = JobOutcome::State::Running;
-            next->rank = worker->rank;
-            worker->job = next->id;
+            // Pull, not push: a worker takes at most its share of what waits, so the last jobs are not all batched
+            // onto one device while another one idles.
+            const qsizetype share = (pendingCount() + live - 1) / std::max<qsizetype>(live, 1);
+            const qsizetype limit = std::clamp<qsizetype>(share, 1, worker->maxBatch);
+            lead->state = JobOutcome::State::Running;
+            QList<Ipc::Job> batch{jobMessage(*lead)};
+            auto sameSettings = [&](const Ipc::Job& other) {
+                const Ipc::Job& first = batch.constFirst();
+                return other.steps == first.steps && other.cfgScale == first.cfgScale && other.width == first.width
+                    && other.height == first.height && other.scheduler == first.scheduler;
+            };
+            while (batch.size() < limit) {
+                JobOutcome* next = nextPending();
+                if (!next) {
+                    break;
+                }
+                // Peek at the settings without spending an attempt; only matching jobs join the batch.
+                const int attempts = next->attempts;
+                Ipc::Job candidate = jobMessage(*next);
+                next->attempts = attempts;
+                if (!sameSettings(candidate)) {
+                    break;
+                }
+                candidate.attempt = ++next->attempts;
+                next->state = JobOutcome::State::Running;
+                batch.append(candidate);
+            }
             worker->state = Worker::State::Busy;
-            send(*worker, message);
-            emit jobStarted(next->id, worker->rank);
+            for (qsizetype i = 0; i < batch.size(); ++i) {
+                Ipc::Job& job = batch[i];
+                job.batchIndex = static_cast<int>(i);
+                job.batchCount = static_cast<int>(batch.size());
+                JobOutcome& outcome = m_outcomes[job.jobId];
+                outcome.rank = worker->rank;
+                worker->jobs.append(job.jobId);
+                send(*worker, job);
+                emit jobStarted(job.jobId, worker->rank);
+            }
         }
+        m_dispatching = false;
     }
 
     void Coordinator::checkHeartbeats()
@@ -516,19 +634,21 @@ namespace Atelier
             return w->state != Worker::State::Disabled && w->state != Worker::State::Exited;
         });
         if (!anyLive && !m_stopping) {
-            // Every device is disabled: nothing can run what is left.
+            // Every device is disabled: nothing can run what is left. A batch run reports it as failed; a queue
+            // keeps it (unfinishedJobs()), as the artist may fix the device and start again.
             for (JobOutcome& outcome : m_outcomes) {
-                if (outcome.state == JobOutcome::State::Pending) {
+                if (outcome.state == JobOutcome::State::Pending && !m_options.keepRunningWhenIdle) {
                     outcome.state = JobOutcome::State::Failed;
                     outcome.lastError = u"no working device left"_s;
                     emit jobFailed(outcome.id, outcome.lastError, false);
                 }
             }
+            m_stopping = true;
         }
         const bool allSettled = std::all_of(m_outcomes.begin(), m_outcomes.end(), [](const JobOutcome& o) {
             return o.state == JobOutcome::State::Done || o.state == JobOutcome::State::Failed;
         });
-        if (!allSettled && !m_stopping) {
+        if (!m_stopping && (!allSettled || m_options.keepRunningWhenIdle)) {
             return;
         }
         m_stopping = true;

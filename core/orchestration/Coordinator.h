@@ -22,6 +22,7 @@ class QTimer;
 
 namespace Atelier
 {
+    class PromptQueue;
     class WorkerListener;
 
     /// How a batch is run.
@@ -34,6 +35,12 @@ namespace Atelier
         QString dtype = QStringLiteral("fp32");
         int threadsPerWorker = 0; ///< 0: LibTorch's default
         int maxAttempts = 3; ///< a job that failed this many times is given up
+        /// Most jobs a worker renders in one batch (passed to it as --max-batch); 0: as many as the worker says it
+        /// takes (on CUDA, what its free memory holds).
+        int maxBatch = 0;
+        /// false: finished() once every job is settled (a batch run). true: idle workers wait for more jobs (the
+        /// GUI) until stop().
+        bool keepRunningWhenIdle = false;
         std::chrono::milliseconds heartbeatTimeout{10000};
         std::chrono::milliseconds handshakeTimeout{10000};
         std::chrono::milliseconds restartBackoff{1000}; ///< doubled after each consecutive failure of a device
@@ -83,12 +90,20 @@ namespace Atelier
 
         /// Adds jobs; their ids are their positions in the batch (0, 1, …) and name the output files.
         void addJobs(const QList<PromptJob>& jobs);
+        /// Feeds idle workers from @p queue as well, taking each job only when a worker is ready for it, so the
+        /// queue keeps what has not started (the artist can still edit it). Jobs queued later start at once when a
+        /// worker is idle. Set before start(); the queue must outlive the coordinator.
+        void setQueue(PromptQueue* queue);
+        /// Jobs not done and not failed: waiting for a retry, running, or stopped before they finished; with the
+        /// seeds they were given. After finished(), what the caller should put back in its queue.
+        QList<PromptJob> unfinishedJobs() const;
         /// Starts the workers. Returns an empty string, or why nothing could start. finished() follows.
         QString start();
         /// Stops dispatching, cancels running jobs and shuts the workers down; finished() follows.
         void stop();
 
         const QList<JobOutcome>& outcomes() const { return m_outcomes; }
+        bool isRunning() const { return !m_workers.empty() && !m_finished; }
         /// Jobs done by each rank.
         QHash<int, int> jobsPerRank() const;
         /// The process id of worker @p rank, or 0 when it is not running.
@@ -118,7 +133,11 @@ namespace Atelier
         void readFrom(Worker& worker);
         void handle(Worker& worker, const Ipc::Message& message);
         void workerLost(Worker& worker, const QString& reason);
-        void releaseJob(Worker& worker, const QString& reason);
+        void releaseJob(Worker& worker, qint64 jobId, const QString& reason);
+        void finishJobOf(Worker& worker, qint64 jobId);
+        qsizetype pendingCount() const;
+        JobOutcome* nextPending();
+        Ipc::Job jobMessage(JobOutcome& outcome);
         void dispatch();
         void checkHeartbeats();
         void send(Worker& worker, const Ipc::Message& message);
@@ -129,8 +148,10 @@ namespace Atelier
         std::unique_ptr<WorkerListener> m_listener;
         std::vector<std::unique_ptr<Worker>> m_workers;
         QList<JobOutcome> m_outcomes;
+        PromptQueue* m_queue = nullptr;
         QTimer* m_watchdog;
         bool m_stopping = false;
         bool m_finished = false;
+        bool m_dispatching = false;
     };
 } // namespace Atelier

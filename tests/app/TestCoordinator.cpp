@@ -15,6 +15,7 @@
 
 #include "TestSupport.h"
 #include "orchestration/Coordinator.h"
+#include "queue/PromptQueue.h"
 
 using namespace Atelier;
 using namespace Qt::StringLiterals;
@@ -86,6 +87,10 @@ private slots:
     void strangersAreTurnedAway();
     void aDeviceThatCannotStartIsDisabled();
     void workersDieWithTheCoordinator();
+    void batchesJobsThatShareTheirSettings();
+    void outOfMemoryEveryTimeFailsAfterThreeAttempts();
+    void feedsFromTheQueueAndKeepsWorkersReady();
+    void stopLeavesUnstartedJobsQueuedAndReturnsTheRunningOne();
 };
 
 void TestCoordinator::namesImages_data()
@@ -329,4 +334,126 @@ void TestCoordinator::workersDieWithTheCoordinator()
 }
 
 QTEST_GUILESS_MAIN(TestCoordinator)
+void TestCoordinator::batchesJobsThatShareTheirSettings()
+{
+    QList<PromptJob> list
+        = jobs({u"a red bicycle"_s, u"a blue kite"_s, u"a green door"_s, u"a yellow boat"_s, u"a grey cat"_s,
+                u"a wide field"_s});
+    list[5].width = 128; // other settings: never in a batch with the rest
+    QTemporaryDir batched, alone;
+    CoordinatorOptions batchOptions = options(batched.path(), {u"cpu"_s});
+    batchOptions.maxBatch = 4;
+    Coordinator coordinator(batchOptions);
+    coordinator.addJobs(list);
+    QVERIFY(runToEnd(coordinator));
+    Coordinator reference(options(alone.path(), {u"cpu"_s}));
+    reference.addJobs(list);
+    QVERIFY(runToEnd(reference));
+
+    const QList<int> expectedBatch{4, 4, 4, 4, 1, 1};
+    for (const JobOutcome& outcome : coordinator.outcomes()) {
+        QCOMPARE(outcome.state, JobOutcome::State::Done);
+        QCOMPARE(outcome.metadata.value(u"batchSize"_s).toInteger(), expectedBatch.at(outcome.id));
+        // Batched or not, the same image (a batch runs other matrix shapes: at most one level apart).
+        const QImage a = QImage(outcome.imagePath).convertToFormat(QImage::Format_RGB888);
+        const QImage b
+            = QImage(reference.outcomes().at(outcome.id).imagePath).convertToFormat(QImage::Format_RGB888);
+        QCOMPARE(a.size(), b.size());
+        int worst = 0;
+        for (int y = 0; y < a.height(); ++y) {
+            for (int x = 0; x < a.width() * 3; ++x) {
+                worst = std::max(worst, std::abs(int(a.constScanLine(y)[x]) - int(b.constScanLine(y)[x])));
+            }
+        }
+        QVERIFY2(worst <= 1, qPrintable(u"job %1 differs by %2"_s.arg(outcome.id).arg(worst)));
+    }
+    QCOMPARE(coordinator.outcomes().at(5).job.width, 128);
+}
+
+void TestCoordinator::outOfMemoryEveryTimeFailsAfterThreeAttempts()
+{
+    QTemporaryDir out;
+    CoordinatorOptions o = options(out.path(), {u"cpu"_s});
+    o.maxBatch = 2;
+    o.extraEnvironment.insert(u"ATELIER_TEST_HOOKS"_s, u"1"_s);
+    o.extraEnvironment.insert(u"ATELIER_TEST_OOM_ON_PROMPT"_s, u"enormous"_s);
+    Coordinator coordinator(o);
+    coordinator.addJobs(jobs({u"an enormous cathedral"_s, u"a small chapel"_s, u"a quiet pond"_s}));
+    QSignalSpy disabled(&coordinator, &Coordinator::workerEvent);
+    QVERIFY(runToEnd(coordinator));
+    const JobOutcome& poisoned = coordinator.outcomes().at(0);
+    QCOMPARE(poisoned.state, JobOutcome::State::Failed);
+    QCOMPARE(poisoned.attempts, 3);
+    QVERIFY2(poisoned.lastError.startsWith(u"oom:"_s), qPrintable(poisoned.lastError));
+    // Its batch-mate was split off after the first out-of-memory error and rendered.
+    QCOMPARE(coordinator.outcomes().at(1).state, JobOutcome::State::Done);
+    QCOMPARE(coordinator.outcomes().at(2).state, JobOutcome::State::Done);
+    for (const auto& event : disabled) {
+        QVERIFY(!event.at(1).toString().contains(u"disabled"_s));
+    }
+}
+
+void TestCoordinator::feedsFromTheQueueAndKeepsWorkersReady()
+{
+    QTemporaryDir out;
+    CoordinatorOptions o = options(out.path(), {u"cpu"_s, u"cpu"_s});
+    o.keepRunningWhenIdle = true;
+    PromptQueue queue;
+    for (const QString& prompt : {u"a red bicycle"_s, u"a blue kite"_s, u"a green door"_s}) {
+        QVERIFY(queue.enqueue(PromptJob{prompt, {}, std::nullopt, {}, {}, {}, {}, {}}));
+    }
+    Coordinator coordinator(o);
+    coordinator.setQueue(&queue);
+    QSignalSpy done(&coordinator, &Coordinator::jobFinished);
+    QSignalSpy finished(&coordinator, &Coordinator::finished);
+    QVERIFY(coordinator.start().isEmpty());
+    QTRY_VERIFY_WITH_TIMEOUT(done.size() == 3, HardTimeoutMs);
+    QVERIFY(queue.isEmpty());
+    // Idle, not finished: a prompt queued now starts at once on a waiting worker.
+    QTest::qWait(300);
+    QCOMPARE(finished.size(), 0);
+    QVERIFY(queue.enqueue(PromptJob{u"a yellow boat"_s, {}, std::nullopt, {}, {}, {}, {}, {}}));
+    QTRY_VERIFY_WITH_TIMEOUT(done.size() == 4, HardTimeoutMs);
+    QVERIFY(queue.isEmpty());
+    for (const JobOutcome& outcome : coordinator.outcomes()) {
+        QCOMPARE(outcome.state, JobOutcome::State::Done);
+        // A prompt without a seed got one, recorded in the job and in the file name.
+        QVERIFY(outcome.job.seed.has_value());
+        QVERIFY(QFileInfo(outcome.imagePath).fileName().startsWith(u"%1-%2-"_s.arg(outcome.id).arg(*outcome.job.seed)));
+        QVERIFY(QFile::exists(outcome.imagePath));
+    }
+    coordinator.stop();
+    QVERIFY(finished.wait(HardTimeoutMs));
+    QVERIFY(coordinator.unfinishedJobs().isEmpty());
+}
+
+void TestCoordinator::stopLeavesUnstartedJobsQueuedAndReturnsTheRunningOne()
+{
+    QTemporaryDir out;
+    CoordinatorOptions o = options(out.path(), {u"cpu"_s});
+    o.keepRunningWhenIdle = true;
+    o.steps = 50;
+    o.extraEnvironment.insert(u"ATELIER_TEST_HOOKS"_s, u"1"_s);
+    o.extraEnvironment.insert(u"ATELIER_TEST_STEP_DELAY_MS"_s, u"100"_s);
+    PromptQueue queue;
+    for (const QString& prompt : {u"a red bicycle"_s, u"a blue kite"_s, u"a green door"_s}) {
+        QVERIFY(queue.enqueue(PromptJob{prompt, {}, std::nullopt, {}, {}, {}, {}, {}}));
+    }
+    Coordinator coordinator(o);
+    coordinator.setQueue(&queue);
+    QSignalSpy progress(&coordinator, &Coordinator::jobProgress);
+    QSignalSpy finished(&coordinator, &Coordinator::finished);
+    QVERIFY(coordinator.start().isEmpty());
+    QTRY_VERIFY_WITH_TIMEOUT(!progress.isEmpty(), HardTimeoutMs);
+    QCOMPARE(queue.size(), 2); // the worker took one; the others wait in the queue
+    coordinator.stop();
+    QVERIFY(finished.wait(HardTimeoutMs));
+    const QList<PromptJob> unfinished = coordinator.unfinishedJobs();
+    QCOMPARE(unfinished.size(), 1);
+    QCOMPARE(unfinished.first().prompt, u"a red bicycle"_s);
+    QVERIFY(unfinished.first().seed.has_value());
+    QCOMPARE(queue.size(), 2);
+    QVERIFY(pngs(out.path()).isEmpty()); // nothing half-written
+}
+
 #include "TestCoordinator.moc"

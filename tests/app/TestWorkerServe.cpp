@@ -79,10 +79,15 @@ private Q_SLOTS:
     void crashHookNeedsTestHooks_data();
     void crashHookNeedsTestHooks();
     void hangHookStopsHeartbeats();
+    void batchGivesEveryImageAsAlone_data();
+    void batchGivesEveryImageAsAlone();
+    void outOfMemoryForOneImageIsReported();
+    void batchOutOfOrderIsAProtocolError();
 
 private:
     QProcessEnvironment environment(const QHash<QString, QString>& extra = {}) const;
-    void startWorker(const QProcessEnvironment& env, const QString& model = {}, const QString& socket = {});
+    void startWorker(const QProcessEnvironment& env, const QString& model = {}, const QString& socket = {},
+                     const QStringList& extraArguments = {});
     bool acceptWorker();
     bool waitForHello();
     void send(const Ipc::Message& message);
@@ -170,14 +175,16 @@ QProcessEnvironment TestWorkerServe::environment(const QHash<QString, QString>& 
     return env;
 }
 
-void TestWorkerServe::startWorker(const QProcessEnvironment& env, const QString& model, const QString& socket)
+void TestWorkerServe::startWorker(const QProcessEnvironment& env, const QString& model, const QString& socket,
+                                  const QStringList& extraArguments)
 {
     m_worker = std::make_unique<QProcess>();
     m_worker->setProcessEnvironment(env);
     m_worker->start(Test::executablePath(u"atelier-worker"_s),
-                    {u"serve"_s, u"--socket"_s, socket.isEmpty() ? m_server->fullServerName() : socket, u"--rank"_s,
-                     QString::number(Rank), u"--device"_s, u"cpu"_s, u"--model"_s,
-                     model.isEmpty() ? Test::fixturePath(u"tiny-sd15"_s) : model});
+                    QStringList{u"serve"_s, u"--socket"_s, socket.isEmpty() ? m_server->fullServerName() : socket,
+                                u"--rank"_s, QString::number(Rank), u"--device"_s, u"cpu"_s, u"--model"_s,
+                                model.isEmpty() ? Test::fixturePath(u"tiny-sd15"_s) : model}
+                        + extraArguments);
     QVERIFY2(m_worker->waitForStarted(10000), qPrintable(m_worker->errorString()));
 }
 
@@ -536,4 +543,100 @@ void TestWorkerServe::hangHookStopsHeartbeats()
 }
 
 QTEST_GUILESS_MAIN(TestWorkerServe)
+void TestWorkerServe::batchGivesEveryImageAsAlone_data()
+{
+    QTest::addColumn<QString>("oomAboveBatch");
+    QTest::addColumn<QList<int>>("batchSizes");
+    // The long prompt pads to two token chunks, so it is rendered apart from the two short ones.
+    QTest::newRow("one pass") << u""_s << QList<int>{2, 2, 1};
+    QTest::newRow("halved after running out of memory") << u"1"_s << QList<int>{1, 1, 1};
+}
+
+void TestWorkerServe::batchGivesEveryImageAsAlone()
+{
+    QFETCH(QString, oomAboveBatch);
+    QFETCH(QList<int>, batchSizes);
+    startWorker(environment({{u"ATELIER_TEST_HOOKS"_s, u"1"_s}, {u"ATELIER_TEST_OOM_ABOVE_BATCH"_s, oomAboveBatch}}),
+                {}, {}, {u"--max-batch"_s, u"4"_s});
+    QVERIFY(waitForHello());
+    QVERIFY(std::get<Ipc::Hello>(m_messages.first()).capabilities.contains(u"batch=4"_s));
+
+    QString longPrompt;
+    for (int i = 0; i < 90; ++i) {
+        longPrompt += u"word "_s;
+    }
+    const QStringList prompts{u"a red bicycle"_s, u"a blue kite over a beach"_s, longPrompt};
+    QList<Ipc::Job> batch;
+    for (int i = 0; i < 3; ++i) {
+        Ipc::Job j = job(100 + i, prompts.at(i), 3);
+        j.seed = 40 + i;
+        j.negativePrompt = i == 1 ? u"blurry"_s : QString();
+        j.batchIndex = i;
+        j.batchCount = 3;
+        batch.append(j);
+    }
+    for (const Ipc::Job& j : batch) {
+        send(j);
+    }
+    for (const Ipc::Job& j : batch) {
+        QVERIFY(waitForOutcome(j.jobId));
+        const auto outcome = *outcomeOf(j.jobId);
+        if (const auto* e = std::get_if<Ipc::Error>(&outcome)) {
+            QFAIL(qPrintable(e->code + u": "_s + e->message));
+        }
+        const auto result = std::get<Ipc::Result>(outcome);
+        QCOMPARE(result.metadata.value(u"batchSize"_s).toInteger(), batchSizes.at(j.batchIndex));
+        // Every job of the batch had its progress reported.
+        const auto progress = received<Ipc::Progress>();
+        QVERIFY(std::any_of(progress.begin(), progress.end(), [&](const Ipc::Progress& p) {
+            return p.jobId == j.jobId && p.step == p.total;
+        }));
+    }
+    // The same jobs one at a time: the same images.
+    for (const Ipc::Job& j : batch) {
+        Ipc::Job alone = j;
+        alone.jobId = j.jobId + 100;
+        alone.batchIndex = 0;
+        alone.batchCount = 1;
+        alone.outputPath = QDir(m_outDir).filePath(u"alone-%1.png"_s.arg(j.jobId));
+        send(alone);
+        QVERIFY(waitForOutcome(alone.jobId));
+        QVERIFY(std::holds_alternative<Ipc::Result>(*outcomeOf(alone.jobId)));
+        const at::Tensor together = Atelier::Test::pngPixels(j.outputPath).to(at::kInt);
+        const at::Tensor single = Atelier::Test::pngPixels(alone.outputPath).to(at::kInt);
+        QCOMPARE(together.sizes().vec(), single.sizes().vec());
+        QVERIFY((together - single).abs().max().item<int>() <= 1);
+    }
+    QVERIFY(!m_streamBroken);
+}
+
+void TestWorkerServe::outOfMemoryForOneImageIsReported()
+{
+    startWorker(environment({{u"ATELIER_TEST_HOOKS"_s, u"1"_s}, {u"ATELIER_TEST_OOM_ON_PROMPT"_s, u"enormous"_s}}));
+    QVERIFY(waitForHello());
+    send(job(1, u"an enormous cathedral"_s, 2));
+    QVERIFY(waitForOutcome(1));
+    const auto outcome = *outcomeOf(1);
+    const auto* error = std::get_if<Ipc::Error>(&outcome);
+    QVERIFY(error);
+    QCOMPARE(error->code, u"oom"_s);
+    QVERIFY(!QFile::exists(job(1, {}, 2).outputPath));
+    // The worker lives on and renders the next job.
+    send(job(2, u"a small chapel"_s, 2));
+    QVERIFY(waitForOutcome(2));
+    QVERIFY(std::holds_alternative<Ipc::Result>(*outcomeOf(2)));
+}
+
+void TestWorkerServe::batchOutOfOrderIsAProtocolError()
+{
+    startWorker(environment());
+    QVERIFY(waitForHello());
+    Ipc::Job second = job(1, u"a cat"_s, 2);
+    second.batchIndex = 1;
+    second.batchCount = 2;
+    send(second);
+    QVERIFY(m_worker->waitForFinished(30000));
+    QCOMPARE(m_worker->exitCode(), 4);
+}
+
 #include "TestWorkerServe.moc"

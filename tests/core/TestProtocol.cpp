@@ -52,6 +52,8 @@ void TestProtocol::roundTrips_data()
     QTest::newRow("job, full 64-bit seed")
         << Message(Job{1, 2, u"山水画, ink"_s, u"blurry"_s, std::numeric_limits<quint64>::max(), 30, 6.5, 768, 512,
                        u"dpmpp_2m_karras"_s, u"/out/1.png"_s});
+    QTest::newRow("job, last of a batch of 8")
+        << Message(Job{9, 1, u"a cat"_s, u""_s, 3, 20, 7.5, 512, 512, u""_s, u"/out/9.png"_s, 7, 8});
     QTest::newRow("progress") << Message(Progress{1, 5, 20, 3.25});
     QTest::newRow("preview") << Message(Preview{1, 4, 2, QByteArray(4 * 2 * 3, '\x7f')});
     QCborMap meta;
@@ -96,6 +98,13 @@ void TestProtocol::rejects_data()
     job = validJob();
     job.insert(u"cfg"_s, qQNaN());
     QTest::newRow("cfg NaN") << cbor(job) << u"field \"cfg\""_s;
+    job = validJob();
+    job.insert(u"batchCount"_s, MaxBatch + 1);
+    QTest::newRow("batch too large") << cbor(job) << u"field \"batchCount\" is out of range"_s;
+    job = validJob();
+    job.insert(u"batchCount"_s, 2);
+    job.insert(u"batchIndex"_s, 2);
+    QTest::newRow("batch index past its batch") << cbor(job) << u"field \"batchIndex\" is out of range"_s;
     job = validJob();
     job.insert(u"prompt"_s, 42);
     QTest::newRow("prompt not text") << cbor(job) << u"field \"prompt\" must be a text string"_s;

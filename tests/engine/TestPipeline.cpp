@@ -86,6 +86,8 @@ private Q_SLOTS:
     void matchesDiffusersFromSeedAlone_data();
     void matchesDiffusersFromSeedAlone();
     void imageDoesNotDependOnItsBatch();
+    void embeddingCacheGivesTheSameImageAndEncodesOnce();
+    void chunkCountFollowsTheLongerPrompt();
     void reportsProgressAndCancels();
     void rejectsBadSettings();
     void singleFileGivesTheSameImages();
@@ -218,6 +220,60 @@ void TestPipeline::imageDoesNotDependOnItsBatch()
         / std::max(1.0, alone.finalLatents.abs().max().item<double>());
     QVERIFY2(relative <= 1e-4, qPrintable(QString::number(relative)));
     QVERIFY(maxPixelDifference(together.images.narrow(0, 1, 1), alone.images) <= 1);
+}
+
+void TestPipeline::embeddingCacheGivesTheSameImageAndEncodesOnce()
+{
+    const auto m = model(QStringLiteral("tiny-sd15"));
+    GenerationSettings settings;
+    settings.steps = 3;
+    settings.width = settings.height = 64;
+    const ImageRequest first{"a lighthouse at dusk", "fog", 21, std::nullopt};
+    const ImageRequest second{"a lighthouse at dusk", "fog", 22, std::nullopt};
+    const auto uncached = Pipeline(m).generate({second}, settings);
+
+    auto cache = std::make_shared<PromptEmbeddingCache>(8);
+    const Pipeline pipeline(m, cache);
+    pipeline.generate({first}, settings);
+    QCOMPARE(cache->misses(), std::size_t{2}); // the prompt and the negative prompt
+    QCOMPARE(cache->hits(), std::size_t{0});
+    const auto cached = pipeline.generate({second}, settings);
+    QCOMPARE(cache->hits(), std::size_t{2});
+    QCOMPARE(cache->misses(), std::size_t{2});
+    QVERIFY(at::equal(cached.promptEmbeds, uncached.promptEmbeds));
+    QVERIFY(at::equal(cached.images, uncached.images));
+
+    // A batch mixing a cached prompt with new ones encodes only the new ones, and each row stays its own.
+    const ImageRequest third{"a red bicycle", "", 23, std::nullopt};
+    const auto mixed = pipeline.generate({second, third}, settings);
+    QCOMPARE(cache->size(), std::size_t{4}); // "", "fog", the lighthouse and the bicycle
+    // Rows are [uncond(second), uncond(third), cond(second), cond(third)].
+    QVERIFY(at::equal(mixed.promptEmbeds.narrow(0, 0, 1), uncached.promptEmbeds.narrow(0, 0, 1)));
+    QVERIFY(at::equal(mixed.promptEmbeds.narrow(0, 2, 1), uncached.promptEmbeds.narrow(0, 1, 1)));
+    const auto bicycleAlone = Pipeline(m).generate({third}, settings);
+    QVERIFY(maxPixelDifference(mixed.images.narrow(0, 1, 1), bicycleAlone.images) <= 1);
+
+    // Least recently used entries make room.
+    PromptEmbeddingCache small(2);
+    small.insert("a", 1, at::zeros({1}));
+    small.insert("b", 1, at::zeros({1}));
+    QVERIFY(small.find("a", 1)); // "a" is now the most recent
+    small.insert("c", 1, at::zeros({1}));
+    QVERIFY(small.find("a", 1));
+    QVERIFY(!small.find("b", 1));
+    QVERIFY(!small.find("a", 2)); // another padding is another embedding
+}
+
+void TestPipeline::chunkCountFollowsTheLongerPrompt()
+{
+    const Pipeline pipeline(model(QStringLiteral("tiny-sd15")));
+    std::string longPrompt;
+    for (int i = 0; i < 100; ++i) {
+        longPrompt += "word ";
+    }
+    QCOMPARE(pipeline.chunkCount({"a cat", "", 1, std::nullopt}), std::size_t{1});
+    QCOMPARE(pipeline.chunkCount({longPrompt, "", 1, std::nullopt}), std::size_t{2});
+    QCOMPARE(pipeline.chunkCount({"a cat", longPrompt + longPrompt, 1, std::nullopt}), std::size_t{3});
 }
 
 void TestPipeline::reportsProgressAndCancels()
