@@ -24,6 +24,20 @@ namespace Atelier
         return true;
     }
 
+    void PromptQueue::prepend(const QList<PromptJob>& jobs)
+    {
+        QList<PromptJob> kept;
+        std::copy_if(jobs.begin(), jobs.end(), std::back_inserter(kept),
+                     [](const PromptJob& job) { return !job.prompt.trimmed().isEmpty(); });
+        if (kept.isEmpty()) {
+            return;
+        }
+        beginInsertRows({}, 0, static_cast<int>(kept.size()) - 1);
+        m_jobs = kept + m_jobs;
+        endInsertRows();
+        emit sizeChanged(m_jobs.size());
+    }
+
     std::optional<PromptJob> PromptQueue::takeFirst()
     {
         if (m_jobs.isEmpty()) {

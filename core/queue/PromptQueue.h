@@ -29,6 +29,9 @@ namespace Atelier
         /// Appends a job. Prompts that are empty after trimming are refused (returns false): they would
         /// render nothing the artist asked for.
         bool enqueue(const PromptJob& job);
+        /// Puts @p jobs back at the front, in their order (jobs a stopped run did not finish go first again).
+        /// Blank prompts are skipped, as in enqueue().
+        void prepend(const QList<PromptJob>& jobs);
         /// Removes and returns the first job; std::nullopt when the queue is empty.
         std::optional<PromptJob> takeFirst();
         /// Removes the jobs at the given rows (any order, duplicates ignored).

@@ -35,6 +35,7 @@ private slots:
     void enqueueRefusesBlankPrompts_data();
     void enqueueRefusesBlankPrompts();
     void keepsOrderAndTakesFromTheFront();
+    void prependPutsJobsBackFirstInTheirOrder();
     void removeRows_data();
     void removeRows();
     void exposesJobFields();
@@ -76,6 +77,20 @@ void TestPromptQueue::keepsOrderAndTakesFromTheFront()
     QCOMPARE(queue.takeFirst()->prompt, u"three"_s);
     QVERIFY(!queue.takeFirst().has_value());
     QVERIFY(queue.isEmpty());
+}
+
+void TestPromptQueue::prependPutsJobsBackFirstInTheirOrder()
+{
+    PromptQueue queue;
+    QAbstractItemModelTester tester(&queue, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    QVERIFY(queue.enqueue(job(u"later"_s)));
+    QSignalSpy sizes(&queue, &PromptQueue::sizeChanged);
+    queue.prepend({job(u"first"_s), job(u"  "_s), job(u"second"_s)});
+    QCOMPARE(prompts(queue), (QStringList{u"first"_s, u"second"_s, u"later"_s}));
+    QCOMPARE(sizes.size(), 1);
+    QCOMPARE(sizes.first().first().value<qsizetype>(), qsizetype{3});
+    queue.prepend({});
+    QCOMPARE(sizes.size(), 1);
 }
 
 void TestPromptQueue::removeRows_data()

@@ -10,6 +10,17 @@
 #include <QPushButton>
 #include <QTest>
 
+#include <QDir>
+#include <QFileInfo>
+#include <QImage>
+#include <QLineEdit>
+#include <QScopeGuard>
+#include <QSettings>
+#include <QSpinBox>
+#include <QStandardPaths>
+#include <QTemporaryDir>
+
+#include "GalleryModel.h"
 #include "MainWindow.h"
 #include "TestSupport.h"
 #include "Translations.h"
@@ -23,6 +34,7 @@ class TestMainWindow final : public QObject
     Q_OBJECT
 
 private slots:
+    void initTestCase();
     void init();
     void cleanup();
     void typingAndClickingAddQueuesThePrompt();
@@ -33,6 +45,8 @@ private slots:
     void unknownLocaleFallsBackToEnglishPlurals();
     void importsFilesAndNamesTheBadLines();
     void droppedFilesAreQueued();
+    void rendersTheQueueIntoTheGallery();
+    void stopPutsTheRunningPromptBackFirst();
 
 private:
     std::unique_ptr<PromptQueue> m_queue;
@@ -44,11 +58,20 @@ private:
     QListView* m_view = nullptr;
 };
 
+void TestMainWindow::initTestCase()
+{
+    // Settings go to a test location, never the developer's own.
+    QStandardPaths::setTestModeEnabled(true);
+    QCoreApplication::setOrganizationName(u"AtelierTests"_s);
+    QCoreApplication::setApplicationName(u"TestMainWindow"_s);
+}
+
 void TestMainWindow::init()
 {
+    QSettings().clear();
     installTranslations(QLocale(QLocale::English));
     m_queue = std::make_unique<PromptQueue>();
-    m_window = std::make_unique<MainWindow>(m_queue.get());
+    m_window = std::make_unique<MainWindow>(m_queue.get(), Test::executablePath(u"atelier-worker"_s));
     m_window->show();
     QVERIFY(QTest::qWaitForWindowExposed(m_window.get()));
     m_prompt = m_window->findChild<QPlainTextEdit*>(u"promptEdit"_s);
@@ -178,4 +201,94 @@ void TestMainWindow::droppedFilesAreQueued()
 }
 
 QTEST_MAIN(TestMainWindow)
+namespace
+{
+    // Small, fast renders with the tiny parity model into @p output.
+    void useTinySettings(MainWindow* window, const QString& output, int steps)
+    {
+        window->findChild<QSpinBox*>(u"stepsSpin"_s)->setValue(steps);
+        window->findChild<QSpinBox*>(u"widthSpin"_s)->setValue(64);
+        window->findChild<QSpinBox*>(u"heightSpin"_s)->setValue(64);
+        window->findChild<QLineEdit*>(u"modelEdit"_s)->setText(Test::fixturePath(u"tiny-sd15"_s));
+        window->findChild<QLineEdit*>(u"outputEdit"_s)->setText(output);
+    }
+} // namespace
+
+void TestMainWindow::rendersTheQueueIntoTheGallery()
+{
+    QTemporaryDir out;
+    useTinySettings(m_window.get(), out.path(), 3);
+    auto* render = m_window->findChild<QPushButton*>(u"renderButton"_s);
+    auto* galleryView = m_window->findChild<QListView*>(u"galleryView"_s);
+    QVERIFY(render && galleryView);
+    QVERIFY(!render->isEnabled()); // nothing queued yet
+    for (const QString& prompt : {u"a lighthouse at dusk"_s, u"a red bicycle"_s}) {
+        m_prompt->setFocus();
+        QTest::keyClicks(m_prompt, prompt);
+        QTest::mouseClick(m_add, Qt::LeftButton);
+    }
+    QTRY_COMPARE(m_queue->size(), 2);
+    QVERIFY(render->isEnabled());
+    QTest::mouseClick(render, Qt::LeftButton);
+    QVERIFY(m_window->isRendering());
+    QCOMPARE(render->text(), u"S&top"_s);
+    GalleryModel* gallery = m_window->gallery();
+    QCOMPARE(galleryView->model(), gallery);
+    QTRY_COMPARE_WITH_TIMEOUT(gallery->countIn(GalleryModel::State::Done), 2, 120000);
+    QVERIFY(m_queue->isEmpty());
+    for (int row = 0; row < 2; ++row) {
+        const QModelIndex index = gallery->index(row);
+        const QString path = index.data(GalleryModel::ImagePathRole).toString();
+        QVERIFY2(QFileInfo(path).dir() == QDir(out.path()), qPrintable(path));
+        const QImage image(path);
+        QCOMPARE(image.size(), QSize(64, 64));
+        // The tile shows the image, not the empty placeholder.
+        const QImage tile = index.data(Qt::DecorationRole).value<QImage>();
+        QVERIFY(!tile.isNull());
+        QVERIFY(tile.pixelColor(tile.width() / 2, tile.height() / 2).alpha() == 255);
+    }
+    QCOMPARE(gallery->index(0).data(GalleryModel::PromptRole).toString(), u"a lighthouse at dusk"_s);
+    // Workers stay ready: a prompt added now is rendered without pressing Render again.
+    QTest::keyClicks(m_prompt, u"a green door"_s);
+    QTest::mouseClick(m_add, Qt::LeftButton);
+    QTRY_COMPARE_WITH_TIMEOUT(gallery->countIn(GalleryModel::State::Done), 3, 120000);
+    QTest::mouseClick(render, Qt::LeftButton);
+    QTRY_VERIFY_WITH_TIMEOUT(!m_window->isRendering(), 60000);
+    QCOMPARE(render->text(), u"&Render"_s);
+    QVERIFY(m_queue->isEmpty());
+}
+
+void TestMainWindow::stopPutsTheRunningPromptBackFirst()
+{
+    qputenv("ATELIER_TEST_HOOKS", "1");
+    qputenv("ATELIER_TEST_STEP_DELAY_MS", "100");
+    const auto restore = qScopeGuard([] {
+        qunsetenv("ATELIER_TEST_HOOKS");
+        qunsetenv("ATELIER_TEST_STEP_DELAY_MS");
+    });
+    QTemporaryDir out;
+    useTinySettings(m_window.get(), out.path(), 60);
+    for (const QString& prompt : {u"first"_s, u"second"_s}) {
+        QVERIFY(m_queue->enqueue(PromptJob{prompt, {}, std::nullopt, {}, {}, {}, {}, {}}));
+    }
+    auto* render = m_window->findChild<QPushButton*>(u"renderButton"_s);
+    QTest::mouseClick(render, Qt::LeftButton);
+    GalleryModel* gallery = m_window->gallery();
+    QTRY_VERIFY_WITH_TIMEOUT(gallery->rowCount() == 1
+                                 && gallery->index(0).data(GalleryModel::ProgressRole).toDouble() > 0,
+                             60000);
+    QCOMPARE(m_queue->size(), 1);
+    const quint64 seed = gallery->index(0).data(GalleryModel::SeedRole).toULongLong();
+    QTest::mouseClick(render, Qt::LeftButton);
+    QTRY_VERIFY_WITH_TIMEOUT(!m_window->isRendering(), 60000);
+    QCOMPARE(gallery->index(0).data(GalleryModel::StateRole).value<GalleryModel::State>(),
+             GalleryModel::State::Stopped);
+    // Nothing lost: the stopped prompt is first again, with the seed it was given.
+    QCOMPARE(m_queue->size(), 2);
+    QCOMPARE(m_queue->at(0).prompt, u"first"_s);
+    QCOMPARE(m_queue->at(0).seed, std::optional<quint64>(seed));
+    QCOMPARE(m_queue->at(1).prompt, u"second"_s);
+    QVERIFY(QDir(out.path()).isEmpty());
+}
+
 #include "TestMainWindow.moc"
