@@ -100,5 +100,131 @@
         <source>&amp;Import prompts…</source>
         <translation type="unfinished"></translation>
     </message>
+    <message>
+        <source>Choose at least one device to render on.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Cannot create the output folder %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>starting</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1/%2, %3 it/s</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Cannot start rendering: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Stopping…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>idle</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Choose a model</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Stable Diffusion 1.x checkpoints (*.safetensors)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Output folder</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Gallery</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Render settings</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Steps</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;CFG scale</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Si&amp;ze</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Sa&amp;mpler</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Devices</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>M&amp;odel</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>O&amp;utput</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Built-in test model (abstract noise)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>A Stable Diffusion 1.x .safetensors checkpoint or diffusers folder</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Choose the output folder</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Defaults for prompts that do not set their own</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Model default</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>S&amp;top</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Stop rendering; unfinished prompts go back to the queue</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message numerus="yes">
+        <source>Rendering: %n image(s) made; waiting for prompts</source>
+        <translation>
+            <numerusform>Rendering: %n image made; waiting for prompts</numerusform>
+            <numerusform>Rendering: %n images made; waiting for prompts</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>Rendering: %n image(s) made, %1 queued, %2 failed</source>
+        <translation>
+            <numerusform>Rendering: %n image made, %1 queued, %2 failed</numerusform>
+            <numerusform>Rendering: %n images made, %1 queued, %2 failed</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>&amp;Render</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Render the queue on the checked devices</source>
+        <translation type="unfinished"></translation>
+    </message>
 </context>
 </TS>

@@ -97,5 +97,129 @@
         <source>&amp;Import prompts…</source>
         <translation>导入提示词(&amp;I)…</translation>
     </message>
+    <message>
+        <source>Choose at least one device to render on.</source>
+        <translation>请至少选择一个用于生成的设备。</translation>
+    </message>
+    <message>
+        <source>Cannot create the output folder %1</source>
+        <translation>无法创建输出文件夹 %1</translation>
+    </message>
+    <message>
+        <source>starting</source>
+        <translation>正在启动</translation>
+    </message>
+    <message>
+        <source>%1/%2, %3 it/s</source>
+        <translation>%1/%2，%3 it/s</translation>
+    </message>
+    <message>
+        <source>Cannot start rendering: %1</source>
+        <translation>无法开始生成：%1</translation>
+    </message>
+    <message>
+        <source>Stopping…</source>
+        <translation>正在停止…</translation>
+    </message>
+    <message>
+        <source>idle</source>
+        <translation>空闲</translation>
+    </message>
+    <message>
+        <source>Choose a model</source>
+        <translation>选择模型</translation>
+    </message>
+    <message>
+        <source>Stable Diffusion 1.x checkpoints (*.safetensors)</source>
+        <translation>Stable Diffusion 1.x 检查点 (*.safetensors)</translation>
+    </message>
+    <message>
+        <source>Output folder</source>
+        <translation>输出文件夹</translation>
+    </message>
+    <message>
+        <source>&amp;Gallery</source>
+        <translation>图库(&amp;G)</translation>
+    </message>
+    <message>
+        <source>Render settings</source>
+        <translation>生成设置</translation>
+    </message>
+    <message>
+        <source>&amp;Steps</source>
+        <translation>步数(&amp;S)</translation>
+    </message>
+    <message>
+        <source>&amp;CFG scale</source>
+        <translation>CFG 系数(&amp;C)</translation>
+    </message>
+    <message>
+        <source>Si&amp;ze</source>
+        <translation>尺寸(&amp;Z)</translation>
+    </message>
+    <message>
+        <source>Sa&amp;mpler</source>
+        <translation>采样器(&amp;M)</translation>
+    </message>
+    <message>
+        <source>&amp;Devices</source>
+        <translation>设备(&amp;D)</translation>
+    </message>
+    <message>
+        <source>M&amp;odel</source>
+        <translation>模型(&amp;O)</translation>
+    </message>
+    <message>
+        <source>O&amp;utput</source>
+        <translation>输出(&amp;U)</translation>
+    </message>
+    <message>
+        <source>Built-in test model (abstract noise)</source>
+        <translation>内置测试模型（抽象噪声）</translation>
+    </message>
+    <message>
+        <source>A Stable Diffusion 1.x .safetensors checkpoint or diffusers folder</source>
+        <translation>Stable Diffusion 1.x 的 .safetensors 检查点或 diffusers 文件夹</translation>
+    </message>
+    <message>
+        <source>Choose the output folder</source>
+        <translation>选择输出文件夹</translation>
+    </message>
+    <message>
+        <source>Defaults for prompts that do not set their own</source>
+        <translation>未自行设置参数的提示词所用的默认值</translation>
+    </message>
+    <message>
+        <source>Model default</source>
+        <translation>模型默认</translation>
+    </message>
+    <message>
+        <source>S&amp;top</source>
+        <translation>停止(&amp;T)</translation>
+    </message>
+    <message>
+        <source>Stop rendering; unfinished prompts go back to the queue</source>
+        <translation>停止生成；未完成的提示词将回到队列</translation>
+    </message>
+    <message numerus="yes">
+        <source>Rendering: %n image(s) made; waiting for prompts</source>
+        <translation>
+            <numerusform>正在生成：已完成 %n 张图像；等待新的提示词</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>Rendering: %n image(s) made, %1 queued, %2 failed</source>
+        <translation>
+            <numerusform>正在生成：已完成 %n 张图像，队列中 %1 个，失败 %2 个</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>&amp;Render</source>
+        <translation>生成(&amp;R)</translation>
+    </message>
+    <message>
+        <source>Render the queue on the checked devices</source>
+        <translation>在选中的设备上生成队列中的图像</translation>
+    </message>
 </context>
 </TS>
