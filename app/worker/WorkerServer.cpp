@@ -99,6 +99,7 @@ namespace Atelier::Worker
             int maxBatch = 0; ///< most jobs rendered at once at 512×512; 0: the device's default
             int worldSize = 1; ///< > 1: join the workers' process group first
             QString rendezvous; ///< the c10d FileStore the group meets in
+            QString groupBackend = u"gloo"_s; ///< "nccl" when every worker of the group is on a GPU
         };
 
         /// The test-only hooks (see runServe); all off unless ATELIER_TEST_HOOKS=1.
@@ -165,6 +166,8 @@ namespace Atelier::Worker
                  u"n"_s, u"0"_s},
                 {u"world-size"_s, u"Workers in the process group (1: none)."_s, u"n"_s, u"1"_s},
                 {u"rendezvous"_s, u"The file the process group meets in."_s, u"path"_s},
+                {u"group-backend"_s, u"gloo, or nccl when every worker is on a CUDA device."_s, u"name"_s,
+                 u"gloo"_s},
             });
             if (!parser.parse(arguments)) {
                 throw UsageError{parser.errorText()};
@@ -210,6 +213,10 @@ namespace Atelier::Worker
                 throw UsageError{u"--world-size must be a number from 1 to 65536"_s};
             }
             options.rendezvous = parser.value(u"rendezvous"_s);
+            options.groupBackend = parser.value(u"group-backend"_s);
+            if (options.groupBackend != u"gloo"_s && options.groupBackend != u"nccl"_s) {
+                throw UsageError{u"--group-backend must be gloo or nccl, got \"%1\""_s.arg(options.groupBackend)};
+            }
             if (options.worldSize > 1 && (options.rendezvous.isEmpty() || options.rank >= options.worldSize)) {
                 throw UsageError{u"a process group needs --rendezvous and a --rank below --world-size"_s};
             }
@@ -565,7 +572,7 @@ namespace Atelier::Worker
                         }
                     }
                     m_group = joinProcessGroup(m_options.rendezvous.toStdString(), m_options.rank, m_options.worldSize,
-                                               self, false, std::chrono::seconds(60));
+                                               self, m_options.groupBackend == u"nccl"_s, std::chrono::seconds(60));
                     std::fprintf(stderr, "atelier-worker %d: joined a %s process group of %d\n", m_options.rank,
                                  m_group->backend.c_str(), m_options.worldSize);
                 } catch (const std::exception& e) {

@@ -227,6 +227,10 @@ namespace Atelier
         if (m_options.devices.size() > 1 && !worker.spawnedBefore) {
             arguments << u"--world-size"_s << QString::number(m_options.devices.size()) << u"--rendezvous"_s
                       << QDir(m_listener->privateDirectory()).filePath(u"rendezvous"_s);
+            // NCCL when every worker is on a GPU; a group with a CPU worker in it can only speak Gloo.
+            const bool allCuda = std::all_of(m_options.devices.begin(), m_options.devices.end(),
+                                             [](const QString& device) { return device.startsWith(u"cuda"_s); });
+            arguments << u"--group-backend"_s << (allCuda ? u"nccl"_s : u"gloo"_s);
         }
         worker.spawnedBefore = true;
         QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
