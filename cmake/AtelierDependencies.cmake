@@ -1,12 +1,18 @@
 # Finds Qt, QCoro, nlohmann-json, ICU, LibTorch (from the torch wheel), and CUDA/NCCL when present.
 # Records what was found in ATELIER_* variables that core/BuildConfig.h.in turns into the version report.
+# With ATELIER_ENGINE_ONLY, Qt and QCoro are not looked for at all, so nothing Qt can leak into the engine's build.
 
-find_package(Qt6 ${ATELIER_PIN_QT} REQUIRED COMPONENTS Core Gui Widgets Network Sql Test LinguistTools)
-find_package(QCoro6 ${ATELIER_PIN_QCORO} REQUIRED COMPONENTS Core Network)
+if(NOT ATELIER_ENGINE_ONLY)
+    find_package(Qt6 ${ATELIER_PIN_QT} REQUIRED COMPONENTS Core Gui Widgets Network Sql Test LinguistTools)
+    find_package(QCoro6 ${ATELIER_PIN_QCORO} REQUIRED COMPONENTS Core Network)
+endif()
+# Both also come from CMAKE_PREFIX_PATH / ICU_ROOT, which is how scripts/gpu-check points at the copies it carries.
 find_package(nlohmann_json 3.10 REQUIRED)
 find_package(ICU REQUIRED COMPONENTS uc)
-qt_standard_project_setup()
-set(CMAKE_AUTORCC ON)
+if(NOT ATELIER_ENGINE_ONLY)
+    qt_standard_project_setup()
+    set(CMAKE_AUTORCC ON)
+endif()
 
 # ---- CUDA toolkit and NCCL ------------------------------------------------------------------------------
 set(ATELIER_HAVE_CUDA OFF)
@@ -32,19 +38,31 @@ endif()
 # ---- LibTorch -------------------------------------------------------------------------------------------
 # The torch wheel carries LibTorch and its CMake package; torch.utils.cmake_prefix_path names it. We compute
 # that path the same way torch.utils does, without importing torch (which would load every CUDA library).
-if(NOT EXISTS "${ATELIER_PYTHON}")
-    message(FATAL_ERROR "No Python at ATELIER_PYTHON=${ATELIER_PYTHON}: run scripts/setup, which creates .venv with torch")
+# Without that Python, a LibTorch given as -DTorch_DIR=<root>/share/cmake/Torch (a wheel's or a LibTorch
+# archive's; both lay out share/cmake, lib and include alike under their root) serves. The Python comes first
+# because find_package(Torch) below caches Torch_DIR: a later change of ATELIER_PYTHON must still win.
+if(NOT EXISTS "${ATELIER_PYTHON}" AND Torch_DIR AND EXISTS "${Torch_DIR}/TorchConfigVersion.cmake")
+    get_filename_component(ATELIER_TORCH_CMAKE_PREFIX "${Torch_DIR}/.." ABSOLUTE)
+    file(STRINGS "${Torch_DIR}/TorchConfigVersion.cmake" _torch_version_line REGEX "set\\(PACKAGE_VERSION \"")
+    string(REGEX MATCH "\"([^\"]+)\"" _ "${_torch_version_line}")
+    set(ATELIER_TORCH_VERSION "${CMAKE_MATCH_1}")
+else()
+    if(NOT EXISTS "${ATELIER_PYTHON}")
+        message(FATAL_ERROR
+            "No Python at ATELIER_PYTHON=${ATELIER_PYTHON}: run scripts/setup, which creates .venv with torch "
+            "(or name a LibTorch with -DTorch_DIR=<root>/share/cmake/Torch)")
+    endif()
+    execute_process(
+        COMMAND "${ATELIER_PYTHON}" -c
+            "import importlib.util as u, importlib.metadata as m, os; s = u.find_spec('torch'); d = s.submodule_search_locations[0]; print(os.path.join(d, 'share', 'cmake')); print(m.version('torch'))"
+        OUTPUT_VARIABLE _torch_info OUTPUT_STRIP_TRAILING_WHITESPACE RESULT_VARIABLE _torch_rc)
+    if(NOT _torch_rc EQUAL 0)
+        message(FATAL_ERROR "torch is not installed for ${ATELIER_PYTHON}: run scripts/setup")
+    endif()
+    string(REPLACE "\n" ";" _torch_info "${_torch_info}")
+    list(GET _torch_info 0 ATELIER_TORCH_CMAKE_PREFIX)
+    list(GET _torch_info 1 ATELIER_TORCH_VERSION)
 endif()
-execute_process(
-    COMMAND "${ATELIER_PYTHON}" -c
-        "import importlib.util as u, importlib.metadata as m, os; s = u.find_spec('torch'); d = s.submodule_search_locations[0]; print(os.path.join(d, 'share', 'cmake')); print(m.version('torch'))"
-    OUTPUT_VARIABLE _torch_info OUTPUT_STRIP_TRAILING_WHITESPACE RESULT_VARIABLE _torch_rc)
-if(NOT _torch_rc EQUAL 0)
-    message(FATAL_ERROR "torch is not installed for ${ATELIER_PYTHON}: run scripts/setup")
-endif()
-string(REPLACE "\n" ";" _torch_info "${_torch_info}")
-list(GET _torch_info 0 ATELIER_TORCH_CMAKE_PREFIX)
-list(GET _torch_info 1 ATELIER_TORCH_VERSION)
 get_filename_component(ATELIER_TORCH_ROOT "${ATELIER_TORCH_CMAKE_PREFIX}/../.." ABSOLUTE)
 string(REGEX REPLACE "\\+.*$" "" _torch_plain_version "${ATELIER_TORCH_VERSION}")
 if(NOT _torch_plain_version VERSION_EQUAL ATELIER_PIN_TORCH)
@@ -115,7 +133,13 @@ else()
     message(WARNING "gloo headers not found (apt install libgloo-dev): workers will form no Gloo process group")
 endif()
 
-message(STATUS "Atelier: Qt ${Qt6_VERSION}, QCoro ${QCoro6_VERSION}, LibTorch ${ATELIER_TORCH_VERSION} (${ATELIER_TORCH_ROOT})")
+if(ATELIER_ENGINE_ONLY)
+    message(STATUS "Atelier: engine only (no Qt), LibTorch ${ATELIER_TORCH_VERSION} (${ATELIER_TORCH_ROOT}), "
+                   "ICU ${ICU_VERSION}, nlohmann-json ${nlohmann_json_VERSION}")
+else()
+    message(STATUS "Atelier: Qt ${Qt6_VERSION}, QCoro ${QCoro6_VERSION}, "
+                   "LibTorch ${ATELIER_TORCH_VERSION} (${ATELIER_TORCH_ROOT})")
+endif()
 if(ATELIER_HAVE_CUDA)
     message(STATUS "Atelier: CUDA ${ATELIER_CUDA_VERSION}, NCCL ${ATELIER_NCCL_VERSION}")
 else()
