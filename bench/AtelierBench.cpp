@@ -68,13 +68,16 @@ namespace
         std::uint64_t seed = 0;
         std::string prompt = "a photograph of an astronaut riding a horse";
         std::string negativePrompt;
+        int channelsLast = -1; ///< -1: the engine's choice for the device (on for CUDA)
+        bool cudaGraphs = true; ///< replay the UNet as CUDA graphs (CUDA only)
     };
 
     constexpr std::string_view Usage
         = "usage: atelier-bench --model PATH [--width W] [--height H] [--steps N] [--batch B]\n"
           "                     [--device cpu|cuda:N] [--dtype fp32|fp16|bf16] [--scheduler NAME] [--threads N]\n"
           "                     [--warmup N] [--repeat N] [--guidance G] [--seed S] [--prompt TEXT]\n"
-          "                     [--negative-prompt TEXT] [--clip-vocab DIR]\n"
+          "                     [--negative-prompt TEXT] [--clip-vocab DIR] [--channels-last 0|1]\n"
+          "                     [--cuda-graphs 0|1]\n"
           "Prints one JSON line with load, text-encode, UNet-step, VAE-decode and end-to-end times and peak memory.\n"
           "  --warmup N   untimed generate() calls (at most 2 steps each) before measuring (default 1)\n"
           "  --repeat N   runs of each standalone measurement; the fastest is reported (default 3)\n";
@@ -122,6 +125,10 @@ namespace
                 o.batch = parseNumber<int>(arg, value);
             } else if (arg == "--device") {
                 o.device = std::string(value);
+            } else if (arg == "--channels-last") {
+                o.channelsLast = parseNumber<int>(arg, value) != 0 ? 1 : 0;
+            } else if (arg == "--cuda-graphs") {
+                o.cudaGraphs = parseNumber<int>(arg, value) != 0;
             } else if (arg == "--dtype") {
                 o.dtype = std::string(value);
             } else if (arg == "--scheduler") {
@@ -271,9 +278,14 @@ namespace
         const at::Device device = spec->kind == DeviceSpec::Kind::Cuda
             ? at::Device(at::kCUDA, static_cast<c10::DeviceIndex>(spec->index))
             : at::Device(at::kCPU);
-        ModelPlacement placement;
-        placement.device = device;
-        placement.dtype = parseDtype(options.dtype);
+        ModelPlacement placement = ModelPlacement::forDevice(device, parseDtype(options.dtype));
+        if (options.channelsLast >= 0) {
+            placement.channelsLast = options.channelsLast == 1;
+        }
+        if (device.is_cuda()) {
+            // Fixed shapes all run long: let cuDNN time its algorithms once, as the worker does.
+            at::globalContext().setBenchmarkCuDNN(true);
+        }
         // diffusers runs the VAE in the pipeline's dtype; the engine keeps it in float32 by default (fp16 SD 1.x
         // VAEs overflow). Benchmark the engine as artists run it, and report the VAE's dtype in the JSON.
         const std::string name = deviceName(*spec);
@@ -284,7 +296,8 @@ namespace
         synchronize(device);
         const double loadSeconds = millisecondsSince(start) / 1000.0;
 
-        const Pipeline pipeline(model);
+        const auto runner = std::make_shared<UNetRunner>(options.cudaGraphs);
+        const Pipeline pipeline(model, {}, runner);
         GenerationSettings settings;
         settings.scheduler = options.scheduler;
         settings.steps = options.steps;
@@ -367,7 +380,7 @@ namespace
         // A mid-schedule timestep as a 0-d tensor, the form the pipeline passes.
         const at::Tensor timestep = at::scalar_tensor(500.0, at::TensorOptions().dtype(at::kDouble).device(device));
         const double unetStepMs
-            = fastestOf(options.repeat, device, [&] { (void)model->unet.forward(sample, timestep, context); });
+            = fastestOf(options.repeat, device, [&] { (void)runner->forward(model->unet, sample, timestep, context); });
 
         const at::Tensor latents = result.finalLatents.to(device).to(placement.vaeDtype);
         const double vaeDecodeMs = fastestOf(options.repeat, device, [&] { (void)model->vae.decode(latents); });
@@ -382,6 +395,10 @@ namespace
         line["device_name"] = name;
         line["dtype"] = dtypeName(placement.dtype);
         line["vae_dtype"] = dtypeName(placement.vaeDtype);
+        line["channels_last"] = placement.channelsLast;
+        line["cuda_graphs"] = runner->usesCudaGraphs() && device.is_cuda();
+        line["cuda_graph_replays"] = runner->replays();
+        line["cuda_graph_failures"] = runner->captureFailures();
         line["width"] = options.width;
         line["height"] = options.height;
         line["steps"] = options.steps;

@@ -99,6 +99,7 @@ namespace Atelier::Worker
             }
             // The VAE stays in float32: SD 1.x's VAE overflows fp16 and returns NaN images.
             placement.vaeDtype = at::kFloat;
+            placement.channelsLast = ModelPlacement::forDevice(placement.device, placement.dtype).channelsLast;
             return placement;
         }
 

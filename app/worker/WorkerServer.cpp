@@ -17,6 +17,7 @@
 #include <QLocalSocket>
 #include <QTimer>
 
+#include <ATen/Context.h>
 #include <ATen/Parallel.h>
 #include <ATen/core/Tensor.h>
 #include <c10/core/InferenceMode.h>
@@ -226,18 +227,18 @@ namespace Atelier::Worker
 
         ModelPlacement placementFor(const ServeOptions& options)
         {
-            ModelPlacement placement;
+            at::Device device = at::kCPU;
             if (options.device.kind == DeviceSpec::Kind::Cuda) {
-                placement.device = at::Device(at::kCUDA, static_cast<c10::DeviceIndex>(options.device.index));
+                device = at::Device(at::kCUDA, static_cast<c10::DeviceIndex>(options.device.index));
             }
+            at::ScalarType dtype = at::kFloat;
             if (options.dtype == u"fp16"_s) {
-                placement.dtype = at::kHalf;
+                dtype = at::kHalf;
             } else if (options.dtype == u"bf16"_s) {
-                placement.dtype = at::kBFloat16;
+                dtype = at::kBFloat16;
             }
-            // The VAE stays in float32: SD 1.x's VAE overflows fp16 and returns NaN images.
-            placement.vaeDtype = at::kFloat;
-            return placement;
+            // The VAE stays in float32 (forDevice's default): SD 1.x's VAE overflows fp16 and returns NaN images.
+            return ModelPlacement::forDevice(device, dtype);
         }
 
         /// The file whose hash names the model, as A1111 hashes the checkpoint it loads: the file itself, or for a
@@ -590,6 +591,10 @@ namespace Atelier::Worker
                         QDir(dataDirectory()).filePath(u"models/atelier-tiny/tokenizer"_s).toStdString(),
                         placementFor(m_options));
                     chooseBatchSize();
+                    if (m_options.device.kind == DeviceSpec::Kind::Cuda) {
+                        // Shapes repeat for a whole queue: let cuDNN time its algorithms once per shape.
+                        at::globalContext().setBenchmarkCuDNN(true);
+                    }
                 } catch (const std::exception& e) {
                     const QString message = QString::fromUtf8(e.what());
                     post([this, message] {
@@ -705,7 +710,7 @@ namespace Atelier::Worker
                     fail(jobs, u"model"_s, u"no model is loaded"_s);
                     return;
                 }
-                const Pipeline pipeline(m_model, m_cache);
+                const Pipeline pipeline(m_model, m_cache, m_runner);
                 std::map<std::size_t, QList<Ipc::Job>> byChunks;
                 for (const Ipc::Job& job : jobs) {
                     byChunks[pipeline.chunkCount(requestFor(job))].append(job);
@@ -905,6 +910,8 @@ namespace Atelier::Worker
             std::shared_ptr<const StableDiffusionModel> m_model;
             QString m_modelHash;
             std::shared_ptr<PromptEmbeddingCache> m_cache = std::make_shared<PromptEmbeddingCache>();
+            /// Keeps the UNet's CUDA graphs across jobs: a queue of same-size prompts captures once.
+            std::shared_ptr<UNetRunner> m_runner = std::make_shared<UNetRunner>();
             int m_batchAt512 = 1; ///< engine thread: chosen after the model loads, lowered by out-of-memory errors
             std::optional<ProcessGroupResult> m_group; ///< engine thread: set once, before any job
             EngineThread m_engine; ///< last: destroyed (joined) first, while everything it uses still exists

@@ -127,8 +127,10 @@ namespace Atelier::Engine
         auto toTokens = [&](const at::Tensor& t) {
             return t.permute({0, 2, 3, 1}).reshape({batch, height * width, -1});
         };
+        // Back in the layout the block was given: NCHW stays NCHW; channels-last needs no copy at all.
+        const at::MemoryFormat layout = x.suggest_memory_format();
         auto toImage = [&](const at::Tensor& t) {
-            return t.reshape({batch, height, width, -1}).permute({0, 3, 1, 2}).contiguous();
+            return t.reshape({batch, height, width, -1}).permute({0, 3, 1, 2}).contiguous(layout);
         };
         h = linearProjection ? (*projectInLinear)(toTokens(h)) : toTokens((*projectInConv)(h));
         for (const Block& block : blocks) {

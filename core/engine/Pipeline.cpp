@@ -5,6 +5,7 @@
 #include <ATen/TensorOperators.h>
 #include <ATen/ops/cat.h>
 #include <ATen/ops/clamp.h>
+#include <ATen/ops/empty.h>
 #include <ATen/ops/einsum.h>
 #include <ATen/ops/from_blob.h>
 #include <ATen/ops/randn.h>
@@ -45,6 +46,16 @@ namespace Atelier::Engine
                               + ": missing (the model folder must hold safetensors weights for every component)");
         }
 
+        /// Host to device without stalling the host: from page-locked memory the copy runs asynchronously on the
+        /// current stream (the caching host allocator keeps the buffer until the copy is done).
+        at::Tensor toDevice(const at::Tensor& host, at::Device device)
+        {
+            if (!device.is_cuda()) {
+                return host.to(device);
+            }
+            return host.pin_memory().to(device, /*non_blocking=*/true);
+        }
+
         std::shared_ptr<const SafetensorsFile> openShared(const std::filesystem::path& path)
         {
             return std::make_shared<const SafetensorsFile>(SafetensorsFile::open(path));
@@ -80,7 +91,8 @@ namespace Atelier::Engine
             WeightSource(openShared(componentWeights(folder / "text_encoder", "model")), "text_model.", options));
         UNet unet = UNet::load(
             UNetConfig::fromConfig(JsonConfig::fromFile(folder / "unet" / "config.json")),
-            WeightSource(openShared(componentWeights(folder / "unet", "diffusion_pytorch_model")), "", options));
+            WeightSource(openShared(componentWeights(folder / "unet", "diffusion_pytorch_model")), "", options)
+                .withChannelsLast(placement.channelsLast));
         VaeDecoder vae
             = VaeDecoder::load(VaeConfig::fromConfig(JsonConfig::fromFile(folder / "vae" / "config.json")),
                                WeightSource(openShared(componentWeights(folder / "vae", "diffusion_pytorch_model")), "",
@@ -117,7 +129,8 @@ namespace Atelier::Engine
         auto model = std::make_shared<StableDiffusionModel>(StableDiffusionModel{
             ClipTokenizer::fromFolder(clipVocabulary),
             ClipTextEncoder::load(textConfig, WeightSource(checkpoint, "", options, textEncoderKeyMap())),
-            UNet::load(unetConfig, WeightSource(checkpoint, "", options, unetKeyMap(unetConfig))),
+            UNet::load(unetConfig,
+                       WeightSource(checkpoint, "", options, unetKeyMap(unetConfig)).withChannelsLast(placement.channelsLast)),
             VaeDecoder::load(vaeConfig,
                              WeightSource(checkpoint, "", options.dtype(placement.vaeDtype),
                                           vaeKeyMap(static_cast<std::int64_t>(vaeConfig.blockOutChannels.size())))),
@@ -135,6 +148,17 @@ namespace Atelier::Engine
     {
         return std::filesystem::is_directory(path) ? loadFolder(path, placement)
                                                    : loadSingleFile(path, clipVocabulary, placement);
+    }
+
+    ModelPlacement ModelPlacement::forDevice(at::Device device, at::ScalarType dtype)
+    {
+        ModelPlacement placement;
+        placement.device = device;
+        placement.dtype = dtype;
+        // On the CPU oneDNN's NCHW convolutions are what diffusers runs too; on CUDA, cuDNN's tensor-core kernels
+        // want NHWC and would otherwise transpose around every convolution.
+        placement.channelsLast = device.is_cuda();
+        return placement;
     }
 
     PromptEmbeddingCache::PromptEmbeddingCache(std::size_t capacity)
@@ -163,9 +187,11 @@ namespace Atelier::Engine
         }
     }
 
-    Pipeline::Pipeline(std::shared_ptr<const StableDiffusionModel> model, std::shared_ptr<PromptEmbeddingCache> cache)
+    Pipeline::Pipeline(std::shared_ptr<const StableDiffusionModel> model, std::shared_ptr<PromptEmbeddingCache> cache,
+                       std::shared_ptr<UNetRunner> runner)
         : m_model(std::move(model))
         , m_cache(std::move(cache))
+        , m_runner(std::move(runner))
     { }
 
     std::size_t Pipeline::chunkCount(const ImageRequest& request) const
@@ -277,7 +303,7 @@ namespace Atelier::Engine
             }
         }
         const Scheduler& lead = *schedulers.front();
-        at::Tensor latents = at::cat(initial, 0).to(device) * lead.initNoiseSigma();
+        at::Tensor latents = toDevice(at::cat(initial, 0), device) * lead.initNoiseSigma();
 
         const bool guidance = settings.guidanceScale > 1.0;
         std::vector<std::string> prompts, negatives;
@@ -304,7 +330,10 @@ namespace Atelier::Engine
             const at::Tensor input = lead.scaleModelInput(latents, i);
             const at::Tensor modelInput = guidance ? at::cat({input, input}, 0) : input;
             const at::Tensor t = at::scalar_tensor(timesteps[i], at::TensorOptions().dtype(at::kDouble).device(device));
-            at::Tensor eps = model.unet.forward(modelInput.to(model.placement.dtype), t, context).to(at::kFloat);
+            const at::Tensor unetInput = modelInput.to(model.placement.dtype);
+            at::Tensor eps = (m_runner ? m_runner->forward(model.unet, unetInput, t, context)
+                                       : model.unet.forward(unetInput, t, context))
+                                 .to(at::kFloat);
             if (guidance) {
                 const auto halves = eps.chunk(2, 0);
                 eps = halves[0] + settings.guidanceScale * (halves[1] - halves[0]);
@@ -325,17 +354,28 @@ namespace Atelier::Engine
         }
 
         GenerationResult result;
-        result.promptEmbeds = context.to(at::kFloat).to(at::kCPU);
-        result.finalLatents = latents.to(at::kCPU);
         // One image at a time: the VAE's activations at full resolution dominate peak memory, and a batch then
         // needs no more of it than a single image does.
         std::vector<at::Tensor> decoded;
+        std::vector<at::Tensor> images;
         for (std::int64_t b = 0; b < batch; ++b) {
-            decoded.push_back(
-                model.vae.decode(latents.narrow(0, b, 1).to(model.placement.vaeDtype)).to(at::kFloat).to(at::kCPU));
+            const at::Tensor pixels = model.vae.decode(latents.narrow(0, b, 1).to(model.placement.vaeDtype)).to(at::kFloat);
+            if (pixels.is_cuda()) {
+                // Into page-locked memory without waiting; the uint8 download below is ordered after it on the
+                // same stream and waits for both.
+                at::Tensor host = at::empty(pixels.sizes(), at::TensorOptions().dtype(at::kFloat).pinned_memory(true));
+                host.copy_(pixels, /*non_blocking=*/true);
+                decoded.push_back(host);
+            } else {
+                decoded.push_back(pixels);
+            }
+            images.push_back(toUint8Image(pixels));
         }
         result.decoded = batch == 1 ? decoded.front() : at::cat(decoded, 0);
-        result.images = toUint8Image(result.decoded);
+        result.images = batch == 1 ? images.front() : at::cat(images, 0);
+        // Last, so that fetching them does not hold back the VAE's kernels behind a host round trip.
+        result.promptEmbeds = context.to(at::kFloat).to(at::kCPU);
+        result.finalLatents = latents.to(at::kCPU);
         return result;
     }
 

@@ -17,6 +17,7 @@
 #include "EngineError.h"
 #include "SchedulerConfig.h"
 #include "UNet.h"
+#include "UNetRunner.h"
 #include "Vae.h"
 
 namespace Atelier::Engine
@@ -27,6 +28,11 @@ namespace Atelier::Engine
         at::Device device = at::kCPU;
         at::ScalarType dtype = at::kFloat; ///< text encoder and UNet
         at::ScalarType vaeDtype = at::kFloat; ///< float32 keeps the SD 1.x VAE free of fp16 overflow (NaN images)
+        /// UNet convolutions and activations in NHWC, which tensor-core convolutions read directly (CUDA).
+        bool channelsLast = false;
+
+        /// What a worker uses on @p device at @p dtype: on CUDA, channels-last; on the CPU, the defaults.
+        static ModelPlacement forDevice(at::Device device, at::ScalarType dtype);
     };
 
     /// A loaded Stable Diffusion 1.x model: tokenizer, text encoder, UNet, VAE decoder and sampler settings.
@@ -152,8 +158,10 @@ namespace Atelier::Engine
     class Pipeline
     {
     public:
+        /// @p cache and @p runner outlive one call: a worker keeps them across jobs (without a runner the UNet
+        /// runs eagerly).
         explicit Pipeline(std::shared_ptr<const StableDiffusionModel> model,
-                          std::shared_ptr<PromptEmbeddingCache> cache = {});
+                          std::shared_ptr<PromptEmbeddingCache> cache = {}, std::shared_ptr<UNetRunner> runner = {});
 
         /// Renders every request in one batch. Throws EngineError for bad settings (size not a multiple of the VAE
         /// factor, unknown sampler, steps out of range) and GenerationCancelled when @p progress asks to stop.
@@ -176,6 +184,7 @@ namespace Atelier::Engine
     private:
         std::shared_ptr<const StableDiffusionModel> m_model;
         std::shared_ptr<PromptEmbeddingCache> m_cache;
+        std::shared_ptr<UNetRunner> m_runner;
     };
 
     /// A cheap RGB preview of latents for progress displays: a fixed linear map of the four SD 1.x latent channels

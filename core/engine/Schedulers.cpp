@@ -366,7 +366,11 @@ namespace Atelier::Engine
                 return at::randn(like.sizes(), options);
             }
             if (generator->device().is_cpu() && !like.device().is_cpu()) {
-                return at::randn(like.sizes(), *generator, options.device(at::kCPU)).to(like.device());
+                // Drawn on the CPU generator (diffusers' order), then sent from page-locked memory so the copy
+                // does not stall the host between steps.
+                const at::Tensor noise = at::randn(like.sizes(), *generator, options.device(at::kCPU));
+                return like.is_cuda() ? noise.pin_memory().to(like.device(), /*non_blocking=*/true)
+                                      : noise.to(like.device());
             }
             if (generator->device() != like.device()) {
                 throw EngineError("Cannot draw sampler noise for a tensor on " + like.device().str()

@@ -91,6 +91,7 @@ namespace Atelier::Engine
     {
         UNet unet;
         unet.m_config = config;
+        unet.m_channelsLast = source.channelsLast();
         const auto& channels = config.blockOutChannels;
         const std::int64_t levels = static_cast<std::int64_t>(channels.size());
         const std::int64_t timeDim = config.timeEmbeddingDim();
@@ -186,7 +187,8 @@ namespace Atelier::Engine
     at::Tensor UNet::forward(const at::Tensor& sample, const at::Tensor& timesteps, const at::Tensor& context) const
     {
         const at::Tensor emb = timeEmbedding(timesteps.to(sample.device()), sample.size(0), sample.scalar_type());
-        at::Tensor h = m_convIn(sample);
+        // Channels-last in, channels-last all the way: convolutions, norms and the attention's token view keep it.
+        at::Tensor h = m_convIn(m_channelsLast ? sample.contiguous(at::MemoryFormat::ChannelsLast) : sample);
         std::vector<at::Tensor> skips{h};
         for (const Level& level : m_down) {
             for (std::size_t j = 0; j < level.resnets.size(); ++j) {
@@ -220,6 +222,7 @@ namespace Atelier::Engine
                 h = (*level.upsample)(h, std::make_pair(next.size(2), next.size(3)));
             }
         }
-        return m_convOut(at::silu(m_normOut(h)));
+        const at::Tensor out = m_convOut(at::silu(m_normOut(h)));
+        return m_channelsLast ? out.contiguous() : out;
     }
 } // namespace Atelier::Engine

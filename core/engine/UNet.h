@@ -50,6 +50,8 @@ namespace Atelier::Engine
         /// @p sample [B, C, H, W]; @p timesteps a scalar or [B] (int or float); @p context [B, tokens, dim].
         at::Tensor forward(const at::Tensor& sample, const at::Tensor& timesteps, const at::Tensor& context) const;
         const UNetConfig& config() const { return m_config; }
+        /// Whether activations run channels-last (set by a WeightSource::withChannelsLast source).
+        bool channelsLast() const { return m_channelsLast; }
 
     private:
         struct Level
@@ -63,6 +65,7 @@ namespace Atelier::Engine
         at::Tensor timeEmbedding(const at::Tensor& timesteps, std::int64_t batch, at::ScalarType dtype) const;
 
         UNetConfig m_config;
+        bool m_channelsLast = false;
         Linear m_time1, m_time2;
         Conv2d m_convIn, m_convOut;
         std::vector<Level> m_down, m_up;

@@ -121,7 +121,16 @@ namespace Atelier::Engine
 
     WeightSource WeightSource::sub(const std::string& child) const
     {
-        return WeightSource(m_provider, m_prefix + child + ".", m_options, m_keyMap);
+        WeightSource child_(m_provider, m_prefix + child + ".", m_options, m_keyMap);
+        child_.m_channelsLast = m_channelsLast;
+        return child_;
+    }
+
+    WeightSource WeightSource::withChannelsLast(bool channelsLast) const
+    {
+        WeightSource copy = *this;
+        copy.m_channelsLast = channelsLast;
+        return copy;
     }
 
     Linear Linear::load(const WeightSource& source, std::int64_t in, std::int64_t out, bool withBias)
@@ -144,6 +153,9 @@ namespace Atelier::Engine
     {
         Conv2d layer;
         layer.weight = source.load("weight", {out, in, kernel, kernel});
+        if (source.channelsLast()) {
+            layer.weight = layer.weight.contiguous(at::MemoryFormat::ChannelsLast);
+        }
         layer.bias = source.load("bias", {out});
         layer.stride = stride;
         layer.padding = padding;

@@ -73,14 +73,19 @@ namespace Atelier::Engine
         at::Tensor load(const std::string& name, std::vector<std::int64_t> shape) const;
         /// A source for the names under prefix + @p child + ".".
         WeightSource sub(const std::string& child) const;
+        /// The same source, but convolution kernels load channels-last (NHWC), the layout tensor-core convolutions
+        /// read without transposing.
+        WeightSource withChannelsLast(bool channelsLast = true) const;
 
         const at::TensorOptions& options() const { return m_options; }
+        bool channelsLast() const { return m_channelsLast; }
 
     private:
         std::shared_ptr<const WeightProvider> m_provider;
         std::string m_prefix;
         at::TensorOptions m_options;
         KeyMap m_keyMap;
+        bool m_channelsLast = false;
     };
 
     /// y = x Wᵀ + b

@@ -6,7 +6,9 @@
 #include <QTest>
 
 #include <ATen/TensorOperators.h>
+#include <ATen/ops/equal.h>
 #include <ATen/ops/ones.h>
+#include <ATen/ops/randn.h>
 #include <ATen/ops/scalar_tensor.h>
 #include <ATen/ops/zeros.h>
 
@@ -18,6 +20,7 @@
 #include "engine/JsonConfig.h"
 #include "engine/Safetensors.h"
 #include "engine/UNet.h"
+#include "engine/UNetRunner.h"
 
 using namespace Atelier::Engine;
 using Atelier::Test::fixturePath;
@@ -32,11 +35,12 @@ namespace
             JsonConfig::fromFile(fixturePath(fixture + QStringLiteral("/unet/config.json")).toStdString()));
     }
 
-    UNet loadFolderUNet(const QString& fixture)
+    UNet loadFolderUNet(const QString& fixture, bool channelsLast = false)
     {
         auto file = std::make_shared<const SafetensorsFile>(SafetensorsFile::open(
             fixturePath(fixture + QStringLiteral("/unet/diffusion_pytorch_model.safetensors")).toStdString()));
-        return UNet::load(configOf(fixture), WeightSource(file, "", at::TensorOptions().dtype(at::kFloat)));
+        return UNet::load(configOf(fixture), WeightSource(file, "", at::TensorOptions().dtype(at::kFloat))
+                                                 .withChannelsLast(channelsLast));
     }
 } // namespace
 
@@ -48,6 +52,7 @@ private Q_SLOTS:
     void matchesDiffusers_data();
     void matchesDiffusers();
     void oddLatentSizesLineUp();
+    void runnerIsTheUNetOnTheCpu();
     void rejectsUnsupportedConfigs_data();
     void rejectsUnsupportedConfigs();
 };
@@ -56,13 +61,21 @@ void TestUNet::matchesDiffusers_data()
 {
     QTest::addColumn<QString>("fixture");
     QTest::addColumn<int>("caseIndex");
+    QTest::addColumn<bool>("channelsLast");
     for (const QString& fixture : {QStringLiteral("tiny-sd"), QStringLiteral("tiny-sd15")}) {
         const QJsonArray cases = goldenIndex(fixture)[QStringLiteral("unet")][QStringLiteral("cases")].toArray();
         QVERIFY(!cases.isEmpty());
         for (int i = 0; i < cases.size(); ++i) {
-            QTest::newRow(qPrintable(
-                QStringLiteral("%1 case %2: %3").arg(fixture).arg(i).arg(cases[i][QStringLiteral("note")].toString())))
-                << fixture << i;
+            // The CUDA path runs channels-last (NHWC); the same layout on the CPU checks the layout handling of
+            // every block against the goldens on machines without a GPU.
+            for (const bool channelsLast : {false, true}) {
+                QTest::newRow(qPrintable(QStringLiteral("%1 case %2%3: %4")
+                                             .arg(fixture)
+                                             .arg(i)
+                                             .arg(channelsLast ? QStringLiteral(" channels-last") : QString())
+                                             .arg(cases[i][QStringLiteral("note")].toString())))
+                    << fixture << i << channelsLast;
+            }
         }
     }
 }
@@ -71,7 +84,8 @@ void TestUNet::matchesDiffusers()
 {
     QFETCH(QString, fixture);
     QFETCH(int, caseIndex);
-    const double error = unetGoldenError(loadFolderUNet(fixture), fixture, caseIndex);
+    QFETCH(bool, channelsLast);
+    const double error = unetGoldenError(loadFolderUNet(fixture, channelsLast), fixture, caseIndex);
     qInfo("max abs error %.3g", error);
     QVERIFY2(error >= 0 && error <= 1e-4, qPrintable(QStringLiteral("max abs error %1").arg(error)));
 }
@@ -87,6 +101,20 @@ void TestUNet::oddLatentSizesLineUp()
     const at::Tensor out = unet.forward(sample, at::scalar_tensor(500, at::kLong), context);
     QCOMPARE(out.sizes().vec(), (std::vector<int64_t>{1, 4, 40, 24}));
     QVERIFY(out.isfinite().all().item<bool>());
+}
+
+void TestUNet::runnerIsTheUNetOnTheCpu()
+{
+    c10::InferenceMode guard;
+    const UNet unet = loadFolderUNet(QStringLiteral("tiny-sd15"));
+    const at::Tensor sample = at::randn({2, 4, 8, 8});
+    const at::Tensor context = at::randn({2, 77, unet.config().crossAttentionDim});
+    const at::Tensor t = at::scalar_tensor(321.0, at::kDouble);
+    UNetRunner runner;
+    QVERIFY(at::equal(runner.forward(unet, sample, t, context), unet.forward(sample, t, context)));
+    // CUDA graphs are for CUDA tensors only: nothing is captured for the CPU.
+    QCOMPARE(runner.graphCount(), std::size_t{0});
+    QCOMPARE(runner.replays(), std::size_t{0});
 }
 
 void TestUNet::rejectsUnsupportedConfigs_data()
