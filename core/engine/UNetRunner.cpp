@@ -97,7 +97,17 @@ namespace Atelier::Engine
                 // Thread-local capture: the worker's other threads never touch CUDA, but nothing they could do
                 // should invalidate this capture either.
                 graph->graph.capture_begin({0, 0}, cudaStreamCaptureModeThreadLocal);
-                graph->output = unet.forward(graph->sample, graph->timestep, graph->context);
+                try {
+                    graph->output = unet.forward(graph->sample, graph->timestep, graph->context);
+                } catch (...) {
+                    // End the capture on the stream it began on, or the stream stays capturing and the caching
+                    // allocator keeps routing this stream's allocations to the graph's pool.
+                    try {
+                        graph->graph.capture_end();
+                    } catch (...) {
+                    }
+                    throw;
+                }
                 graph->graph.capture_end();
             }
             c10::cuda::device_synchronize();
