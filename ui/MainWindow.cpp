@@ -381,8 +381,11 @@ namespace Atelier
     {
         saveSettings();
         if (isRendering()) {
-            // The workers are killed with the coordinator; what they were rendering is not written half-way.
-            m_coordinator->stop();
+            // What was running goes back to the queue (and so into its autosave) before the workers are killed;
+            // their images are written atomically, so none is left half-way.
+            const QList<PromptJob> unfinished = m_coordinator->unfinishedJobs();
+            m_coordinator.reset();
+            m_queue->prepend(unfinished);
         }
         QMainWindow::closeEvent(event);
     }

@@ -2,6 +2,10 @@
 // atelier: the desktop application. Without arguments it opens the main window.
 #include <QApplication>
 #include <QCommandLineParser>
+#include <QDir>
+#include <QFileInfo>
+#include <QStandardPaths>
+#include <QStatusBar>
 #include <QLocale>
 #include <QProcess>
 
@@ -14,6 +18,7 @@
 #include "Translations.h"
 #include "orchestration/BatchRunner.h"
 #include "queue/PromptQueue.h"
+#include "queue/QueueStore.h"
 
 using namespace Qt::StringLiterals;
 
@@ -142,6 +147,17 @@ int main(int argc, char** argv)
     Atelier::PromptQueue queue;
     Atelier::MainWindow window(&queue);
     window.show();
+    // The queue outlives the window: what was queued (or running) when Atelier last closed comes back first.
+    const QString queueFile
+        = QDir(QStandardPaths::writableLocation(QStandardPaths::AppDataLocation)).filePath(u"queue.jsonl"_s);
+    if (QFileInfo(queueFile).size() > 0) {
+        window.importFiles({queueFile});
+    }
+    Atelier::QueueAutosave autosave(&queue, queueFile);
+    QObject::connect(&autosave, &Atelier::QueueAutosave::saveFailed, &window, [&window](const QString& reason) {
+        window.statusBar()->showMessage(QCoreApplication::translate("main", "The queue could not be saved: %1")
+                                            .arg(reason));
+    });
     if (!parser.positionalArguments().isEmpty()) {
         window.importFiles(parser.positionalArguments());
     }

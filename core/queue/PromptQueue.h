@@ -39,6 +39,8 @@ namespace Atelier
         void clear();
 
         qsizetype size() const;
+        /// Every queued job, in order.
+        const QList<PromptJob>& jobs() const { return m_jobs; }
         bool isEmpty() const;
         PromptJob at(qsizetype row) const;
 

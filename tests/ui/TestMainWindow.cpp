@@ -47,6 +47,7 @@ private slots:
     void droppedFilesAreQueued();
     void rendersTheQueueIntoTheGallery();
     void stopPutsTheRunningPromptBackFirst();
+    void closingWhileRenderingKeepsEveryPrompt();
 
 private:
     std::unique_ptr<PromptQueue> m_queue;
@@ -288,6 +289,33 @@ void TestMainWindow::stopPutsTheRunningPromptBackFirst()
     QCOMPARE(m_queue->at(0).prompt, u"first"_s);
     QCOMPARE(m_queue->at(0).seed, std::optional<quint64>(seed));
     QCOMPARE(m_queue->at(1).prompt, u"second"_s);
+    QVERIFY(QDir(out.path()).isEmpty());
+}
+
+void TestMainWindow::closingWhileRenderingKeepsEveryPrompt()
+{
+    qputenv("ATELIER_TEST_HOOKS", "1");
+    qputenv("ATELIER_TEST_STEP_DELAY_MS", "100");
+    const auto restore = qScopeGuard([] {
+        qunsetenv("ATELIER_TEST_HOOKS");
+        qunsetenv("ATELIER_TEST_STEP_DELAY_MS");
+    });
+    QTemporaryDir out;
+    useTinySettings(m_window.get(), out.path(), 60);
+    for (const QString& prompt : {u"first"_s, u"second"_s}) {
+        QVERIFY(m_queue->enqueue(PromptJob{prompt, {}, std::nullopt, {}, {}, {}, {}, {}}));
+    }
+    QTest::mouseClick(m_window->findChild<QPushButton*>(u"renderButton"_s), Qt::LeftButton);
+    QTRY_VERIFY_WITH_TIMEOUT(m_window->gallery()->rowCount() == 1
+                                 && m_window->gallery()->index(0).data(GalleryModel::ProgressRole).toDouble() > 0,
+                             60000);
+    QCOMPARE(m_queue->size(), 1);
+    QVERIFY(m_window->close());
+    // The running prompt is back in the queue (which the application saves) before the workers go.
+    QVERIFY(!m_window->isRendering());
+    QCOMPARE(m_queue->size(), 2);
+    QCOMPARE(m_queue->at(0).prompt, u"first"_s);
+    QVERIFY(m_queue->at(0).seed.has_value());
     QVERIFY(QDir(out.path()).isEmpty());
 }
 
