@@ -226,5 +226,20 @@
         <source>Render the queue on the checked devices</source>
         <translation type="unfinished"></translation>
     </message>
+    <message>
+        <source>Rendering stopped</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>No device could go on rendering; the prompts that were not finished are back in the queue. Check the model and the devices, then press Render again.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>main</name>
+    <message>
+        <source>The queue could not be saved: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
 </context>
 </TS>

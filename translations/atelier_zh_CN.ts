@@ -221,5 +221,20 @@
         <source>Render the queue on the checked devices</source>
         <translation>在选中的设备上生成队列中的图像</translation>
     </message>
+    <message>
+        <source>Rendering stopped</source>
+        <translation>生成已停止</translation>
+    </message>
+    <message>
+        <source>No device could go on rendering; the prompts that were not finished are back in the queue. Check the model and the devices, then press Render again.</source>
+        <translation>没有设备能继续生成；未完成的提示词已回到队列。请检查模型和设备，然后再次点击“生成”。</translation>
+    </message>
+</context>
+<context>
+    <name>main</name>
+    <message>
+        <source>The queue could not be saved: %1</source>
+        <translation>无法保存队列：%1</translation>
+    </message>
 </context>
 </TS>

@@ -447,6 +447,7 @@ namespace Atelier
         ++m_run;
         m_runDevices = devices;
         m_deviceActivity.clear();
+        m_runEvents.clear();
         m_coordinator = std::make_unique<Coordinator>(options);
         Coordinator* coordinator = m_coordinator.get();
         coordinator->setQueue(m_queue);
@@ -485,6 +486,10 @@ namespace Atelier
             if (rank >= 0) {
                 m_deviceActivity[rank] = message;
                 updateDeviceStatus();
+                m_runEvents.append(u"%1: %2"_s.arg(m_runDevices.value(rank), message));
+                if (m_runEvents.size() > 200) {
+                    m_runEvents.removeFirst();
+                }
             }
         });
         connect(coordinator, &Coordinator::finished, this, &MainWindow::renderingFinished, Qt::QueuedConnection);
@@ -515,6 +520,19 @@ namespace Atelier
         // What was running or waiting for a retry goes back to the front of the queue, with its seed.
         m_queue->prepend(m_coordinator->unfinishedJobs());
         m_coordinator.reset();
+        if (!m_stopRequested) {
+            // Nobody pressed Stop: every device failed (a model that does not load, a missing worker). Say so
+            // where it cannot be missed, with what the workers reported. Non-modal, like the import problems.
+            auto* box = new QMessageBox(QMessageBox::Warning, tr("Rendering stopped"),
+                                        tr("No device could go on rendering; the prompts that were not finished "
+                                           "are back in the queue. Check the model and the devices, then press "
+                                           "Render again."),
+                                        QMessageBox::Close, this);
+            box->setObjectName(u"renderProblems"_s);
+            box->setDetailedText(m_runEvents.join(u'\n'));
+            box->setAttribute(Qt::WA_DeleteOnClose);
+            box->open();
+        }
         m_stopRequested = false;
         m_deviceActivity.clear();
         updateDeviceStatus();

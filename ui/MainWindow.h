@@ -85,6 +85,7 @@ namespace Atelier
         quint64 m_run = 0; ///< numbers the runs, so gallery entries of different runs never share a key
         QStringList m_runDevices;
         QHash<int, QString> m_deviceActivity; ///< rank → what it is doing
+        QStringList m_runEvents; ///< what the workers of this run reported, for when the run ends on its own
 
         QPlainTextEdit* m_promptEdit;
         QPlainTextEdit* m_negativeEdit;

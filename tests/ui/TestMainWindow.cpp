@@ -48,6 +48,7 @@ private slots:
     void rendersTheQueueIntoTheGallery();
     void stopPutsTheRunningPromptBackFirst();
     void closingWhileRenderingKeepsEveryPrompt();
+    void aModelThatDoesNotLoadIsExplainedAndNothingIsLost();
 
 private:
     std::unique_ptr<PromptQueue> m_queue;
@@ -317,6 +318,25 @@ void TestMainWindow::closingWhileRenderingKeepsEveryPrompt()
     QCOMPARE(m_queue->at(0).prompt, u"first"_s);
     QVERIFY(m_queue->at(0).seed.has_value());
     QVERIFY(QDir(out.path()).isEmpty());
+}
+
+void TestMainWindow::aModelThatDoesNotLoadIsExplainedAndNothingIsLost()
+{
+    QTemporaryDir out;
+    useTinySettings(m_window.get(), out.path(), 2);
+    m_window->findChild<QLineEdit*>(u"modelEdit"_s)->setText(out.filePath(u"no-such-model.safetensors"_s));
+    QVERIFY(m_queue->enqueue(PromptJob{u"a lighthouse"_s, {}, 5, {}, {}, {}, {}, {}}));
+    QTest::mouseClick(m_window->findChild<QPushButton*>(u"renderButton"_s), Qt::LeftButton);
+    // The worker fails to load three times in a row (1 s, 2 s backoff), the device is disabled, the run ends.
+    QTRY_VERIFY_WITH_TIMEOUT(!m_window->isRendering(), 90000);
+    QMessageBox* box = nullptr;
+    QTRY_VERIFY((box = m_window->findChild<QMessageBox*>(u"renderProblems"_s)) != nullptr);
+    QVERIFY2(box->detailedText().contains(u"no-such-model.safetensors"_s), qPrintable(box->detailedText()));
+    QVERIFY(box->detailedText().contains(u"disabled"_s));
+    QCOMPARE(m_queue->size(), 1);
+    QCOMPARE(m_queue->at(0).prompt, u"a lighthouse"_s);
+    QCOMPARE(m_queue->at(0).seed, std::optional<quint64>(5));
+    box->close();
 }
 
 #include "TestMainWindow.moc"
