@@ -434,6 +434,8 @@ namespace
 int main(int argc, char** argv)
 {
     const Options options = parseOptions(argc, argv);
+    // As the worker runs: freed memory is kept, not page-faulted back in every step.
+    Atelier::Engine::keepFreedHostMemory();
     try {
         return run(options);
     } catch (const std::exception& e) {

@@ -32,6 +32,10 @@ int main(int argc, char** argv)
     QCoreApplication::setApplicationVersion(Atelier::BuildInfo::atelierVersion());
 
     const QStringList arguments = QCoreApplication::arguments();
+    if (arguments.size() > 1 && (arguments.at(1) == u"generate"_s || arguments.at(1) == u"serve"_s)) {
+        // A rendering process: keep freed memory rather than page-faulting it back in every step.
+        Atelier::Engine::keepFreedHostMemory();
+    }
     if (arguments.size() > 1 && arguments.at(1) == u"generate"_s) {
         return Atelier::Worker::runGenerate(arguments);
     }

@@ -11,4 +11,11 @@ namespace Atelier::Engine
     bool builtWithCuda();
     /// Number of intra-op threads LibTorch uses on the CPU.
     int cpuThreads();
+
+    /// Makes the C library keep freed memory for reuse instead of giving large blocks back to the kernel.
+    /// LibTorch's CPU allocator frees every activation after use, and glibc hands blocks over 32 MiB straight back
+    /// to the kernel, so each step pays page faults to zero and map them again. Meant for processes that render
+    /// (the worker, the benchmark): they hold their peak, as a GPU's caching allocator does. Returns false where
+    /// the C library has no such setting.
+    bool keepFreedHostMemory();
 } // namespace Atelier::Engine
