@@ -51,6 +51,9 @@ private slots:
     void aModelThatDoesNotLoadIsExplainedAndNothingIsLost();
 
 private:
+    // Queues "first" and "second" and renders with slow workers until "first" has made progress.
+    void startTwoSlowPrompts(const QString& output);
+
     std::unique_ptr<PromptQueue> m_queue;
     std::unique_ptr<MainWindow> m_window;
     QPlainTextEdit* m_prompt = nullptr;
@@ -205,6 +208,17 @@ void TestMainWindow::droppedFilesAreQueued()
 QTEST_MAIN(TestMainWindow)
 namespace
 {
+    // Workers that sleep 100 ms a step (test hooks), so a run can be caught half-way; undone when the guard goes.
+    auto slowWorkers()
+    {
+        qputenv("ATELIER_TEST_HOOKS", "1");
+        qputenv("ATELIER_TEST_STEP_DELAY_MS", "100");
+        return qScopeGuard([] {
+            qunsetenv("ATELIER_TEST_HOOKS");
+            qunsetenv("ATELIER_TEST_STEP_DELAY_MS");
+        });
+    }
+
     // Small, fast renders with the tiny parity model into @p output.
     void useTinySettings(MainWindow* window, const QString& output, int steps)
     {
@@ -260,26 +274,29 @@ void TestMainWindow::rendersTheQueueIntoTheGallery()
     QVERIFY(m_queue->isEmpty());
 }
 
-void TestMainWindow::stopPutsTheRunningPromptBackFirst()
+void TestMainWindow::startTwoSlowPrompts(const QString& output)
 {
-    qputenv("ATELIER_TEST_HOOKS", "1");
-    qputenv("ATELIER_TEST_STEP_DELAY_MS", "100");
-    const auto restore = qScopeGuard([] {
-        qunsetenv("ATELIER_TEST_HOOKS");
-        qunsetenv("ATELIER_TEST_STEP_DELAY_MS");
-    });
-    QTemporaryDir out;
-    useTinySettings(m_window.get(), out.path(), 60);
+    useTinySettings(m_window.get(), output, 60);
     for (const QString& prompt : {u"first"_s, u"second"_s}) {
         QVERIFY(m_queue->enqueue(PromptJob{prompt, {}, std::nullopt, {}, {}, {}, {}, {}}));
     }
-    auto* render = m_window->findChild<QPushButton*>(u"renderButton"_s);
-    QTest::mouseClick(render, Qt::LeftButton);
-    GalleryModel* gallery = m_window->gallery();
-    QTRY_VERIFY_WITH_TIMEOUT(gallery->rowCount() == 1
-                                 && gallery->index(0).data(GalleryModel::ProgressRole).toDouble() > 0,
+    QTest::mouseClick(m_window->findChild<QPushButton*>(u"renderButton"_s), Qt::LeftButton);
+    QTRY_VERIFY_WITH_TIMEOUT(m_window->gallery()->rowCount() == 1
+                                 && m_window->gallery()->index(0).data(GalleryModel::ProgressRole).toDouble() > 0,
                              60000);
-    QCOMPARE(m_queue->size(), 1);
+    QCOMPARE(m_queue->size(), 1); // the worker took the first; the second waits in the queue
+}
+
+void TestMainWindow::stopPutsTheRunningPromptBackFirst()
+{
+    const auto restore = slowWorkers();
+    QTemporaryDir out;
+    startTwoSlowPrompts(out.path());
+    if (QTest::currentTestFailed()) {
+        return;
+    }
+    auto* render = m_window->findChild<QPushButton*>(u"renderButton"_s);
+    GalleryModel* gallery = m_window->gallery();
     const quint64 seed = gallery->index(0).data(GalleryModel::SeedRole).toULongLong();
     QTest::mouseClick(render, Qt::LeftButton);
     QTRY_VERIFY_WITH_TIMEOUT(!m_window->isRendering(), 60000);
@@ -295,22 +312,12 @@ void TestMainWindow::stopPutsTheRunningPromptBackFirst()
 
 void TestMainWindow::closingWhileRenderingKeepsEveryPrompt()
 {
-    qputenv("ATELIER_TEST_HOOKS", "1");
-    qputenv("ATELIER_TEST_STEP_DELAY_MS", "100");
-    const auto restore = qScopeGuard([] {
-        qunsetenv("ATELIER_TEST_HOOKS");
-        qunsetenv("ATELIER_TEST_STEP_DELAY_MS");
-    });
+    const auto restore = slowWorkers();
     QTemporaryDir out;
-    useTinySettings(m_window.get(), out.path(), 60);
-    for (const QString& prompt : {u"first"_s, u"second"_s}) {
-        QVERIFY(m_queue->enqueue(PromptJob{prompt, {}, std::nullopt, {}, {}, {}, {}, {}}));
+    startTwoSlowPrompts(out.path());
+    if (QTest::currentTestFailed()) {
+        return;
     }
-    QTest::mouseClick(m_window->findChild<QPushButton*>(u"renderButton"_s), Qt::LeftButton);
-    QTRY_VERIFY_WITH_TIMEOUT(m_window->gallery()->rowCount() == 1
-                                 && m_window->gallery()->index(0).data(GalleryModel::ProgressRole).toDouble() > 0,
-                             60000);
-    QCOMPARE(m_queue->size(), 1);
     QVERIFY(m_window->close());
     // The running prompt is back in the queue (which the application saves) before the workers go.
     QVERIFY(!m_window->isRendering());
