@@ -10,11 +10,16 @@ namespace Atelier
 {
     GalleryModel::GalleryModel(QObject* parent)
         : QAbstractListModel(parent)
+        , m_placeholder(fitted({}))
     { }
 
     void GalleryModel::setThumbnailSize(int side)
     {
         m_thumbnailSide = std::max(16, side);
+        m_placeholder = fitted({});
+        for (Entry& entry : m_entries) {
+            setPicture(entry, entry.picture);
+        }
         if (!m_entries.isEmpty()) {
             emit dataChanged(index(0), index(static_cast<int>(m_entries.size()) - 1), {Qt::DecorationRole});
         }
@@ -31,7 +36,11 @@ namespace Atelier
         }
         const int row = static_cast<int>(m_entries.size());
         beginInsertRows({}, row, row);
-        m_entries.append(Entry{key, prompt, seed, State::Rendering, 0, 0, {}, {}, {}});
+        Entry entry;
+        entry.key = key;
+        entry.prompt = prompt;
+        entry.seed = seed;
+        m_entries.append(entry);
         endInsertRows();
     }
 
@@ -54,7 +63,8 @@ namespace Atelier
         const QImage preview(reinterpret_cast<const uchar*>(rgb.constData()), width, height, width * 3,
                              QImage::Format_RGB888);
         // Nearest-neighbour: the preview is a handful of latent pixels, and blurring them hides the composition.
-        entry->picture = preview.scaled(m_thumbnailSide, m_thumbnailSide, Qt::KeepAspectRatio, Qt::FastTransformation);
+        setPicture(*entry,
+                   preview.scaled(m_thumbnailSide, m_thumbnailSide, Qt::KeepAspectRatio, Qt::FastTransformation));
         changed(*entry);
     }
 
@@ -77,7 +87,7 @@ namespace Atelier
         if (thumbnail.isNull()) {
             entry->error = tr("The image was written but cannot be read: %1").arg(reader.errorString());
         } else {
-            entry->picture = thumbnail;
+            setPicture(*entry, thumbnail);
         }
         changed(*entry);
     }
@@ -147,7 +157,7 @@ namespace Atelier
             return caption;
         }
         case Qt::DecorationRole:
-            return fitted(entry.picture);
+            return entry.tile.isNull() ? m_placeholder : entry.tile;
         case Qt::ToolTipRole: {
             QString tip = tr("%1\nSeed: %2").arg(entry.prompt).arg(entry.seed);
             if (!entry.imagePath.isEmpty()) {
@@ -185,6 +195,12 @@ namespace Atelier
         emit dataChanged(at, at);
     }
 
+    void GalleryModel::setPicture(Entry& entry, QImage picture) const
+    {
+        entry.picture = std::move(picture);
+        entry.tile = entry.picture.isNull() ? QImage() : fitted(entry.picture);
+    }
+
     QImage GalleryModel::fitted(const QImage& picture) const
     {
         // Every tile the same size, so the grid stays regular while previews and images of any shape arrive.
@@ -194,10 +210,9 @@ namespace Atelier
         if (picture.isNull()) {
             painter.fillRect(tile.rect(), QColor(128, 128, 128, 48));
         } else {
-            const QImage scaled = picture.size().boundedTo(QSize(m_thumbnailSide, m_thumbnailSide)) == picture.size()
-                    && (picture.width() == m_thumbnailSide || picture.height() == m_thumbnailSide)
-                ? picture
-                : picture.scaled(m_thumbnailSide, m_thumbnailSide, Qt::KeepAspectRatio, Qt::SmoothTransformation);
+            // A picture already fitted to the tile (a preview) comes back unchanged from scaled().
+            const QImage scaled
+                = picture.scaled(m_thumbnailSide, m_thumbnailSide, Qt::KeepAspectRatio, Qt::SmoothTransformation);
             painter.drawImage((m_thumbnailSide - scaled.width()) / 2, (m_thumbnailSide - scaled.height()) / 2, scaled);
         }
         return tile;

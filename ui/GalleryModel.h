@@ -73,13 +73,16 @@ namespace Atelier
             QString imagePath;
             QString error;
             QImage picture; ///< the preview while rendering, then the thumbnail
+            QImage tile; ///< picture centred on a square tile, made once per picture (views ask on every paint)
         };
 
         Entry* find(quint64 key);
         void changed(const Entry& entry);
+        void setPicture(Entry& entry, QImage picture) const;
         QImage fitted(const QImage& image) const;
 
         QList<Entry> m_entries;
         int m_thumbnailSide = 160;
+        QImage m_placeholder; ///< the tile of a job with nothing to show yet
     };
 } // namespace Atelier

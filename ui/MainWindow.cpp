@@ -381,11 +381,9 @@ namespace Atelier
     {
         saveSettings();
         if (isRendering()) {
-            // What was running goes back to the queue (and so into its autosave) before the workers are killed;
-            // their images are written atomically, so none is left half-way.
-            const QList<PromptJob> unfinished = m_coordinator->unfinishedJobs();
-            m_coordinator.reset();
-            m_queue->prepend(unfinished);
+            // Into the queue (and so its autosave) before the application goes; the workers' images are written
+            // atomically, so none is left half-way.
+            takeBackUnfinished();
         }
         QMainWindow::closeEvent(event);
     }
@@ -512,14 +510,22 @@ namespace Atelier
         }
     }
 
+    void MainWindow::takeBackUnfinished()
+    {
+        // Ends the run first (its workers are killed), so that the coordinator, which feeds on the queue, cannot
+        // take the returned jobs again; then what was running or waiting for a retry goes back to the front of the
+        // queue, with its seed.
+        const QList<PromptJob> unfinished = m_coordinator->unfinishedJobs();
+        m_coordinator.reset();
+        m_queue->prepend(unfinished);
+    }
+
     void MainWindow::renderingFinished()
     {
         if (!m_coordinator) {
             return;
         }
-        // What was running or waiting for a retry goes back to the front of the queue, with its seed.
-        m_queue->prepend(m_coordinator->unfinishedJobs());
-        m_coordinator.reset();
+        takeBackUnfinished();
         if (!m_stopRequested) {
             // Nobody pressed Stop: every device failed (a model that does not load, a missing worker). Say so
             // where it cannot be missed, with what the workers reported. Non-modal, like the import problems.

@@ -73,6 +73,7 @@ namespace Atelier
         void chooseModel();
         void chooseOutputFolder();
         void renderingFinished();
+        void takeBackUnfinished();
         void updateDeviceStatus();
         quint64 galleryKey(qint64 jobId) const;
 

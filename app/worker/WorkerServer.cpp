@@ -495,12 +495,6 @@ namespace Atelier::Worker
                 }
             }
 
-            static bool sameBatchSettings(const Ipc::Job& a, const Ipc::Job& b)
-            {
-                return a.batchCount == b.batchCount && a.steps == b.steps && a.cfgScale == b.cfgScale
-                    && a.width == b.width && a.height == b.height && a.scheduler == b.scheduler;
-            }
-
             void accept(const Ipc::Job& job)
             {
                 if (!m_hooks.crashOnPrompt.isEmpty() && job.prompt.contains(m_hooks.crashOnPrompt)) {
@@ -524,7 +518,9 @@ namespace Atelier::Worker
                                       .arg(m_collecting.size() + 1));
                     return;
                 }
-                if (!m_collecting.isEmpty() && !sameBatchSettings(m_collecting.constFirst(), job)) {
+                if (!m_collecting.isEmpty()
+                    && (job.batchCount != m_collecting.constFirst().batchCount
+                        || !Ipc::canShareBatch(m_collecting.constFirst(), job))) {
                     protocolError(u"job %1 does not share its batch's size, steps, sampler and guidance"_s.arg(job.jobId));
                     return;
                 }
@@ -674,11 +670,16 @@ namespace Atelier::Worker
                 }
             }
 
-            /// Jobs rendered together at @p width × @p height: the batch for 512×512, scaled by image area.
-            int capacityAt(int width, int height) const
+            /// How many 512×512 images' worth of memory one image of @p job takes, inverted: 4 for 256², ¼ for 1024².
+            static double imagesPer512(const Ipc::Job& job)
             {
-                const double scale = 512.0 * 512.0 / (static_cast<double>(width) * height);
-                return std::clamp(static_cast<int>(m_batchAt512 * scale), 1, Ipc::MaxBatch);
+                return 512.0 * 512.0 / (static_cast<double>(job.width) * job.height);
+            }
+
+            /// Jobs like @p job rendered together: the batch for 512×512, scaled by image area.
+            int capacityFor(const Ipc::Job& job) const
+            {
+                return std::clamp(static_cast<int>(m_batchAt512 * imagesPer512(job)), 1, Ipc::MaxBatch);
             }
 
             /// The batch size for 512×512 images: as asked, else 1 on the CPU (a batch there is no faster, and
@@ -717,7 +718,7 @@ namespace Atelier::Worker
                 }
                 const Ipc::Job& first = jobs.constFirst();
                 for (const auto& [chunks, group] : byChunks) {
-                    const int capacity = capacityAt(first.width, first.height);
+                    const int capacity = capacityFor(first);
                     for (qsizetype start = 0; start < group.size(); start += capacity) {
                         renderGroup(pipeline, group.mid(start, capacity));
                     }
@@ -740,10 +741,9 @@ namespace Atelier::Worker
                     // Every tensor of the failed attempt is gone by now, so the caching allocator has its memory
                     // back before the smaller batches run.
                     if (jobs.size() > 1) {
-                        const Ipc::Job& first = jobs.constFirst();
-                        const double scale = 512.0 * 512.0 / (static_cast<double>(first.width) * first.height);
                         const auto half = jobs.size() / 2;
-                        m_batchAt512 = std::min(m_batchAt512, std::max(1, static_cast<int>(half / scale)));
+                        m_batchAt512 = std::min(m_batchAt512,
+                                                std::max(1, static_cast<int>(half / imagesPer512(jobs.constFirst()))));
                         std::fprintf(stderr, "atelier-worker %d: out of memory at a batch of %d; retrying as %d + %d\n",
                                      m_options.rank, static_cast<int>(jobs.size()), static_cast<int>(half),
                                      static_cast<int>(jobs.size() - half));

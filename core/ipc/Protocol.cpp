@@ -140,6 +140,12 @@ namespace Atelier::Ipc
         constexpr qsizetype MaxPathLength = 4096;
     } // namespace
 
+    bool canShareBatch(const Job& a, const Job& b)
+    {
+        return a.steps == b.steps && a.cfgScale == b.cfgScale && a.width == b.width && a.height == b.height
+            && a.scheduler == b.scheduler;
+    }
+
     QString messageType(const Message& message)
     {
         return std::visit(Overloaded{

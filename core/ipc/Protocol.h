@@ -60,6 +60,10 @@ namespace Atelier::Ipc
         friend bool operator==(const Job&, const Job&) = default;
     };
 
+    /// Whether @p a and @p b may render in one batch: the same size, steps, sampler and guidance (everything a
+    /// batch shares; prompts and seeds are per image).
+    bool canShareBatch(const Job& a, const Job& b);
+
     struct Progress
     {
         qint64 jobId = 0;

@@ -72,14 +72,20 @@ namespace Atelier
     void Coordinator::addJobs(const QList<PromptJob>& jobs)
     {
         for (const PromptJob& job : jobs) {
-            JobOutcome outcome;
-            outcome.id = m_outcomes.size();
-            outcome.job = job;
-            m_outcomes.append(outcome);
+            appendOutcome(job);
         }
         if (isRunning()) {
             dispatch();
         }
+    }
+
+    JobOutcome& Coordinator::appendOutcome(const PromptJob& job)
+    {
+        JobOutcome outcome;
+        outcome.id = m_outcomes.size();
+        outcome.job = job;
+        m_outcomes.append(outcome);
+        return m_outcomes.last();
     }
 
     void Coordinator::setQueue(PromptQueue* queue)
@@ -527,8 +533,7 @@ namespace Atelier
         // Retries first, then the queue: taking from the queue only now leaves it editable until the last moment.
         if (m_queue) {
             if (const std::optional<PromptJob> job = m_queue->takeFirst()) {
-                addJobs({*job});
-                return &m_outcomes.last();
+                return &appendOutcome(*job);
             }
         }
         return nullptr;
@@ -543,7 +548,7 @@ namespace Atelier
         }
         Ipc::Job message;
         message.jobId = outcome.id;
-        message.attempt = ++outcome.attempts;
+        message.attempt = outcome.attempts + 1;
         message.prompt = job.prompt;
         message.negativePrompt = job.negativePrompt;
         message.seed = *job.seed;
@@ -578,26 +583,18 @@ namespace Atelier
             // onto one device while another one idles.
             const qsizetype share = (pendingCount() + live - 1) / std::max<qsizetype>(live, 1);
             const qsizetype limit = std::clamp<qsizetype>(share, 1, worker->maxBatch);
-            lead->state = JobOutcome::State::Running;
             QList<Ipc::Job> batch{jobMessage(*lead)};
-            auto sameSettings = [&](const Ipc::Job& other) {
-                const Ipc::Job& first = batch.constFirst();
-                return other.steps == first.steps && other.cfgScale == first.cfgScale && other.width == first.width
-                    && other.height == first.height && other.scheduler == first.scheduler;
-            };
+            lead->state = JobOutcome::State::Running;
             while (batch.size() < limit) {
                 JobOutcome* next = nextPending();
                 if (!next) {
                     break;
                 }
-                // Peek at the settings without spending an attempt; only matching jobs join the batch.
-                const int attempts = next->attempts;
+                // Only jobs that share the first one's settings join; the first that does not waits its turn.
                 Ipc::Job candidate = jobMessage(*next);
-                next->attempts = attempts;
-                if (!sameSettings(candidate)) {
+                if (!Ipc::canShareBatch(batch.constFirst(), candidate)) {
                     break;
                 }
-                candidate.attempt = ++next->attempts;
                 next->state = JobOutcome::State::Running;
                 batch.append(candidate);
             }
@@ -607,6 +604,7 @@ namespace Atelier
                 job.batchIndex = static_cast<int>(i);
                 job.batchCount = static_cast<int>(batch.size());
                 JobOutcome& outcome = m_outcomes[job.jobId];
+                outcome.attempts = job.attempt;
                 outcome.rank = worker->rank;
                 worker->jobs.append(job.jobId);
                 send(*worker, job);

@@ -136,6 +136,7 @@ namespace Atelier
         void releaseJob(Worker& worker, qint64 jobId, const QString& reason);
         void finishJobOf(Worker& worker, qint64 jobId);
         qsizetype pendingCount() const;
+        JobOutcome& appendOutcome(const PromptJob& job);
         JobOutcome* nextPending();
         Ipc::Job jobMessage(JobOutcome& outcome);
         void dispatch();
