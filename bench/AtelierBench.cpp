@@ -39,6 +39,7 @@
 #include <c10/cuda/CUDAFunctions.h>
 #endif
 
+#include "engine/CudaDevices.h"
 #include "engine/Devices.h"
 #include "engine/EngineError.h"
 #include "engine/Pipeline.h"
@@ -70,6 +71,7 @@ namespace
         std::string negativePrompt;
         int channelsLast = -1; ///< -1: the engine's choice for the device (on for CUDA)
         bool cudaGraphs = true; ///< replay the UNet as CUDA graphs (CUDA only)
+        bool cudnnBenchmark = true; ///< let cuDNN time its algorithms per shape, as the worker does (CUDA only)
     };
 
     constexpr std::string_view Usage
@@ -77,7 +79,7 @@ namespace
           "                     [--device cpu|cuda:N] [--dtype fp32|fp16|bf16] [--scheduler NAME] [--threads N]\n"
           "                     [--warmup N] [--repeat N] [--guidance G] [--seed S] [--prompt TEXT]\n"
           "                     [--negative-prompt TEXT] [--clip-vocab DIR] [--channels-last 0|1]\n"
-          "                     [--cuda-graphs 0|1]\n"
+          "                     [--cuda-graphs 0|1] [--cudnn-benchmark 0|1]\n"
           "Prints one JSON line with load, text-encode, UNet-step, VAE-decode and end-to-end times and peak memory.\n"
           "  --warmup N   untimed generate() calls (at most 2 steps each) before measuring (default 1)\n"
           "  --repeat N   runs of each standalone measurement; the fastest is reported (default 3)\n";
@@ -129,6 +131,8 @@ namespace
                 o.channelsLast = parseNumber<int>(arg, value) != 0 ? 1 : 0;
             } else if (arg == "--cuda-graphs") {
                 o.cudaGraphs = parseNumber<int>(arg, value) != 0;
+            } else if (arg == "--cudnn-benchmark") {
+                o.cudnnBenchmark = parseNumber<int>(arg, value) != 0;
             } else if (arg == "--dtype") {
                 o.dtype = std::string(value);
             } else if (arg == "--scheduler") {
@@ -283,8 +287,8 @@ namespace
             placement.channelsLast = options.channelsLast == 1;
         }
         if (device.is_cuda()) {
-            // Fixed shapes all run long: let cuDNN time its algorithms once, as the worker does.
-            at::globalContext().setBenchmarkCuDNN(true);
+            // As the worker sets up: fixed shapes all run long, so cuDNN times its algorithms once each.
+            configureCudaMath(placement.dtype, options.cudnnBenchmark);
         }
         // diffusers runs the VAE in the pipeline's dtype; the engine keeps it in float32 by default (fp16 SD 1.x
         // VAEs overflow). Benchmark the engine as artists run it, and report the VAE's dtype in the JSON.
@@ -399,6 +403,10 @@ namespace
         line["cuda_graphs"] = runner->usesCudaGraphs() && device.is_cuda();
         line["cuda_graph_replays"] = runner->replays();
         line["cuda_graph_failures"] = runner->captureFailures();
+        line["cudnn_benchmark"] = device.is_cuda() && options.cudnnBenchmark;
+        const char* workspaceCap = std::getenv("CUDNN_CONV_WSCAP_DBG");
+        line["cudnn_workspace_cap_mib"] = device.is_cuda() && workspaceCap ? nlohmann::ordered_json(workspaceCap)
+                                                                           : nlohmann::ordered_json(nullptr);
         line["width"] = options.width;
         line["height"] = options.height;
         line["steps"] = options.steps;

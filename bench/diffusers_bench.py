@@ -98,7 +98,12 @@ def load_pipeline(args, dtype, device):
 
     kwargs = dict(torch_dtype=dtype, safety_checker=None, feature_extractor=None, requires_safety_checker=False)
     if os.path.isdir(args.model):
-        pipe = diffusers.StableDiffusionPipeline.from_pretrained(args.model, local_files_only=True, **kwargs)
+        # atelier-make-model writes no VAE encoder (text-to-image never runs it). With accelerate installed,
+        # diffusers would leave those missing weights on the meta device and pipe.to() would then fail; loading
+        # eagerly gives them random values instead. Loading is not part of what is timed.
+        pipe = diffusers.StableDiffusionPipeline.from_pretrained(
+            args.model, local_files_only=True, low_cpu_mem_usage=False, **kwargs
+        )
     else:
         if not args.diffusers_config:
             sys.exit("diffusers_bench: a single-file model needs --diffusers-config DIR to load offline")

@@ -15,6 +15,7 @@
 
 #include "PngWriter.h"
 #include "engine/ClipTokenizer.h"
+#include "engine/CudaDevices.h"
 #include "engine/Devices.h"
 #include "engine/EngineError.h"
 #include "engine/Pipeline.h"
@@ -184,6 +185,10 @@ namespace Atelier::Worker
             const ModelPlacement placement = placementFor(parser.value(u"device"_s), parser.value(u"dtype"_s));
             if (threads > 0) {
                 at::set_num_threads(threads);
+            }
+            if (placement.device.is_cuda()) {
+                // One image: timing cuDNN's algorithms would cost more than it saves.
+                configureCudaMath(placement.dtype, /*tuneConvolutions=*/false);
             }
 
             c10::InferenceMode inference;

@@ -43,6 +43,7 @@
 #include "BuildInfo.h"
 #include "PngWriter.h"
 #include "WorkerCommands.h"
+#include "engine/CudaDevices.h"
 #include "engine/Devices.h"
 #include "engine/EngineError.h"
 #include "engine/Pipeline.h"
@@ -582,14 +583,13 @@ namespace Atelier::Worker
                 joinGroup();
                 try {
                     m_modelHash = shortSha256(hashedWeightsFile(m_options.model));
+                    const ModelPlacement placement = placementFor(m_options);
                     m_model = StableDiffusionModel::load(
                         m_options.model.toStdString(),
-                        QDir(dataDirectory()).filePath(u"models/atelier-tiny/tokenizer"_s).toStdString(),
-                        placementFor(m_options));
+                        QDir(dataDirectory()).filePath(u"models/atelier-tiny/tokenizer"_s).toStdString(), placement);
                     chooseBatchSize();
                     if (m_options.device.kind == DeviceSpec::Kind::Cuda) {
-                        // Shapes repeat for a whole queue: let cuDNN time its algorithms once per shape.
-                        at::globalContext().setBenchmarkCuDNN(true);
+                        configureCudaMath(placement.dtype, /*tuneConvolutions=*/true);
                     }
                 } catch (const std::exception& e) {
                     const QString message = QString::fromUtf8(e.what());

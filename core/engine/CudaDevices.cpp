@@ -1,6 +1,11 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "CudaDevices.h"
 
+#include <ATen/Context.h>
+
+#include <cstdlib>
+#include <string>
+
 #if ATELIER_ENGINE_CUDA
 #include <ATen/cuda/CUDAContext.h>
 #include <c10/cuda/CUDAGuard.h>
@@ -34,5 +39,16 @@ namespace Atelier::Engine
         }
 #endif
         return 0;
+    }
+
+    void configureCudaMath(c10::ScalarType computeDtype, bool tuneConvolutions)
+    {
+        // LibTorch reads the cap when cuDNN first plans a convolution; a value the user exported wins.
+        ::setenv("CUDNN_CONV_WSCAP_DBG", std::to_string(ConvolutionWorkspaceCapMiB).c_str(), 0);
+        at::Context& context = at::globalContext();
+        context.setBenchmarkCuDNN(tuneConvolutions);
+        context.setAllowTF32CuDNN(computeDtype != c10::ScalarType::Float);
+        // Matmuls in a half-precision run are half precision; the float32 ones left are small.
+        context.setAllowTF32CuBLAS(false);
     }
 } // namespace Atelier::Engine

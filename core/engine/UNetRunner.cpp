@@ -36,9 +36,15 @@ namespace Atelier::Engine
     UNetRunner::Key UNetRunner::keyFor(const UNet& unet, const at::Tensor& sample, const at::Tensor& timestep,
                                        const at::Tensor& context)
     {
-        // The UNet's address stands for its weights: a graph has them baked in.
+        // The UNet's address stands for its weights: a graph has them baked in. Every input's dtype counts, since
+        // replay() copies into the captured buffers, and a copy converts: a fractional timestep copied into an int64
+        // buffer was silently truncated (found by the CUDA parity run, 0.02 off the golden).
         Key key{static_cast<std::int64_t>(reinterpret_cast<std::uintptr_t>(&unet)),
-                static_cast<std::int64_t>(sample.scalar_type()), sample.get_device(), timestep.dim()};
+                static_cast<std::int64_t>(sample.scalar_type()),
+                static_cast<std::int64_t>(timestep.scalar_type()),
+                static_cast<std::int64_t>(context.scalar_type()),
+                sample.get_device(),
+                timestep.dim()};
         for (const at::Tensor* t : {&sample, &timestep, &context}) {
             key.insert(key.end(), t->sizes().begin(), t->sizes().end());
         }
@@ -66,7 +72,9 @@ namespace Atelier::Engine
             return unet.forward(sample, timestep, context);
         }
 #if ATELIER_ENGINE_CUDA
-        const at::Tensor t = timestep.to(sample.device());
+        // The UNet embeds timesteps in float32 whatever they arrive as, so integer and fractional timesteps (the
+        // schedulers give both) can share one graph.
+        const at::Tensor t = timestep.to(sample.device(), at::kFloat);
         const Key key = keyFor(unet, sample, t, context);
         if (std::find(m_failed.begin(), m_failed.end(), key) != m_failed.end()) {
             return unet.forward(sample, t, context);

@@ -2,8 +2,12 @@
 #include <QTest>
 
 #include "TestConfig.h"
+#include "engine/CudaDevices.h"
 #include "engine/Devices.h"
 #include "engine/RuntimeInfo.h"
+
+#include <ATen/Context.h>
+#include <cstdlib>
 
 using namespace Atelier::Engine;
 
@@ -18,6 +22,9 @@ private Q_SLOTS:
     void parseDevice();
     void listsTheCpuFirst();
     void runsTheLibTorchWeBuiltAgainst();
+    void cudaMathFollowsThePrecision_data();
+    void cudaMathFollowsThePrecision();
+    void cudaWorkspaceCapLeavesTheUsersValue();
 };
 
 void TestDevices::parseDevice_data()
@@ -80,6 +87,48 @@ void TestDevices::runsTheLibTorchWeBuiltAgainst()
 {
     QCOMPARE(QString::fromStdString(torchVersion()), QStringLiteral(ATELIER_PIN_TORCH));
     QVERIFY(cpuThreads() >= 1);
+}
+
+void TestDevices::cudaMathFollowsThePrecision_data()
+{
+    QTest::addColumn<int>("dtype");
+    QTest::addColumn<bool>("tune");
+    QTest::addColumn<bool>("tf32Convolutions");
+    // An artist who picks fp32 gets fp32 arithmetic: TF32 convolutions missed diffusers' goldens by up to 0.1.
+    QTest::newRow("fp32, queue") << int(at::kFloat) << true << false;
+    QTest::newRow("fp32, one image") << int(at::kFloat) << false << false;
+    // In half-precision runs only the float32 VAE sees TF32, and its output is rounded to 8 bits.
+    QTest::newRow("fp16") << int(at::kHalf) << true << true;
+    QTest::newRow("bf16") << int(at::kBFloat16) << true << true;
+}
+
+void TestDevices::cudaMathFollowsThePrecision()
+{
+    QFETCH(int, dtype);
+    QFETCH(bool, tune);
+    QFETCH(bool, tf32Convolutions);
+    // The switches live in LibTorch's global context, which builds without CUDA have too.
+    at::Context& context = at::globalContext();
+    context.setAllowTF32CuDNN(!tf32Convolutions);
+    context.setAllowTF32CuBLAS(true);
+    context.setBenchmarkCuDNN(!tune);
+    configureCudaMath(static_cast<at::ScalarType>(dtype), tune);
+    QCOMPARE(context.allowTF32CuDNN(), tf32Convolutions);
+    QCOMPARE(context.allowTF32CuBLAS(), false);
+    QCOMPARE(context.benchmarkCuDNN(), tune);
+    context.setBenchmarkCuDNN(false);
+}
+
+void TestDevices::cudaWorkspaceCapLeavesTheUsersValue()
+{
+    ::unsetenv("CUDNN_CONV_WSCAP_DBG");
+    configureCudaMath(at::kHalf, true);
+    QCOMPARE(qgetenv("CUDNN_CONV_WSCAP_DBG"), QByteArray::number(ConvolutionWorkspaceCapMiB));
+    // A cap the user exported (to trade memory for speed, or the other way) is theirs.
+    ::setenv("CUDNN_CONV_WSCAP_DBG", "4096", 1);
+    configureCudaMath(at::kHalf, true);
+    QCOMPARE(qgetenv("CUDNN_CONV_WSCAP_DBG"), QByteArrayLiteral("4096"));
+    ::unsetenv("CUDNN_CONV_WSCAP_DBG");
 }
 
 QTEST_GUILESS_MAIN(TestDevices)

@@ -62,6 +62,7 @@
 #include <string_view>
 #include <vector>
 
+#include "engine/CudaDevices.h"
 #include "engine/Devices.h"
 #include "engine/EngineError.h"
 #include "engine/JsonConfig.h"
@@ -126,7 +127,7 @@ namespace
           "  --dtypes LIST      precisions to run (default fp32 on the CPU, fp32,fp16,bf16 on CUDA); fp32 always\n"
           "                     runs first, since the reduced precisions are judged against it\n"
           "  --tf32 MODE        on/off: allow or forbid TF32 in cuDNN convolutions and cuBLAS matmuls;\n"
-          "                     default leaves LibTorch's defaults (what the engine runs with)\n"
+          "                     default: as the worker sets it per precision (never in fp32 runs)\n"
           "  --channels-last M  UNet layout: auto (the worker's: NHWC on CUDA, NCHW on the CPU), on or off\n"
           "  --cuda-graphs M    run the UNet through UNetRunner's CUDA graphs, as the worker does (default on)\n"
           "  --cudnn-benchmark M  let cuDNN time its algorithms per shape, as the worker does (default on)\n"
@@ -1004,14 +1005,18 @@ namespace
         std::erase(options.dtypes, at::kFloat);
         options.dtypes.insert(options.dtypes.begin(), at::kFloat);
 
-        if (options.tf32 != "default") {
-            at::globalContext().setAllowTF32CuDNN(options.tf32 == "on");
-            at::globalContext().setAllowTF32CuBLAS(options.tf32 == "on");
-        }
-        if (cuda && options.cudnnBenchmark) {
-            // The worker's setting: its shapes repeat for a whole queue, so cuDNN times its algorithms once each.
-            at::globalContext().setBenchmarkCuDNN(true);
-        }
+        // cuDNN and cuBLAS as the worker sets them up for each precision, unless --tf32 overrides it.
+        const auto setUpMath = [&](at::ScalarType dtype) {
+            if (cuda) {
+                configureCudaMath(dtype, options.cudnnBenchmark);
+            }
+            if (options.tf32 != "default") {
+                at::globalContext().setAllowTF32CuDNN(options.tf32 == "on");
+                at::globalContext().setAllowTF32CuBLAS(options.tf32 == "on");
+            }
+        };
+        // What the fp32 run, the one judged against the goldens, computes with.
+        setUpMath(at::kFloat);
         const bool tf32Conv = at::globalContext().allowTF32CuDNN();
         const bool tf32Matmul = at::globalContext().allowTF32CuBLAS();
 
@@ -1026,9 +1031,9 @@ namespace
             dtypeList += (dtypeList.empty() ? "" : ",") + dtypeName(dtype);
         }
         std::cout << "atelier-gpu-parity: device " << spec->toString() << " (" << deviceName << "), LibTorch "
-                  << torchVersion() << ", dtypes " << dtypeList << ", TF32 in convolutions "
-                  << (tf32Conv ? "allowed" : "off") << ", in matmuls " << (tf32Matmul ? "allowed" : "off")
-                  << (cuda ? "" : " (CUDA only)") << "; UNet channels-last " << options.channelsLast << ", CUDA graphs "
+                  << torchVersion() << ", dtypes " << dtypeList << ", TF32 in fp32 convolutions "
+                  << (tf32Conv ? "allowed" : "off") << ", in fp32 matmuls " << (tf32Matmul ? "allowed" : "off")
+                  << (cuda ? options.tf32 == "default" ? " (the worker's setting)" : " (--tf32)" : " (CUDA only)") << "; UNet channels-last " << options.channelsLast << ", CUDA graphs "
                   << (options.cudaGraphs && cuda ? "on" : "off") << ", cuDNN benchmark "
                   << (options.cudnnBenchmark && cuda ? "on" : "off") << std::endl;
 
@@ -1051,6 +1056,7 @@ namespace
             }
             FixtureRun fixtureRun(*fixture, options, device, judge, checks, runners);
             for (const auto dtype : options.dtypes) {
+                setUpMath(dtype);
                 fixtureRun.run(dtype);
             }
         }
