@@ -71,7 +71,7 @@ namespace
         std::string negativePrompt;
         int channelsLast = -1; ///< -1: the engine's choice for the device (on for CUDA)
         bool cudaGraphs = true; ///< replay the UNet as CUDA graphs (CUDA only)
-        bool cudnnBenchmark = true; ///< let cuDNN time its algorithms per shape, as the worker does (CUDA only)
+        bool cudnnBenchmark = false; ///< let cuDNN time its algorithms per shape; the worker does not (CUDA only)
     };
 
     constexpr std::string_view Usage
@@ -287,7 +287,6 @@ namespace
             placement.channelsLast = options.channelsLast == 1;
         }
         if (device.is_cuda()) {
-            // As the worker sets up: fixed shapes all run long, so cuDNN times its algorithms once each.
             configureCudaMath(placement.dtype, options.cudnnBenchmark);
         }
         // diffusers runs the VAE in the pipeline's dtype; the engine keeps it in float32 by default (fp16 SD 1.x
@@ -404,9 +403,6 @@ namespace
         line["cuda_graph_replays"] = runner->replays();
         line["cuda_graph_failures"] = runner->captureFailures();
         line["cudnn_benchmark"] = device.is_cuda() && options.cudnnBenchmark;
-        const char* workspaceCap = std::getenv("CUDNN_CONV_WSCAP_DBG");
-        line["cudnn_workspace_cap_mib"] = device.is_cuda() && workspaceCap ? nlohmann::ordered_json(workspaceCap)
-                                                                           : nlohmann::ordered_json(nullptr);
         line["width"] = options.width;
         line["height"] = options.height;
         line["steps"] = options.steps;

@@ -187,7 +187,6 @@ namespace Atelier::Worker
                 at::set_num_threads(threads);
             }
             if (placement.device.is_cuda()) {
-                // One image: timing cuDNN's algorithms would cost more than it saves.
                 configureCudaMath(placement.dtype, /*tuneConvolutions=*/false);
             }
 

@@ -589,7 +589,7 @@ namespace Atelier::Worker
                         QDir(dataDirectory()).filePath(u"models/atelier-tiny/tokenizer"_s).toStdString(), placement);
                     chooseBatchSize();
                     if (m_options.device.kind == DeviceSpec::Kind::Cuda) {
-                        configureCudaMath(placement.dtype, /*tuneConvolutions=*/true);
+                        configureCudaMath(placement.dtype, /*tuneConvolutions=*/false);
                     }
                 } catch (const std::exception& e) {
                     const QString message = QString::fromUtf8(e.what());

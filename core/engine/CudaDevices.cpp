@@ -3,9 +3,6 @@
 
 #include <ATen/Context.h>
 
-#include <cstdlib>
-#include <string>
-
 #if ATELIER_ENGINE_CUDA
 #include <ATen/cuda/CUDAContext.h>
 #include <c10/cuda/CUDAGuard.h>
@@ -43,8 +40,6 @@ namespace Atelier::Engine
 
     void configureCudaMath(c10::ScalarType computeDtype, bool tuneConvolutions)
     {
-        // LibTorch reads the cap when cuDNN first plans a convolution; a value the user exported wins.
-        ::setenv("CUDNN_CONV_WSCAP_DBG", std::to_string(ConvolutionWorkspaceCapMiB).c_str(), 0);
         at::Context& context = at::globalContext();
         context.setBenchmarkCuDNN(tuneConvolutions);
         context.setAllowTF32CuDNN(computeDtype != c10::ScalarType::Float);

@@ -11,14 +11,11 @@ namespace Atelier::Engine
     /// cudaDeviceCount(); in builds without CUDA it is never reached and reports a generic entry.
     DeviceInfo describeCudaDevice(int ordinal);
 
-    /// The largest workspace, in MiB, a cuDNN convolution may use (CUDNN_CONV_WSCAP_DBG, unless already set).
-    inline constexpr int ConvolutionWorkspaceCapMiB = 1024;
-
     /// Sets cuDNN and cuBLAS up for a process that runs models computing in @p computeDtype on CUDA:
-    /// - @p tuneConvolutions lets cuDNN time its algorithms once per shape (shapes repeat for a whole queue). Timing
-    ///   allocates each candidate's workspace, and uncapped that took 131 GiB of an H200 at 512x512 (max allocated),
-    ///   memory the caching allocator then keeps from the batch sizer and from every other process on the card; so
-    ///   a convolution's workspace is capped at ConvolutionWorkspaceCapMiB.
+    /// - @p tuneConvolutions lets cuDNN time its algorithms once per shape. The worker leaves it off: on an H200
+    ///   (torch 2.11, cuDNN 9.19) timing the candidates allocated 131 GiB at 512x512 batch 1, memory the caching
+    ///   allocator then keeps from the batch sizer and every other process on the card, for no speed at all
+    ///   (10.81 ms per UNet step tuned, 10.71 ms untuned); CUDNN_CONV_WSCAP_DBG=1024 did not lower that peak.
     /// - TF32 is never used when @p computeDtype is float32: an artist asks for float32 to get float32 results,
     ///   and TF32 convolutions missed diffusers' float32 goldens by up to 0.1. In fp16 and bf16 runs it is allowed
     ///   in convolutions, where only the float32 VAE decoder sees it and its output is rounded to 8 bits anyway.

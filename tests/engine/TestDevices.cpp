@@ -7,7 +7,6 @@
 #include "engine/RuntimeInfo.h"
 
 #include <ATen/Context.h>
-#include <cstdlib>
 
 using namespace Atelier::Engine;
 
@@ -24,7 +23,6 @@ private Q_SLOTS:
     void runsTheLibTorchWeBuiltAgainst();
     void cudaMathFollowsThePrecision_data();
     void cudaMathFollowsThePrecision();
-    void cudaWorkspaceCapLeavesTheUsersValue();
 };
 
 void TestDevices::parseDevice_data()
@@ -117,18 +115,6 @@ void TestDevices::cudaMathFollowsThePrecision()
     QCOMPARE(context.allowTF32CuBLAS(), false);
     QCOMPARE(context.benchmarkCuDNN(), tune);
     context.setBenchmarkCuDNN(false);
-}
-
-void TestDevices::cudaWorkspaceCapLeavesTheUsersValue()
-{
-    ::unsetenv("CUDNN_CONV_WSCAP_DBG");
-    configureCudaMath(at::kHalf, true);
-    QCOMPARE(qgetenv("CUDNN_CONV_WSCAP_DBG"), QByteArray::number(ConvolutionWorkspaceCapMiB));
-    // A cap the user exported (to trade memory for speed, or the other way) is theirs.
-    ::setenv("CUDNN_CONV_WSCAP_DBG", "4096", 1);
-    configureCudaMath(at::kHalf, true);
-    QCOMPARE(qgetenv("CUDNN_CONV_WSCAP_DBG"), QByteArrayLiteral("4096"));
-    ::unsetenv("CUDNN_CONV_WSCAP_DBG");
 }
 
 QTEST_GUILESS_MAIN(TestDevices)

@@ -111,7 +111,7 @@ namespace
         std::string tf32 = "default";
         std::string channelsLast = "auto"; ///< auto: ModelPlacement::forDevice's choice
         bool cudaGraphs = true;
-        bool cudnnBenchmark = true;
+        bool cudnnBenchmark = false;
         fs::path jsonPath;
         std::optional<double> injectError; ///< NaN injects a NaN
     };
@@ -130,7 +130,7 @@ namespace
           "                     default: as the worker sets it per precision (never in fp32 runs)\n"
           "  --channels-last M  UNet layout: auto (the worker's: NHWC on CUDA, NCHW on the CPU), on or off\n"
           "  --cuda-graphs M    run the UNet through UNetRunner's CUDA graphs, as the worker does (default on)\n"
-          "  --cudnn-benchmark M  let cuDNN time its algorithms per shape, as the worker does (default on)\n"
+          "  --cudnn-benchmark M  let cuDNN time its algorithms per shape (default off, as the worker)\n"
           "  --json FILE        also write every check and the summary as JSON\n"
           "  --inject-error E   multiply every tensor under test by 1+E (or put a NaN in it) before judging it,\n"
           "                     to prove that the checks fail when the numbers are wrong\n"
