@@ -31,12 +31,19 @@ namespace Atelier::Engine
 
     at::Tensor ResnetBlock::operator()(const at::Tensor& x, const at::Tensor& timeEmbedding) const
     {
-        at::Tensor h = conv1(at::silu(norm1(x)));
+        // Statement by statement, in place on the tensors this block made: a nested call keeps each temporary
+        // alive to the end of its full expression, and at the VAE's last level (256 channels, 512x512, float32)
+        // each is 256 MiB. The VAE's peak falls by one of them; the results are bit for bit the same.
+        at::Tensor h = norm1(x);
+        at::silu_(h);
+        h = conv1(h);
         if (timeProjection && timeEmbedding.defined()) {
-            h = h + (*timeProjection)(at::silu(timeEmbedding)).unsqueeze(-1).unsqueeze(-1);
+            h.add_((*timeProjection)(at::silu(timeEmbedding)).unsqueeze(-1).unsqueeze(-1));
         }
-        h = conv2(at::silu(norm2(h)));
-        return (shortcut ? (*shortcut)(x) : x) + h;
+        h = norm2(h);
+        at::silu_(h);
+        h = conv2(h);
+        return h.add_(shortcut ? (*shortcut)(x) : x);
     }
 
     Downsample Downsample::load(const WeightSource& source, std::int64_t channels, std::int64_t padding)
@@ -134,14 +141,15 @@ namespace Atelier::Engine
         };
         h = linearProjection ? (*projectInLinear)(toTokens(h)) : toTokens((*projectInConv)(h));
         for (const Block& block : blocks) {
-            h = h + block.selfAttention(block.norm1(h), {});
-            h = h + block.crossAttention(block.norm2(h), context);
+            // h is this transformer's own (made by proj_in), so the residuals can go in place.
+            h.add_(block.selfAttention(block.norm1(h), {}));
+            h.add_(block.crossAttention(block.norm2(h), context));
             const auto halves = block.geglu(block.norm3(h)).chunk(2, -1);
-            h = h + block.feedForwardOut(halves[0] * at::gelu(halves[1]));
+            h.add_(block.feedForwardOut(halves[0] * at::gelu(halves[1])));
         }
         h = linearProjection ? toImage((*projectOutLinear)(h)) : (*projectOutConv)(toImage(h));
         (void)channels;
-        return h + x;
+        return h.add_(x);
     }
 
     VaeAttention VaeAttention::load(const WeightSource& source, std::int64_t channels, std::int64_t groups, double eps)

@@ -222,7 +222,9 @@ namespace Atelier::Engine
                 h = (*level.upsample)(h, std::make_pair(next.size(2), next.size(3)));
             }
         }
-        const at::Tensor out = m_convOut(at::silu(m_normOut(h)));
+        h = m_normOut(h);
+        at::silu_(h);
+        const at::Tensor out = m_convOut(h);
         return m_channelsLast ? out.contiguous() : out;
     }
 } // namespace Atelier::Engine

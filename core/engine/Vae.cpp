@@ -111,7 +111,9 @@ namespace Atelier::Engine
                 h = (*level.upsample)(h, std::nullopt);
             }
         }
-        return m_convOut(at::silu(m_normOut(h)));
+        h = m_normOut(h);
+        at::silu_(h);
+        return m_convOut(h);
     }
 
     at::Tensor toUint8Image(const at::Tensor& decoded)
