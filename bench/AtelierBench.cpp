@@ -14,6 +14,7 @@
 #include <ATen/ops/randn.h>
 #include <ATen/ops/scalar_tensor.h>
 #include <c10/core/InferenceMode.h>
+#include <torch/csrc/autograd/profiler_kineto.h>
 
 #include <nlohmann/json.hpp>
 
@@ -29,7 +30,9 @@
 #include <functional>
 #include <iostream>
 #include <limits>
+#include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -72,6 +75,8 @@ namespace
         int channelsLast = -1; ///< -1: the engine's choice for the device (on for CUDA)
         bool cudaGraphs = true; ///< replay the UNet as CUDA graphs (CUDA only)
         bool cudnnBenchmark = false; ///< let cuDNN time its algorithms per shape; the worker does not (CUDA only)
+        std::filesystem::path profileOut; ///< empty: no kernel profile
+        int profileRuns = 5;
     };
 
     constexpr std::string_view Usage
@@ -79,10 +84,13 @@ namespace
           "                     [--device cpu|cuda:N] [--dtype fp32|fp16|bf16] [--scheduler NAME] [--threads N]\n"
           "                     [--warmup N] [--repeat N] [--guidance G] [--seed S] [--prompt TEXT]\n"
           "                     [--negative-prompt TEXT] [--clip-vocab DIR] [--channels-last 0|1]\n"
-          "                     [--cuda-graphs 0|1] [--cudnn-benchmark 0|1]\n"
+          "                     [--cuda-graphs 0|1] [--cudnn-benchmark 0|1] [--profile-out FILE]\n"
+          "                     [--profile-runs N]\n"
           "Prints one JSON line with load, text-encode, UNet-step, VAE-decode and end-to-end times and peak memory.\n"
           "  --warmup N   untimed generate() calls (at most 2 steps each) before measuring (default 1)\n"
-          "  --repeat N   runs of each standalone measurement; the fastest is reported (default 3)\n";
+          "  --repeat N   runs of each standalone measurement; the fastest is reported (default 3)\n"
+          "  --profile-out FILE  after the measurements, profile N eager UNet forwards (--profile-runs, default 5)\n"
+          "               and write the time per kernel (CUDA) or per aten operator (CPU, inclusive) as JSON\n";
 
     [[noreturn]] void usageError(const std::string& message)
     {
@@ -133,6 +141,10 @@ namespace
                 o.cudaGraphs = parseNumber<int>(arg, value) != 0;
             } else if (arg == "--cudnn-benchmark") {
                 o.cudnnBenchmark = parseNumber<int>(arg, value) != 0;
+            } else if (arg == "--profile-out") {
+                o.profileOut = std::string(value);
+            } else if (arg == "--profile-runs") {
+                o.profileRuns = std::max(1, parseNumber<int>(arg, value));
             } else if (arg == "--dtype") {
                 o.dtype = std::string(value);
             } else if (arg == "--scheduler") {
@@ -239,6 +251,67 @@ namespace
         (void)device;
 #endif
         return std::nullopt;
+    }
+
+    /// Where @p runs calls of @p work spend their time, by name, from LibTorch's Kineto profiler: on CUDA every
+    /// kernel and copy on the GPU (shares of the GPU's busy time), on the CPU every aten operator (inclusive of
+    /// the operators it calls, so shares of the wall time overlap). The 40 largest, per run.
+    nlohmann::ordered_json profileByName(const at::Device& device, int runs, const std::function<void()>& work)
+    {
+        namespace profiler = torch::autograd::profiler;
+        using torch::profiler::impl::ActivityType;
+        const std::set<ActivityType> activities = device.is_cuda() ? std::set{ActivityType::CPU, ActivityType::CUDA}
+                                                                   : std::set{ActivityType::CPU};
+        const torch::profiler::impl::ProfilerConfig config(torch::profiler::impl::ProfilerState::KINETO);
+        profiler::prepareProfiler(config, activities);
+        synchronize(device);
+        const auto start = Clock::now();
+        profiler::enableProfiler(config, activities);
+        for (int i = 0; i < runs; ++i) {
+            work();
+        }
+        synchronize(device);
+        const std::unique_ptr<profiler::ProfilerResult> result = profiler::disableProfiler();
+        const double wallMs = millisecondsSince(start);
+
+        struct Total
+        {
+            double ns = 0;
+            int calls = 0;
+        };
+        std::map<std::string, Total> totals;
+        double busyNs = 0;
+        const c10::DeviceType wanted = device.is_cuda() ? c10::DeviceType::CUDA : c10::DeviceType::CPU;
+        for (const auto& event : result->events()) {
+            std::string name = event.name();
+            if (event.deviceType() != wanted || (!device.is_cuda() && name.rfind("aten::", 0) != 0)) {
+                continue;
+            }
+            Total& total = totals[std::move(name)];
+            total.ns += static_cast<double>(event.durationNs());
+            ++total.calls;
+            busyNs += static_cast<double>(event.durationNs());
+        }
+        std::vector<std::pair<std::string, Total>> sorted(totals.begin(), totals.end());
+        std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) { return a.second.ns > b.second.ns; });
+        const double whole = device.is_cuda() ? busyNs / 1e6 : wallMs;
+        auto milli = [](double ms) { return std::round(ms * 1000.0) / 1000.0; };
+        nlohmann::ordered_json top = nlohmann::ordered_json::array();
+        for (std::size_t i = 0; i < sorted.size() && i < 40; ++i) {
+            const double ms = sorted[i].second.ns / 1e6;
+            top.push_back({{"name", sorted[i].first},
+                           {"calls_per_run", static_cast<double>(sorted[i].second.calls) / runs},
+                           {"ms_per_run", milli(ms / runs)},
+                           {"share", whole > 0 ? std::round(ms / whole * 10000.0) / 10000.0 : 0.0}});
+        }
+        nlohmann::ordered_json out;
+        out["runs"] = runs;
+        out["wall_ms_per_run"] = milli(wallMs / runs);
+        out["gpu_busy_ms_per_run"]
+            = device.is_cuda() ? nlohmann::ordered_json(milli(busyNs / 1e6 / runs)) : nlohmann::ordered_json(nullptr);
+        out["counted"] = device.is_cuda() ? "GPU kernels and copies" : "aten operators, inclusive";
+        out["top"] = std::move(top);
+        return out;
     }
 
     /// The 1-minute load average: on a shared machine it tells whether other processes competed for the cores.
@@ -440,6 +513,22 @@ namespace
         line["peak_device_mib"] = generationDeviceMiB ? nlohmann::ordered_json(rounded(*generationDeviceMiB)) : nullptr;
         line["peak_device_all_mib"] = allDeviceMiB ? nlohmann::ordered_json(rounded(*allDeviceMiB)) : nullptr;
         std::cout << line.dump() << std::endl;
+
+        if (!options.profileOut.empty()) {
+            // Eager, not through the graphs: the kernels are the same, and the profiler sees each launch.
+            nlohmann::ordered_json profile = profileByName(
+                device, options.profileRuns, [&] { (void)model->unet.forward(sample, timestep, context); });
+            profile["impl"] = "atelier";
+            profile["what"] = "UNet forward, eager, batch " + std::to_string(cfgBatch) + ", "
+                + std::to_string(options.width) + "x" + std::to_string(options.height) + ", "
+                + dtypeName(placement.dtype) + (placement.channelsLast ? ", channels-last" : "");
+            profile["device_name"] = name;
+            std::ofstream file(options.profileOut);
+            file << profile.dump(1) << '\n';
+            if (!file) {
+                throw EngineError("cannot write " + options.profileOut.string());
+            }
+        }
         return 0;
     }
 } // namespace

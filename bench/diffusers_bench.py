@@ -61,7 +61,59 @@ def parse_args():
         help="for a single .safetensors file: a local diffusers folder whose configs describe it (diffusers would "
         "otherwise fetch them from the Hub, which an offline run cannot)",
     )
+    p.add_argument(
+        "--profile-out",
+        default=None,
+        help="after the measurements, profile --profile-runs eager UNet forwards and write the time per kernel "
+        "(CUDA) or per aten operator (CPU, inclusive) as JSON, as atelier-bench does",
+    )
+    p.add_argument("--profile-runs", type=int, default=5)
     return p.parse_args()
+
+
+def profile_by_name(device, runs, work):
+    """Where runs calls of work spend their time, by name: the counterpart of atelier-bench's profileByName."""
+    from torch.profiler import ProfilerActivity, profile
+
+    activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if device.type == "cuda" else [])
+    synchronize(device)
+    start = time.perf_counter()
+    with profile(activities=activities) as prof:
+        for _ in range(runs):
+            work()
+        synchronize(device)
+    wall_ms = (time.perf_counter() - start) * 1000.0
+    totals = {}
+    busy_ns = 0.0
+    for event in prof.events():
+        on_gpu = event.device_type == torch.autograd.DeviceType.CUDA
+        if device.type == "cuda" and not on_gpu:
+            continue
+        if device.type != "cuda" and (on_gpu or not event.name.startswith("aten::")):
+            continue
+        # FunctionEvent times are in microseconds.
+        duration_ns = (event.time_range.end - event.time_range.start) * 1000.0
+        total = totals.setdefault(event.name, [0.0, 0])
+        total[0] += duration_ns
+        total[1] += 1
+        busy_ns += duration_ns
+    whole_ms = busy_ns / 1e6 if device.type == "cuda" else wall_ms
+    ranked = sorted(totals.items(), key=lambda item: item[1][0], reverse=True)[:40]
+    return {
+        "runs": runs,
+        "wall_ms_per_run": round(wall_ms / runs, 3),
+        "gpu_busy_ms_per_run": round(busy_ns / 1e6 / runs, 3) if device.type == "cuda" else None,
+        "counted": "GPU kernels and copies" if device.type == "cuda" else "aten operators, inclusive",
+        "top": [
+            {
+                "name": name,
+                "calls_per_run": calls / runs,
+                "ms_per_run": round(ns / 1e6 / runs, 3),
+                "share": round(ns / 1e6 / whole_ms, 4) if whole_ms > 0 else 0.0,
+            }
+            for name, (ns, calls) in ranked
+        ],
+    }
 
 
 def synchronize(device):
@@ -223,6 +275,14 @@ def main():
         latents = final_latents["latents"].to(pipe.vae.dtype) / pipe.vae.config.scaling_factor
         vae_decode_ms = fastest_of(args.repeat, device, lambda: pipe.vae.decode(latents, return_dict=False))
 
+        profile = None
+        if args.profile_out:
+            profile = profile_by_name(
+                device,
+                max(1, args.profile_runs),
+                lambda: pipe.unet(sample, timestep, encoder_hidden_states=embeds, return_dict=False),
+            )
+
     line = {
         "impl": "diffusers",
         "model": args.model,
@@ -260,6 +320,15 @@ def main():
         "peak_device_all_mib": round(torch.cuda.max_memory_allocated(device) / 2**20, 2) if device.type == "cuda" else None,
     }
     print(json.dumps(line), flush=True)
+    if profile is not None:
+        profile.update(
+            impl="diffusers",
+            what=f"UNet forward, eager, batch {cfg_batch}, {args.width}x{args.height}, {args.dtype}",
+            device_name=device_name,
+        )
+        with open(args.profile_out, "w") as out:
+            json.dump(profile, out, indent=1)
+            out.write("\n")
 
 
 def cpu_model_name():
