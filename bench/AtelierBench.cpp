@@ -362,8 +362,8 @@ namespace
         if (device.is_cuda()) {
             configureCudaMath(placement.dtype, options.cudnnBenchmark);
         }
-        // diffusers runs the VAE in the pipeline's dtype; the engine keeps it in float32 by default (fp16 SD 1.x
-        // VAEs overflow). Benchmark the engine as artists run it, and report the VAE's dtype in the JSON.
+        // The VAE as the worker places it (fp16 for fp16 runs on CUDA, with a float32 retry; float32 otherwise),
+        // reported in the JSON.
         const std::string name = deviceName(*spec);
         const nlohmann::ordered_json loadAtStart = loadAverage();
 
@@ -461,11 +461,11 @@ namespace
         const double unetStepMs
             = fastestOf(options.repeat, device, [&] { (void)runner->forward(model->unet, sample, timestep, context); });
 
-        const at::Tensor latents = result.finalLatents.to(device).to(placement.vaeDtype);
+        const at::Tensor latents = result.finalLatents.to(device);
         // Image by image, as generate() decodes: the whole batch at once in float32 would need the batch's activations.
         const double vaeDecodeMs = fastestOf(options.repeat, device, [&] {
             for (std::int64_t b = 0; b < latents.size(0); ++b) {
-                (void)model->vae.decode(latents.narrow(0, b, 1));
+                (void)model->decodeImage(latents.narrow(0, b, 1));
             }
         });
 

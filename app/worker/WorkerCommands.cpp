@@ -79,29 +79,25 @@ namespace Atelier::Worker
             if (!spec) {
                 throw UsageError{u"--device: %1"_s.arg(QString::fromStdString(error))};
             }
-            ModelPlacement placement;
+            at::Device device = at::kCPU;
             if (spec->kind == DeviceSpec::Kind::Cuda) {
                 const int count = cudaDeviceCount();
                 if (spec->index >= count) {
                     throw EngineError(spec->toString() + " is not available: this worker sees " + std::to_string(count)
                                       + " CUDA device(s)");
                 }
-                placement.device = at::Device(at::kCUDA, static_cast<c10::DeviceIndex>(spec->index));
+                device = at::Device(at::kCUDA, static_cast<c10::DeviceIndex>(spec->index));
             }
-            if (dtypeText == u"fp32"_s) {
-                placement.dtype = at::kFloat;
-            } else if (dtypeText == u"fp16"_s || dtypeText == u"bf16"_s) {
+            at::ScalarType dtype = at::kFloat;
+            if (dtypeText == u"fp16"_s || dtypeText == u"bf16"_s) {
                 if (spec->kind == DeviceSpec::Kind::Cpu) {
                     throw UsageError{u"--dtype %1 needs a CUDA device; the CPU runs fp32"_s.arg(dtypeText)};
                 }
-                placement.dtype = dtypeText == u"fp16"_s ? at::kHalf : at::kBFloat16;
-            } else {
+                dtype = dtypeText == u"fp16"_s ? at::kHalf : at::kBFloat16;
+            } else if (dtypeText != u"fp32"_s) {
                 throw UsageError{u"--dtype must be fp32, fp16 or bf16, got \"%1\""_s.arg(dtypeText)};
             }
-            // The VAE stays in float32: SD 1.x's VAE overflows fp16 and returns NaN images.
-            placement.vaeDtype = at::kFloat;
-            placement.channelsLast = ModelPlacement::forDevice(placement.device, placement.dtype).channelsLast;
-            return placement;
+            return ModelPlacement::forDevice(device, dtype);
         }
 
         at::Tensor readLatents(const QString& path)

@@ -8,6 +8,7 @@
 #include <ATen/ops/empty.h>
 #include <ATen/ops/einsum.h>
 #include <ATen/ops/from_blob.h>
+#include <ATen/ops/isfinite.h>
 #include <ATen/ops/randn.h>
 #include <ATen/ops/round.h>
 #include <ATen/ops/scalar_tensor.h>
@@ -93,16 +94,19 @@ namespace Atelier::Engine
             UNetConfig::fromConfig(JsonConfig::fromFile(folder / "unet" / "config.json")),
             WeightSource(openShared(componentWeights(folder / "unet", "diffusion_pytorch_model")), "", options)
                 .withChannelsLast(placement.channelsLast));
-        VaeDecoder vae
-            = VaeDecoder::load(VaeConfig::fromConfig(JsonConfig::fromFile(folder / "vae" / "config.json")),
-                               WeightSource(openShared(componentWeights(folder / "vae", "diffusion_pytorch_model")), "",
-                                            options.dtype(placement.vaeDtype)));
+        const VaeConfig vaeConfig = VaeConfig::fromConfig(JsonConfig::fromFile(folder / "vae" / "config.json"));
+        const auto vaeFile = openShared(componentWeights(folder / "vae", "diffusion_pytorch_model"));
+        VaeDecoder vae = VaeDecoder::load(vaeConfig, WeightSource(vaeFile, "", options.dtype(placement.vaeDtype)));
         const auto schedulerPath = folder / "scheduler" / "scheduler_config.json";
         SchedulerConfig schedulerConfig = SchedulerConfig::fromJson(readText(schedulerPath), schedulerPath.string());
         const std::string defaultScheduler = std::string(defaultSchedulerName(schedulerConfig).value_or("pndm"));
         auto model = std::make_shared<StableDiffusionModel>(
             StableDiffusionModel{std::move(tokenizer), std::move(textEncoder), std::move(unet), std::move(vae),
-                                 std::move(schedulerConfig), defaultScheduler, placement, folder});
+                                 std::move(schedulerConfig), defaultScheduler, placement, folder, nullptr});
+        if (placement.vaeDtype != at::kFloat) {
+            model->vaeFallback = std::make_shared<const VaeFloatFallback>(
+                vaeConfig, WeightSource(vaeFile, "", options.dtype(at::kFloat)));
+        }
         if (model->unet.config().crossAttentionDim != model->textEncoder.config().hiddenSize) {
             throw EngineError(folder.string() + ": the UNet attends to "
                               + std::to_string(model->unet.config().crossAttentionDim)
@@ -138,7 +142,13 @@ namespace Atelier::Engine
             "pndm",
             placement,
             file,
+            nullptr,
         });
+        if (placement.vaeDtype != at::kFloat) {
+            model->vaeFallback = std::make_shared<const VaeFloatFallback>(
+                vaeConfig, WeightSource(checkpoint, "", options.dtype(at::kFloat),
+                                        vaeKeyMap(static_cast<std::int64_t>(vaeConfig.blockOutChannels.size()))));
+        }
         return model;
     }
 
@@ -158,7 +168,40 @@ namespace Atelier::Engine
         // On the CPU oneDNN's NCHW convolutions are what diffusers runs too; on CUDA, cuDNN's tensor-core kernels
         // want NHWC and would otherwise transpose around every convolution.
         placement.channelsLast = device.is_cuda();
+        // Half the VAE's memory and time, as diffusers decodes; decodeImage() catches the overflows.
+        placement.vaeDtype = device.is_cuda() && dtype == at::kHalf ? at::kHalf : at::kFloat;
         return placement;
+    }
+
+    VaeFloatFallback::VaeFloatFallback(VaeConfig config, WeightSource float32Weights)
+        : m_config(std::move(config))
+        , m_weights(std::move(float32Weights))
+    { }
+
+    const VaeDecoder& VaeFloatFallback::decoderForRetry() const
+    {
+        const std::lock_guard lock(m_mutex);
+        if (!m_decoder) {
+            m_decoder = VaeDecoder::load(m_config, m_weights);
+        }
+        ++m_retries;
+        return *m_decoder;
+    }
+
+    int VaeFloatFallback::retries() const
+    {
+        const std::lock_guard lock(m_mutex);
+        return m_retries;
+    }
+
+    at::Tensor StableDiffusionModel::decodeImage(const at::Tensor& latents) const
+    {
+        const at::Tensor pixels = vae.decode(latents.to(placement.vaeDtype)).to(at::kFloat);
+        if (placement.vaeDtype == at::kFloat || !vaeFallback || at::isfinite(pixels).all().item<bool>()) {
+            return pixels;
+        }
+        // One host round trip per image, after its decode: the image is fetched right after anyway.
+        return vaeFallback->decoderForRetry().decode(latents.to(at::kFloat)).to(at::kFloat);
     }
 
     PromptEmbeddingCache::PromptEmbeddingCache(std::size_t capacity)
@@ -359,7 +402,7 @@ namespace Atelier::Engine
         std::vector<at::Tensor> decoded;
         std::vector<at::Tensor> images;
         for (std::int64_t b = 0; b < batch; ++b) {
-            const at::Tensor pixels = model.vae.decode(latents.narrow(0, b, 1).to(model.placement.vaeDtype)).to(at::kFloat);
+            const at::Tensor pixels = model.decodeImage(latents.narrow(0, b, 1));
             if (pixels.is_cuda()) {
                 // Into page-locked memory without waiting; the uint8 download below is ordered after it on the
                 // same stream and waits for both.

@@ -8,6 +8,7 @@
 #include <functional>
 #include <list>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -27,12 +28,36 @@ namespace Atelier::Engine
     {
         at::Device device = at::kCPU;
         at::ScalarType dtype = at::kFloat; ///< text encoder and UNet
-        at::ScalarType vaeDtype = at::kFloat; ///< float32 keeps the SD 1.x VAE free of fp16 overflow (NaN images)
+        /// The VAE decoder's precision. fp16 runs on CUDA decode in fp16 too, as diffusers does, at half the
+        /// memory and time of float32; an image whose fp16 decode overflows (SD 1.x VAEs can, giving NaN images)
+        /// is decoded again in float32 (StableDiffusionModel::decodeImage). Every other run decodes in float32.
+        at::ScalarType vaeDtype = at::kFloat;
         /// UNet convolutions and activations in NHWC, which tensor-core convolutions read directly (CUDA).
         bool channelsLast = false;
 
-        /// What a worker uses on @p device at @p dtype: on CUDA, channels-last; on the CPU, the defaults.
+        /// What a worker uses on @p device at @p dtype: on CUDA, channels-last, and an fp16 VAE for fp16 runs; on
+        /// the CPU, the defaults.
         static ModelPlacement forDevice(at::Device device, at::ScalarType dtype);
+    };
+
+    /// The float32 VAE decoder that an overflowing reduced-precision decode falls back to: loaded from the model's
+    /// own weights on first use, then kept. Thread-safe.
+    class VaeFloatFallback
+    {
+    public:
+        VaeFloatFallback(VaeConfig config, WeightSource float32Weights);
+
+        /// The decoder, loading it on the first call; counts the call as one image decoded again.
+        const VaeDecoder& decoderForRetry() const;
+        /// How many images were decoded again in float32.
+        int retries() const;
+
+    private:
+        VaeConfig m_config;
+        WeightSource m_weights;
+        mutable std::mutex m_mutex;
+        mutable std::optional<VaeDecoder> m_decoder;
+        mutable int m_retries = 0;
     };
 
     /// A loaded Stable Diffusion 1.x model: tokenizer, text encoder, UNet, VAE decoder and sampler settings.
@@ -64,8 +89,16 @@ namespace Atelier::Engine
         ModelPlacement placement;
         std::filesystem::path source;
 
+        /// Set when placement.vaeDtype is not float32: what decodeImage() falls back to.
+        std::shared_ptr<const VaeFloatFallback> vaeFallback;
+
         /// Image pixels per latent pixel (8 for SD 1.x).
         std::int64_t vaeScaleFactor() const { return vae.config().upscale(); }
+
+        /// The pixels of one image, [1, 3, H, W] in [-1, 1], float32 on the model's device, from its denoised
+        /// latents [1, C, h, w]: decoded in placement.vaeDtype, and again in float32 when that gives a pixel that
+        /// is not finite, so that no image comes out NaN.
+        at::Tensor decodeImage(const at::Tensor& latents) const;
     };
 
     /// One image to make.

@@ -5,6 +5,7 @@
 
 #include <ATen/TensorOperators.h>
 #include <ATen/ops/equal.h>
+#include <ATen/ops/randn.h>
 #include <ATen/ops/zeros.h>
 
 #include <c10/core/InferenceMode.h>
@@ -93,6 +94,9 @@ private Q_SLOTS:
     void singleFileGivesTheSameImages();
     void embeddedModelRuns();
     void previewsLatents();
+    void placesTheVaeByDeviceAndPrecision_data();
+    void placesTheVaeByDeviceAndPrecision();
+    void halfPrecisionVaeRetriesOverflowInFloat32();
 };
 
 void TestPipeline::matchesDiffusersFromGivenLatents_data()
@@ -365,6 +369,64 @@ void TestPipeline::previewsLatents()
     QCOMPARE(preview.scalar_type(), at::kByte);
     // Zero latents map to mid grey; the preview is a fixed linear map, so it is deterministic.
     QCOMPARE(preview[0][0][0][0].item<int>(), 128);
+}
+
+void TestPipeline::placesTheVaeByDeviceAndPrecision_data()
+{
+    QTest::addColumn<bool>("cuda");
+    QTest::addColumn<int>("dtype");
+    QTest::addColumn<int>("vaeDtype");
+    QTest::addColumn<bool>("channelsLast");
+    QTest::newRow("cpu fp32") << false << int(at::kFloat) << int(at::kFloat) << false;
+    QTest::newRow("cuda fp32") << true << int(at::kFloat) << int(at::kFloat) << true;
+    // fp16 decodes in fp16, as diffusers does, with decodeImage's float32 retry for overflows.
+    QTest::newRow("cuda fp16") << true << int(at::kHalf) << int(at::kHalf) << true;
+    // bf16 keeps a float32 VAE: a bf16 one decodes 8 times further from float32 than fp16 does (H200 parity run).
+    QTest::newRow("cuda bf16") << true << int(at::kBFloat16) << int(at::kFloat) << true;
+}
+
+void TestPipeline::placesTheVaeByDeviceAndPrecision()
+{
+    QFETCH(bool, cuda);
+    QFETCH(int, dtype);
+    QFETCH(int, vaeDtype);
+    QFETCH(bool, channelsLast);
+    const ModelPlacement placement = ModelPlacement::forDevice(cuda ? at::Device(at::kCUDA, 0) : at::Device(at::kCPU),
+                                                               static_cast<at::ScalarType>(dtype));
+    QCOMPARE(int(placement.dtype), dtype);
+    QCOMPARE(int(placement.vaeDtype), vaeDtype);
+    QCOMPARE(placement.channelsLast, channelsLast);
+}
+
+void TestPipeline::halfPrecisionVaeRetriesOverflowInFloat32()
+{
+    c10::InferenceMode guard;
+    // The placement an fp16 CUDA worker gets, on the CPU, which runs fp16 convolutions too.
+    ModelPlacement halfVae;
+    halfVae.vaeDtype = at::kHalf;
+    const auto half = StableDiffusionModel::loadFolder(fixturePath(QStringLiteral("tiny-sd15")).toStdString(), halfVae);
+    const auto full = model(QStringLiteral("tiny-sd15"));
+    QVERIFY(half->vaeFallback);
+    QVERIFY(!full->vaeFallback);
+
+    // Ordinary latents decode in fp16, within a level or two of float32, without a retry.
+    at::Tensor latents = at::randn({1, 4, 8, 8}, at::TensorOptions().dtype(at::kFloat));
+    const at::Tensor fp16 = half->decodeImage(latents);
+    const at::Tensor fp32 = full->decodeImage(latents);
+    QCOMPARE(fp16.scalar_type(), at::kFloat);
+    QVERIFY(fp16.isfinite().all().item<bool>());
+    const double worst = (fp16 - fp32).abs().max().item<double>();
+    QVERIFY2(worst > 0.0 && worst < 2.0 * 2.0 / 255.0, qPrintable(QString::number(worst)));
+    QCOMPARE(half->vaeFallback->retries(), 0);
+
+    // Latents large enough to overflow fp16 inside the decoder: the fp16 decode alone is not finite ...
+    const at::Tensor huge = latents * 30000.0;
+    QVERIFY(!half->vae.decode(huge.to(at::kHalf)).isfinite().all().item<bool>());
+    // ... but the image is: decoded again in float32, from the file's weights, exactly as the float32 model does.
+    const at::Tensor retried = half->decodeImage(huge);
+    QVERIFY(retried.isfinite().all().item<bool>());
+    QVERIFY(at::equal(retried, full->decodeImage(huge)));
+    QCOMPARE(half->vaeFallback->retries(), 1);
 }
 
 QTEST_GUILESS_MAIN(TestPipeline)
