@@ -260,8 +260,8 @@ namespace
     {
         namespace profiler = torch::autograd::profiler;
         using torch::profiler::impl::ActivityType;
-        const std::set<ActivityType> activities = device.is_cuda() ? std::set{ActivityType::CPU, ActivityType::CUDA}
-                                                                   : std::set{ActivityType::CPU};
+        const std::set<ActivityType> activities
+            = device.is_cuda() ? std::set{ActivityType::CPU, ActivityType::CUDA} : std::set{ActivityType::CPU};
         const torch::profiler::impl::ProfilerConfig config(torch::profiler::impl::ProfilerState::KINETO);
         profiler::prepareProfiler(config, activities);
         synchronize(device);

@@ -5,8 +5,8 @@
 #include <ATen/TensorOperators.h>
 #include <ATen/ops/cat.h>
 #include <ATen/ops/clamp.h>
-#include <ATen/ops/empty.h>
 #include <ATen/ops/einsum.h>
+#include <ATen/ops/empty.h>
 #include <ATen/ops/from_blob.h>
 #include <ATen/ops/isfinite.h>
 #include <ATen/ops/randn.h>
@@ -133,8 +133,9 @@ namespace Atelier::Engine
         auto model = std::make_shared<StableDiffusionModel>(StableDiffusionModel{
             ClipTokenizer::fromFolder(clipVocabulary),
             ClipTextEncoder::load(textConfig, WeightSource(checkpoint, "", options, textEncoderKeyMap())),
-            UNet::load(unetConfig,
-                       WeightSource(checkpoint, "", options, unetKeyMap(unetConfig)).withChannelsLast(placement.channelsLast)),
+            UNet::load(
+                unetConfig,
+                WeightSource(checkpoint, "", options, unetKeyMap(unetConfig)).withChannelsLast(placement.channelsLast)),
             VaeDecoder::load(vaeConfig,
                              WeightSource(checkpoint, "", options.dtype(placement.vaeDtype),
                                           vaeKeyMap(static_cast<std::int64_t>(vaeConfig.blockOutChannels.size())))),
@@ -146,8 +147,9 @@ namespace Atelier::Engine
         });
         if (placement.vaeDtype != at::kFloat) {
             model->vaeFallback = std::make_shared<const VaeFloatFallback>(
-                vaeConfig, WeightSource(checkpoint, "", options.dtype(at::kFloat),
-                                        vaeKeyMap(static_cast<std::int64_t>(vaeConfig.blockOutChannels.size()))));
+                vaeConfig,
+                WeightSource(checkpoint, "", options.dtype(at::kFloat),
+                             vaeKeyMap(static_cast<std::int64_t>(vaeConfig.blockOutChannels.size()))));
         }
         return model;
     }

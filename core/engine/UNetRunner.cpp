@@ -112,8 +112,7 @@ namespace Atelier::Engine
                     // allocator keeps routing this stream's allocations to the graph's pool.
                     try {
                         graph->graph.capture_end();
-                    } catch (...) {
-                    }
+                    } catch (...) { }
                     throw;
                 }
                 graph->graph.capture_end();

@@ -1033,7 +1033,8 @@ namespace
         std::cout << "atelier-gpu-parity: device " << spec->toString() << " (" << deviceName << "), LibTorch "
                   << torchVersion() << ", dtypes " << dtypeList << ", TF32 in fp32 convolutions "
                   << (tf32Conv ? "allowed" : "off") << ", in fp32 matmuls " << (tf32Matmul ? "allowed" : "off")
-                  << (cuda ? options.tf32 == "default" ? " (the worker's setting)" : " (--tf32)" : " (CUDA only)") << "; UNet channels-last " << options.channelsLast << ", CUDA graphs "
+                  << (cuda ? options.tf32 == "default" ? " (the worker's setting)" : " (--tf32)" : " (CUDA only)")
+                  << "; UNet channels-last " << options.channelsLast << ", CUDA graphs "
                   << (options.cudaGraphs && cuda ? "on" : "off") << ", cuDNN benchmark "
                   << (options.cudnnBenchmark && cuda ? "on" : "off") << std::endl;
 
