@@ -479,6 +479,8 @@ namespace
         line["device_name"] = name;
         line["dtype"] = dtypeName(placement.dtype);
         line["vae_dtype"] = dtypeName(placement.vaeDtype);
+        // Images whose reduced-precision decode overflowed and were decoded again in float32 (timed in too).
+        line["vae_float32_retries"] = model->vaeFallback ? model->vaeFallback->retries() : 0;
         line["channels_last"] = placement.channelsLast;
         line["cuda_graphs"] = runner->usesCudaGraphs() && device.is_cuda();
         line["cuda_graph_replays"] = runner->replays();
@@ -515,18 +517,23 @@ namespace
         std::cout << line.dump() << std::endl;
 
         if (!options.profileOut.empty()) {
-            // Eager, not through the graphs: the kernels are the same, and the profiler sees each launch.
-            nlohmann::ordered_json profile = profileByName(
-                device, options.profileRuns, [&] { (void)model->unet.forward(sample, timestep, context); });
-            profile["impl"] = "atelier";
-            profile["what"] = "UNet forward, eager, batch " + std::to_string(cfgBatch) + ", "
-                + std::to_string(options.width) + "x" + std::to_string(options.height) + ", "
-                + dtypeName(placement.dtype) + (placement.channelsLast ? ", channels-last" : "");
-            profile["device_name"] = name;
-            std::ofstream file(options.profileOut);
-            file << profile.dump(1) << '\n';
-            if (!file) {
-                throw EngineError("cannot write " + options.profileOut.string());
+            // Extra to the measurements above, which are already out: a profiler that fails costs only itself.
+            try {
+                // Eager, not through the graphs: the kernels are the same, and the profiler sees each launch.
+                nlohmann::ordered_json profile = profileByName(
+                    device, options.profileRuns, [&] { (void)model->unet.forward(sample, timestep, context); });
+                profile["impl"] = "atelier";
+                profile["what"] = "UNet forward, eager, batch " + std::to_string(cfgBatch) + ", "
+                    + std::to_string(options.width) + "x" + std::to_string(options.height) + ", "
+                    + dtypeName(placement.dtype) + (placement.channelsLast ? ", channels-last" : "");
+                profile["device_name"] = name;
+                std::ofstream file(options.profileOut);
+                file << profile.dump(1) << '\n';
+                if (!file) {
+                    throw EngineError("cannot write " + options.profileOut.string());
+                }
+            } catch (const std::exception& e) {
+                std::cerr << "atelier-bench: no profile: " << e.what() << "\n";
             }
         }
         return 0;

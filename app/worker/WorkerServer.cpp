@@ -238,7 +238,8 @@ namespace Atelier::Worker
             } else if (options.dtype == u"bf16"_s) {
                 dtype = at::kBFloat16;
             }
-            // The VAE stays in float32 (forDevice's default): SD 1.x's VAE overflows fp16 and returns NaN images.
+            // forDevice places the VAE: fp16 for fp16 runs on CUDA (decodeImage retries an overflow in float32),
+            // float32 otherwise.
             return ModelPlacement::forDevice(device, dtype);
         }
 

@@ -18,7 +18,8 @@ namespace Atelier::Engine
     ///   (10.81 ms per UNet step tuned, 10.71 ms untuned); CUDNN_CONV_WSCAP_DBG=1024 did not lower that peak.
     /// - TF32 is never used when @p computeDtype is float32: an artist asks for float32 to get float32 results,
     ///   and TF32 convolutions missed diffusers' float32 goldens by up to 0.1. In fp16 and bf16 runs it is allowed
-    ///   in convolutions, where only the float32 VAE decoder sees it and its output is rounded to 8 bits anyway.
+    ///   in convolutions, where only float32 VAE decodes see it (bf16 runs', fp16 runs' overflow retries), whose
+    ///   output is rounded to 8 bits anyway.
     /// Call it before the first convolution; a no-op for what a build without CUDA cannot reach.
     void configureCudaMath(c10::ScalarType computeDtype, bool tuneConvolutions);
 } // namespace Atelier::Engine

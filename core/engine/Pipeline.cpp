@@ -18,6 +18,7 @@
 #include <c10/core/InferenceMode.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <fstream>
 
 #include "JsonConfig.h"
@@ -95,8 +96,9 @@ namespace Atelier::Engine
             WeightSource(openShared(componentWeights(folder / "unet", "diffusion_pytorch_model")), "", options)
                 .withChannelsLast(placement.channelsLast));
         const VaeConfig vaeConfig = VaeConfig::fromConfig(JsonConfig::fromFile(folder / "vae" / "config.json"));
-        const auto vaeFile = openShared(componentWeights(folder / "vae", "diffusion_pytorch_model"));
-        VaeDecoder vae = VaeDecoder::load(vaeConfig, WeightSource(vaeFile, "", options.dtype(placement.vaeDtype)));
+        const std::filesystem::path vaeFile = componentWeights(folder / "vae", "diffusion_pytorch_model");
+        VaeDecoder vae
+            = VaeDecoder::load(vaeConfig, WeightSource(openShared(vaeFile), "", options.dtype(placement.vaeDtype)));
         const auto schedulerPath = folder / "scheduler" / "scheduler_config.json";
         SchedulerConfig schedulerConfig = SchedulerConfig::fromJson(readText(schedulerPath), schedulerPath.string());
         const std::string defaultScheduler = std::string(defaultSchedulerName(schedulerConfig).value_or("pndm"));
@@ -104,8 +106,9 @@ namespace Atelier::Engine
             StableDiffusionModel{std::move(tokenizer), std::move(textEncoder), std::move(unet), std::move(vae),
                                  std::move(schedulerConfig), defaultScheduler, placement, folder, nullptr});
         if (placement.vaeDtype != at::kFloat) {
-            model->vaeFallback = std::make_shared<const VaeFloatFallback>(
-                vaeConfig, WeightSource(vaeFile, "", options.dtype(at::kFloat)));
+            model->vaeFallback = std::make_shared<const VaeFloatFallback>([=] {
+                return VaeDecoder::load(vaeConfig, WeightSource(openShared(vaeFile), "", options.dtype(at::kFloat)));
+            });
         }
         if (model->unet.config().crossAttentionDim != model->textEncoder.config().hiddenSize) {
             throw EngineError(folder.string() + ": the UNet attends to "
@@ -146,10 +149,11 @@ namespace Atelier::Engine
             nullptr,
         });
         if (placement.vaeDtype != at::kFloat) {
-            model->vaeFallback = std::make_shared<const VaeFloatFallback>(
-                vaeConfig,
-                WeightSource(checkpoint, "", options.dtype(at::kFloat),
-                             vaeKeyMap(static_cast<std::int64_t>(vaeConfig.blockOutChannels.size()))));
+            model->vaeFallback = std::make_shared<const VaeFloatFallback>([=] {
+                return VaeDecoder::load(
+                    vaeConfig, WeightSource(openShared(file), "", options.dtype(at::kFloat),
+                                            vaeKeyMap(static_cast<std::int64_t>(vaeConfig.blockOutChannels.size()))));
+            });
         }
         return model;
     }
@@ -175,16 +179,15 @@ namespace Atelier::Engine
         return placement;
     }
 
-    VaeFloatFallback::VaeFloatFallback(VaeConfig config, WeightSource float32Weights)
-        : m_config(std::move(config))
-        , m_weights(std::move(float32Weights))
+    VaeFloatFallback::VaeFloatFallback(std::function<VaeDecoder()> load)
+        : m_load(std::move(load))
     { }
 
     const VaeDecoder& VaeFloatFallback::decoderForRetry() const
     {
         const std::lock_guard lock(m_mutex);
         if (!m_decoder) {
-            m_decoder = VaeDecoder::load(m_config, m_weights);
+            m_decoder = m_load();
         }
         ++m_retries;
         return *m_decoder;
@@ -203,6 +206,8 @@ namespace Atelier::Engine
             return pixels;
         }
         // One host round trip per image, after its decode: the image is fetched right after anyway.
+        std::fprintf(stderr, "atelier: the %s VAE decode of an image overflowed; decoding it again in float32\n",
+                     c10::toString(placement.vaeDtype));
         return vaeFallback->decoderForRetry().decode(latents.to(at::kFloat)).to(at::kFloat);
     }
 

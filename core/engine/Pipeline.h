@@ -41,11 +41,12 @@ namespace Atelier::Engine
     };
 
     /// The float32 VAE decoder that an overflowing reduced-precision decode falls back to: loaded from the model's
-    /// own weights on first use, then kept. Thread-safe.
+    /// file on first use (the file is opened again then, so a multi-GB checkpoint is not kept mapped meanwhile),
+    /// then kept. Thread-safe.
     class VaeFloatFallback
     {
     public:
-        VaeFloatFallback(VaeConfig config, WeightSource float32Weights);
+        explicit VaeFloatFallback(std::function<VaeDecoder()> load);
 
         /// The decoder, loading it on the first call; counts the call as one image decoded again.
         const VaeDecoder& decoderForRetry() const;
@@ -53,8 +54,7 @@ namespace Atelier::Engine
         int retries() const;
 
     private:
-        VaeConfig m_config;
-        WeightSource m_weights;
+        std::function<VaeDecoder()> m_load;
         mutable std::mutex m_mutex;
         mutable std::optional<VaeDecoder> m_decoder;
         mutable int m_retries = 0;

@@ -95,7 +95,7 @@ void TestDevices::cudaMathFollowsThePrecision_data()
     // An artist who picks fp32 gets fp32 arithmetic: TF32 convolutions missed diffusers' goldens by up to 0.1.
     QTest::newRow("fp32, queue") << int(at::kFloat) << true << false;
     QTest::newRow("fp32, one image") << int(at::kFloat) << false << false;
-    // In half-precision runs only the float32 VAE sees TF32, and its output is rounded to 8 bits.
+    // In half-precision runs only float32 VAE decodes see TF32, and their output is rounded to 8 bits.
     QTest::newRow("fp16") << int(at::kHalf) << true << true;
     QTest::newRow("bf16") << int(at::kBFloat16) << true << true;
 }

@@ -114,6 +114,33 @@ namespace
         bool cudnnBenchmark = false;
         fs::path jsonPath;
         std::optional<double> injectError; ///< NaN injects a NaN
+        /// TF32 as the fp32 pass has it, for fp32 references computed during a reduced-precision pass.
+        bool fp32Tf32Convolutions = false;
+        bool fp32Tf32Matmuls = false;
+    };
+
+    /// cuDNN's and cuBLAS's TF32 switches set for a scope, and restored after it.
+    class Tf32Scope
+    {
+    public:
+        Tf32Scope(bool convolutions, bool matmuls)
+            : m_convolutions(at::globalContext().allowTF32CuDNN())
+            , m_matmuls(at::globalContext().allowTF32CuBLAS())
+        {
+            set(convolutions, matmuls);
+        }
+        ~Tf32Scope() { set(m_convolutions, m_matmuls); }
+        Tf32Scope(const Tf32Scope&) = delete;
+        Tf32Scope& operator=(const Tf32Scope&) = delete;
+
+    private:
+        static void set(bool convolutions, bool matmuls)
+        {
+            at::globalContext().setAllowTF32CuDNN(convolutions);
+            at::globalContext().setAllowTF32CuBLAS(matmuls);
+        }
+        bool m_convolutions;
+        bool m_matmuls;
     };
 
     constexpr std::string_view Usage
@@ -538,7 +565,7 @@ namespace
         void run(at::ScalarType dtype)
         {
             m_dtype = dtype;
-            // As the worker places a model (VAE in float32: SD 1.x VAEs overflow in fp16), unless told otherwise.
+            // As the worker places a model (on CUDA: channels-last, an fp16 VAE for fp16), unless told otherwise.
             ModelPlacement placement = ModelPlacement::forDevice(m_device, dtype);
             if (m_options.channelsLast != "auto") {
                 placement.channelsLast = m_options.channelsLast == "on";
@@ -693,7 +720,7 @@ namespace
         void vae(const json& c, Check& check)
         {
             const VaeDecoder& decoder = m_vae ? *m_vae : m_model->vae;
-            const at::ScalarType vaeDtype = m_vae ? m_dtype : at::kFloat;
+            const at::ScalarType vaeDtype = m_vae ? m_dtype : m_model->placement.vaeDtype;
             const at::Tensor decoded = decoder.decode(m_fixture.tensor(c, "latents").to(m_device).to(vaeDtype));
             judgeAgainst(check, "decoded", decoded, m_fixture.tensor(c, "decoded"));
             if (isReference()) {
@@ -873,8 +900,14 @@ namespace
             walkGoldens(c, settings,
                         [&](std::size_t k, const Scheduler&, const at::Tensor&, const at::Tensor& unetInput,
                             const at::Tensor& t) {
-                            const at::Tensor reference = m_runner32->forward(m_model32->unet, unetInput.to(at::kFloat),
-                                                                             t, context.to(at::kFloat));
+                            at::Tensor reference;
+                            {
+                                // The fp32 pass's arithmetic: this pass may allow TF32, which alone moves fp32
+                                // outputs by up to 0.1 on a shape the fp32 pass did not capture.
+                                const Tf32Scope asInFp32(m_options.fp32Tf32Convolutions, m_options.fp32Tf32Matmuls);
+                                reference = m_runner32->forward(m_model32->unet, unetInput.to(at::kFloat), t,
+                                                                context.to(at::kFloat));
+                            }
                             const at::Tensor x = m_judge.underTest(
                                 m_runner->forward(m_model->unet, unetInput.to(m_dtype), t, context.to(m_dtype)));
                             Judge::requireFinite(check, "UNet at step " + std::to_string(k + 1), x);
@@ -1019,6 +1052,8 @@ namespace
         setUpMath(at::kFloat);
         const bool tf32Conv = at::globalContext().allowTF32CuDNN();
         const bool tf32Matmul = at::globalContext().allowTF32CuBLAS();
+        options.fp32Tf32Convolutions = tf32Conv;
+        options.fp32Tf32Matmuls = tf32Matmul;
 
         const std::vector<fs::path> dirs = fixtureDirs(options);
         if (dirs.empty()) {
