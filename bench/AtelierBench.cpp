@@ -314,6 +314,18 @@ namespace
         return out;
     }
 
+    /// Starts the peak that peakDeviceMiB() reports afresh, from what is allocated now.
+    void resetPeakDevice(const at::Device& device)
+    {
+#if ATELIER_BENCH_CUDA
+        if (device.is_cuda()) {
+            c10::cuda::CUDACachingAllocator::resetPeakStats(device.index());
+        }
+#else
+        (void)device;
+#endif
+    }
+
     /// The 1-minute load average: on a shared machine it tells whether other processes competed for the cores.
     nlohmann::ordered_json loadAverage()
     {
@@ -442,6 +454,9 @@ namespace
             }
             (void)model->tokenizer.encodePadded("");
         });
+        // Each stage's own peak (the weights, which stay allocated throughout, included), to tell which of them
+        // sets the generation's.
+        resetPeakDevice(device);
         at::Tensor context;
         const double textEncodeMs = fastestOf(options.repeat, device, [&] {
             context = pipeline.encodePrompts(prompts);
@@ -450,6 +465,7 @@ namespace
             }
         });
         context = context.to(placement.dtype);
+        const auto textDeviceMiB = peakDeviceMiB(device);
 
         const std::int64_t factor = model->vaeScaleFactor();
         const std::int64_t cfgBatch = guidance ? 2 * options.batch : options.batch;
@@ -458,16 +474,20 @@ namespace
                         at::TensorOptions().dtype(placement.dtype).device(device));
         // A mid-schedule timestep as a 0-d tensor, the form the pipeline passes.
         const at::Tensor timestep = at::scalar_tensor(500.0, at::TensorOptions().dtype(at::kDouble).device(device));
+        resetPeakDevice(device);
         const double unetStepMs
             = fastestOf(options.repeat, device, [&] { (void)runner->forward(model->unet, sample, timestep, context); });
+        const auto unetDeviceMiB = peakDeviceMiB(device);
 
         const at::Tensor latents = result.finalLatents.to(device);
         // Image by image, as generate() decodes: the whole batch at once in float32 would need the batch's activations.
+        resetPeakDevice(device);
         const double vaeDecodeMs = fastestOf(options.repeat, device, [&] {
             for (std::int64_t b = 0; b < latents.size(0); ++b) {
                 (void)model->decodeImage(latents.narrow(0, b, 1));
             }
         });
+        const auto vaeDeviceMiB = peakDeviceMiB(device);
 
         auto dtypeName = [](at::ScalarType type) {
             return type == at::kFloat ? "fp32" : type == at::kHalf ? "fp16" : "bf16";
@@ -509,11 +529,22 @@ namespace
         line["end_to_end_ms"] = rounded(endToEndMs);
         line["images_per_s"] = std::round(options.batch / (endToEndMs / 1000.0) * 10000.0) / 10000.0;
         line["peak_rss_mib"] = rounded(peakRssMiB());
-        const auto allDeviceMiB = peakDeviceMiB(device);
+        std::optional<double> allDeviceMiB;
+        for (const auto& peak : {generationDeviceMiB, textDeviceMiB, unetDeviceMiB, vaeDeviceMiB}) {
+            if (peak) {
+                allDeviceMiB = std::max(allDeviceMiB.value_or(0.0), *peak);
+            }
+        }
+        auto mib = [](const std::optional<double>& value) {
+            return value ? nlohmann::ordered_json(rounded(*value)) : nlohmann::ordered_json(nullptr);
+        };
         line["load_avg_start"] = loadAtStart;
         line["load_avg_end"] = loadAverage();
-        line["peak_device_mib"] = generationDeviceMiB ? nlohmann::ordered_json(rounded(*generationDeviceMiB)) : nullptr;
-        line["peak_device_all_mib"] = allDeviceMiB ? nlohmann::ordered_json(rounded(*allDeviceMiB)) : nullptr;
+        line["peak_device_mib"] = mib(generationDeviceMiB);
+        line["peak_device_all_mib"] = mib(allDeviceMiB);
+        line["peak_device_text_encode_mib"] = mib(textDeviceMiB);
+        line["peak_device_unet_step_mib"] = mib(unetDeviceMiB);
+        line["peak_device_vae_decode_mib"] = mib(vaeDeviceMiB);
         std::cout << line.dump() << std::endl;
 
         if (!options.profileOut.empty()) {
