@@ -21,6 +21,7 @@
 #include <cstdio>
 #include <fstream>
 
+#include "HostTransfer.h"
 #include "JsonConfig.h"
 #include "Safetensors.h"
 #include "Schedulers.h"
@@ -48,19 +49,17 @@ namespace Atelier::Engine
                               + ": missing (the model folder must hold safetensors weights for every component)");
         }
 
-        /// Host to device without stalling the host: from page-locked memory the copy runs asynchronously on the
-        /// current stream (the caching host allocator keeps the buffer until the copy is done).
-        at::Tensor toDevice(const at::Tensor& host, at::Device device)
-        {
-            if (!device.is_cuda()) {
-                return host.to(device);
-            }
-            return host.pin_memory().to(device, /*non_blocking=*/true);
-        }
-
         std::shared_ptr<const SafetensorsFile> openShared(const std::filesystem::path& path)
         {
             return std::make_shared<const SafetensorsFile>(SafetensorsFile::open(path));
+        }
+
+        /// Gives @p model its float32 VAE for decodeImage's retries, when its VAE decodes in another precision.
+        void attachVaeFallback(StableDiffusionModel& model, std::function<VaeDecoder()> loadFloat32)
+        {
+            if (model.placement.vaeDtype != at::kFloat) {
+                model.vaeFallback = std::make_shared<const VaeFloatFallback>(std::move(loadFloat32));
+            }
         }
 
         std::string readText(const std::filesystem::path& path)
@@ -97,19 +96,17 @@ namespace Atelier::Engine
                 .withChannelsLast(placement.channelsLast));
         const VaeConfig vaeConfig = VaeConfig::fromConfig(JsonConfig::fromFile(folder / "vae" / "config.json"));
         const std::filesystem::path vaeFile = componentWeights(folder / "vae", "diffusion_pytorch_model");
-        VaeDecoder vae
-            = VaeDecoder::load(vaeConfig, WeightSource(openShared(vaeFile), "", options.dtype(placement.vaeDtype)));
+        const auto loadVae = [=](at::ScalarType dtype) {
+            return VaeDecoder::load(vaeConfig, WeightSource(openShared(vaeFile), "", options.dtype(dtype)));
+        };
+        VaeDecoder vae = loadVae(placement.vaeDtype);
         const auto schedulerPath = folder / "scheduler" / "scheduler_config.json";
         SchedulerConfig schedulerConfig = SchedulerConfig::fromJson(readText(schedulerPath), schedulerPath.string());
         const std::string defaultScheduler = std::string(defaultSchedulerName(schedulerConfig).value_or("pndm"));
         auto model = std::make_shared<StableDiffusionModel>(
             StableDiffusionModel{std::move(tokenizer), std::move(textEncoder), std::move(unet), std::move(vae),
                                  std::move(schedulerConfig), defaultScheduler, placement, folder, nullptr});
-        if (placement.vaeDtype != at::kFloat) {
-            model->vaeFallback = std::make_shared<const VaeFloatFallback>([=] {
-                return VaeDecoder::load(vaeConfig, WeightSource(openShared(vaeFile), "", options.dtype(at::kFloat)));
-            });
-        }
+        attachVaeFallback(*model, [loadVae] { return loadVae(at::kFloat); });
         if (model->unet.config().crossAttentionDim != model->textEncoder.config().hiddenSize) {
             throw EngineError(folder.string() + ": the UNet attends to "
                               + std::to_string(model->unet.config().crossAttentionDim)
@@ -133,28 +130,26 @@ namespace Atelier::Engine
         const ClipTextConfig textConfig = textConfigFromCheckpoint(*checkpoint);
         const UNetConfig unetConfig = unetConfigFromCheckpoint(*checkpoint);
         const VaeConfig vaeConfig = vaeConfigFromCheckpoint(*checkpoint);
+        const auto vaeWeights = [=](std::shared_ptr<const SafetensorsFile> weights, at::ScalarType dtype) {
+            return WeightSource(std::move(weights), "", options.dtype(dtype),
+                                vaeKeyMap(static_cast<std::int64_t>(vaeConfig.blockOutChannels.size())));
+        };
         auto model = std::make_shared<StableDiffusionModel>(StableDiffusionModel{
             ClipTokenizer::fromFolder(clipVocabulary),
             ClipTextEncoder::load(textConfig, WeightSource(checkpoint, "", options, textEncoderKeyMap())),
             UNet::load(
                 unetConfig,
                 WeightSource(checkpoint, "", options, unetKeyMap(unetConfig)).withChannelsLast(placement.channelsLast)),
-            VaeDecoder::load(vaeConfig,
-                             WeightSource(checkpoint, "", options.dtype(placement.vaeDtype),
-                                          vaeKeyMap(static_cast<std::int64_t>(vaeConfig.blockOutChannels.size())))),
+            VaeDecoder::load(vaeConfig, vaeWeights(checkpoint, placement.vaeDtype)),
             SchedulerConfig::sd15Defaults(),
             "pndm",
             placement,
             file,
             nullptr,
         });
-        if (placement.vaeDtype != at::kFloat) {
-            model->vaeFallback = std::make_shared<const VaeFloatFallback>([=] {
-                return VaeDecoder::load(
-                    vaeConfig, WeightSource(openShared(file), "", options.dtype(at::kFloat),
-                                            vaeKeyMap(static_cast<std::int64_t>(vaeConfig.blockOutChannels.size()))));
-            });
-        }
+        // The fallback opens the file again when first needed, so the checkpoint is not kept mapped meanwhile.
+        attachVaeFallback(*model,
+                          [=] { return VaeDecoder::load(vaeConfig, vaeWeights(openShared(file), at::kFloat)); });
         return model;
     }
 
@@ -208,7 +203,7 @@ namespace Atelier::Engine
         // One host round trip per image, after its decode: the image is fetched right after anyway.
         std::fprintf(stderr, "atelier: the %s VAE decode of an image overflowed; decoding it again in float32\n",
                      c10::toString(placement.vaeDtype));
-        return vaeFallback->decoderForRetry().decode(latents.to(at::kFloat)).to(at::kFloat);
+        return vaeFallback->decoderForRetry().decode(latents.to(at::kFloat));
     }
 
     PromptEmbeddingCache::PromptEmbeddingCache(std::size_t capacity)

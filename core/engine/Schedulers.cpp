@@ -23,6 +23,7 @@
 #include <string>
 
 #include "EngineError.h"
+#include "HostTransfer.h"
 
 // Numerical parity with diffusers rests on two habits, kept throughout this file:
 //  - Schedules (timesteps, sigmas) are computed the way NumPy computes them: in float64, with NumPy's own
@@ -366,11 +367,8 @@ namespace Atelier::Engine
                 return at::randn(like.sizes(), options);
             }
             if (generator->device().is_cpu() && !like.device().is_cpu()) {
-                // Drawn on the CPU generator (diffusers' order), then sent from page-locked memory so the copy
-                // does not stall the host between steps.
-                const at::Tensor noise = at::randn(like.sizes(), *generator, options.device(at::kCPU));
-                return like.is_cuda() ? noise.pin_memory().to(like.device(), /*non_blocking=*/true)
-                                      : noise.to(like.device());
+                // Drawn on the CPU generator (diffusers' order), then sent without stalling the host between steps.
+                return toDevice(at::randn(like.sizes(), *generator, options.device(at::kCPU)), like.device());
             }
             if (generator->device() != like.device()) {
                 throw EngineError("Cannot draw sampler noise for a tensor on " + like.device().str()

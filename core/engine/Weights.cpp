@@ -4,12 +4,12 @@
 #include <ATen/CPUGeneratorImpl.h>
 #include <ATen/TensorOperators.h>
 #include <ATen/ops/conv2d.h>
-#include <ATen/ops/thnn_conv2d.h>
 #include <ATen/ops/group_norm.h>
 #include <ATen/ops/layer_norm.h>
 #include <ATen/ops/linear.h>
 #include <ATen/ops/ones.h>
 #include <ATen/ops/randn.h>
+#include <ATen/ops/thnn_conv2d.h>
 #include <ATen/ops/zeros.h>
 
 #include <cmath>
@@ -122,9 +122,10 @@ namespace Atelier::Engine
 
     WeightSource WeightSource::sub(const std::string& child) const
     {
-        WeightSource child_(m_provider, m_prefix + child + ".", m_options, m_keyMap);
-        child_.m_channelsLast = m_channelsLast;
-        return child_;
+        // A copy, so that every setting (dtype, device, key map, layout) carries over to the child.
+        WeightSource source = *this;
+        source.m_prefix += child + ".";
+        return source;
     }
 
     WeightSource WeightSource::withChannelsLast(bool channelsLast) const
