@@ -178,14 +178,8 @@ namespace
 
     at::ScalarType parseDtype(const std::string& name)
     {
-        if (name == "fp32") {
-            return at::kFloat;
-        }
-        if (name == "fp16") {
-            return at::kHalf;
-        }
-        if (name == "bf16") {
-            return at::kBFloat16;
+        if (const auto dtype = Atelier::Engine::parsePrecision(name)) {
+            return *dtype;
         }
         usageError("--dtype must be fp32, fp16 or bf16, got \"" + name + "\"");
     }
@@ -489,16 +483,13 @@ namespace
         });
         const auto vaeDeviceMiB = peakDeviceMiB(device);
 
-        auto dtypeName = [](at::ScalarType type) {
-            return type == at::kFloat ? "fp32" : type == at::kHalf ? "fp16" : "bf16";
-        };
         nlohmann::ordered_json line;
         line["impl"] = "atelier";
         line["model"] = options.model.string();
         line["device"] = spec->toString();
         line["device_name"] = name;
-        line["dtype"] = dtypeName(placement.dtype);
-        line["vae_dtype"] = dtypeName(placement.vaeDtype);
+        line["dtype"] = precisionName(placement.dtype);
+        line["vae_dtype"] = precisionName(placement.vaeDtype);
         // Images whose reduced-precision decode overflowed and were decoded again in float32 (timed in too).
         line["vae_float32_retries"] = model->vaeFallback ? model->vaeFallback->retries() : 0;
         line["channels_last"] = placement.channelsLast;
@@ -556,7 +547,7 @@ namespace
                 profile["impl"] = "atelier";
                 profile["what"] = "UNet forward, eager, batch " + std::to_string(cfgBatch) + ", "
                     + std::to_string(options.width) + "x" + std::to_string(options.height) + ", "
-                    + dtypeName(placement.dtype) + (placement.channelsLast ? ", channels-last" : "");
+                    + precisionName(placement.dtype) + (placement.channelsLast ? ", channels-last" : "");
                 profile["device_name"] = name;
                 std::ofstream file(options.profileOut);
                 file << profile.dump(1) << '\n';

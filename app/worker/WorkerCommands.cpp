@@ -88,16 +88,14 @@ namespace Atelier::Worker
                 }
                 device = at::Device(at::kCUDA, static_cast<c10::DeviceIndex>(spec->index));
             }
-            at::ScalarType dtype = at::kFloat;
-            if (dtypeText == u"fp16"_s || dtypeText == u"bf16"_s) {
-                if (spec->kind == DeviceSpec::Kind::Cpu) {
-                    throw UsageError{u"--dtype %1 needs a CUDA device; the CPU runs fp32"_s.arg(dtypeText)};
-                }
-                dtype = dtypeText == u"fp16"_s ? at::kHalf : at::kBFloat16;
-            } else if (dtypeText != u"fp32"_s) {
+            const std::optional<at::ScalarType> dtype = parsePrecision(dtypeText.toStdString());
+            if (!dtype) {
                 throw UsageError{u"--dtype must be fp32, fp16 or bf16, got \"%1\""_s.arg(dtypeText)};
             }
-            return ModelPlacement::forDevice(device, dtype);
+            if (*dtype != at::kFloat && spec->kind == DeviceSpec::Kind::Cpu) {
+                throw UsageError{u"--dtype %1 needs a CUDA device; the CPU runs fp32"_s.arg(dtypeText)};
+            }
+            return ModelPlacement::forDevice(device, *dtype);
         }
 
         at::Tensor readLatents(const QString& path)

@@ -199,7 +199,7 @@ namespace Atelier::Worker
             }
             options.device = *spec;
             options.dtype = parser.value(u"dtype"_s);
-            if (options.dtype != u"fp32"_s && options.dtype != u"fp16"_s && options.dtype != u"bf16"_s) {
+            if (!parsePrecision(options.dtype.toStdString())) {
                 throw UsageError{u"--dtype must be fp32, fp16 or bf16, got \"%1\""_s.arg(options.dtype)};
             }
             if (options.dtype != u"fp32"_s && spec->kind == DeviceSpec::Kind::Cpu) {
@@ -232,15 +232,9 @@ namespace Atelier::Worker
             if (options.device.kind == DeviceSpec::Kind::Cuda) {
                 device = at::Device(at::kCUDA, static_cast<c10::DeviceIndex>(options.device.index));
             }
-            at::ScalarType dtype = at::kFloat;
-            if (options.dtype == u"fp16"_s) {
-                dtype = at::kHalf;
-            } else if (options.dtype == u"bf16"_s) {
-                dtype = at::kBFloat16;
-            }
             // forDevice places the VAE: fp16 for fp16 runs on CUDA (decodeImage retries an overflow in float32),
-            // float32 otherwise.
-            return ModelPlacement::forDevice(device, dtype);
+            // float32 otherwise. The precision's name was checked when the options were parsed.
+            return ModelPlacement::forDevice(device, parsePrecision(options.dtype.toStdString()).value_or(at::kFloat));
         }
 
         /// The file whose hash names the model, as A1111 hashes the checkpoint it loads: the file itself, or for a

@@ -161,6 +161,30 @@ namespace Atelier::Engine
                                                    : loadSingleFile(path, clipVocabulary, placement);
     }
 
+    std::string precisionName(at::ScalarType dtype)
+    {
+        switch (dtype) {
+        case at::kFloat:
+            return "fp32";
+        case at::kHalf:
+            return "fp16";
+        case at::kBFloat16:
+            return "bf16";
+        default:
+            return c10::toString(dtype);
+        }
+    }
+
+    std::optional<at::ScalarType> parsePrecision(std::string_view name)
+    {
+        for (const at::ScalarType dtype : {at::kFloat, at::kHalf, at::kBFloat16}) {
+            if (name == precisionName(dtype)) {
+                return dtype;
+            }
+        }
+        return std::nullopt;
+    }
+
     ModelPlacement ModelPlacement::forDevice(at::Device device, at::ScalarType dtype)
     {
         ModelPlacement placement;

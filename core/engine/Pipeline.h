@@ -11,6 +11,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "ClipTextEncoder.h"
@@ -23,6 +24,12 @@
 
 namespace Atelier::Engine
 {
+    /// "fp32", "fp16" or "bf16", the names command lines, the worker protocol and the benchmarks' JSON give the
+    /// precisions (LibTorch's own name for any other type).
+    std::string precisionName(at::ScalarType dtype);
+    /// The precision named "fp32", "fp16" or "bf16", or std::nullopt.
+    std::optional<at::ScalarType> parsePrecision(std::string_view name);
+
     /// Where and in what precision a model runs.
     struct ModelPlacement
     {

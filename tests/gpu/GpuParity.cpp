@@ -183,11 +183,6 @@ namespace
         return items;
     }
 
-    std::string dtypeName(at::ScalarType type)
-    {
-        return type == at::kFloat ? "fp32" : type == at::kHalf ? "fp16" : type == at::kBFloat16 ? "bf16" : "?";
-    }
-
     Options parseOptions(int argc, char** argv)
     {
         Options o;
@@ -210,15 +205,11 @@ namespace
             } else if (arg == "--dtypes") {
                 o.dtypes.clear();
                 for (const auto& name : splitList(value)) {
-                    if (name == "fp32") {
-                        o.dtypes.push_back(at::kFloat);
-                    } else if (name == "fp16") {
-                        o.dtypes.push_back(at::kHalf);
-                    } else if (name == "bf16") {
-                        o.dtypes.push_back(at::kBFloat16);
-                    } else {
+                    const auto dtype = parsePrecision(name);
+                    if (!dtype) {
                         usageError("--dtypes takes fp32, fp16 and bf16, got \"" + name + "\"");
                     }
+                    o.dtypes.push_back(*dtype);
                 }
             } else if (arg == "--sections") {
                 o.sections.clear();
@@ -608,7 +599,7 @@ namespace
         {
             Check check;
             check.fixture = m_fixture.name();
-            check.dtype = dtypeName(m_dtype);
+            check.dtype = precisionName(m_dtype);
             check.name = name;
             check.reference = isReference() ? "golden" : "fp32";
             return check;
@@ -1063,7 +1054,7 @@ namespace
         }
         std::string dtypeList;
         for (const auto dtype : options.dtypes) {
-            dtypeList += (dtypeList.empty() ? "" : ",") + dtypeName(dtype);
+            dtypeList += (dtypeList.empty() ? "" : ",") + precisionName(dtype);
         }
         std::cout << "atelier-gpu-parity: device " << spec->toString() << " (" << deviceName << "), LibTorch "
                   << torchVersion() << ", dtypes " << dtypeList << ", TF32 in fp32 convolutions "
