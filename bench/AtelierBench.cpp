@@ -45,6 +45,7 @@
 #include "engine/CudaDevices.h"
 #include "engine/Devices.h"
 #include "engine/EngineError.h"
+#include "engine/FusedKernels.h"
 #include "engine/Pipeline.h"
 #include "engine/RuntimeInfo.h"
 
@@ -75,6 +76,8 @@ namespace
         int channelsLast = -1; ///< -1: the engine's choice for the device (on for CUDA)
         bool cudaGraphs = true; ///< replay the UNet as CUDA graphs (CUDA only)
         bool cudnnBenchmark = false; ///< let cuDNN time its algorithms per shape; the worker does not (CUDA only)
+        bool fusedKernels = false; ///< the engine's own CUDA kernels (FusedKernels.h) where they apply
+        std::string attention = "default"; ///< which SDPA kernel LibTorch tries first (CUDA only)
         std::filesystem::path profileOut; ///< empty: no kernel profile
         int profileRuns = 5;
     };
@@ -84,7 +87,8 @@ namespace
           "                     [--device cpu|cuda:N] [--dtype fp32|fp16|bf16] [--scheduler NAME] [--threads N]\n"
           "                     [--warmup N] [--repeat N] [--guidance G] [--seed S] [--prompt TEXT]\n"
           "                     [--negative-prompt TEXT] [--clip-vocab DIR] [--channels-last 0|1]\n"
-          "                     [--cuda-graphs 0|1] [--cudnn-benchmark 0|1] [--profile-out FILE]\n"
+          "                     [--cuda-graphs 0|1] [--cudnn-benchmark 0|1] [--fused-kernels 0|1]\n"
+          "                     [--attention default|cudnn|flash|efficient|math] [--profile-out FILE]\n"
           "                     [--profile-runs N]\n"
           "Prints one JSON line with load, text-encode, UNet-step, VAE-decode and end-to-end times and peak memory.\n"
           "  --warmup N   untimed generate() calls (at most 2 steps each) before measuring (default 1)\n"
@@ -141,6 +145,13 @@ namespace
                 o.cudaGraphs = parseNumber<int>(arg, value) != 0;
             } else if (arg == "--cudnn-benchmark") {
                 o.cudnnBenchmark = parseNumber<int>(arg, value) != 0;
+            } else if (arg == "--fused-kernels") {
+                o.fusedKernels = parseNumber<int>(arg, value) != 0;
+            } else if (arg == "--attention") {
+                if (!Atelier::Engine::parseAttentionKernel(value)) {
+                    usageError("--attention must be default, cudnn, flash, efficient or math");
+                }
+                o.attention = std::string(value);
             } else if (arg == "--profile-out") {
                 o.profileOut = std::string(value);
             } else if (arg == "--profile-runs") {
@@ -367,7 +378,9 @@ namespace
         }
         if (device.is_cuda()) {
             configureCudaMath(placement.dtype, options.cudnnBenchmark);
+            preferAttentionKernel(*parseAttentionKernel(options.attention));
         }
+        setFusedKernels(options.fusedKernels);
         // The VAE as the worker places it (fp16 for fp16 runs on CUDA, with a float32 retry; float32 otherwise),
         // reported in the JSON.
         const std::string name = deviceName(*spec);
@@ -497,6 +510,8 @@ namespace
         line["cuda_graph_replays"] = runner->replays();
         line["cuda_graph_failures"] = runner->captureFailures();
         line["cudnn_benchmark"] = device.is_cuda() && options.cudnnBenchmark;
+        line["fused_kernels"] = fusedKernelsEnabled() && device.is_cuda();
+        line["attention"] = device.is_cuda() ? options.attention : "default";
         line["width"] = options.width;
         line["height"] = options.height;
         line["steps"] = options.steps;

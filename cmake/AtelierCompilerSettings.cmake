@@ -1,8 +1,9 @@
 # Warnings, sanitizers and ccache for every Atelier target.
 
-add_compile_options(-Wall -Wextra -Wpedantic)
+# C and C++ only: nvcc would hand them to its host compiler, which then warns about nvcc's own generated code.
+add_compile_options("$<$<COMPILE_LANGUAGE:C,CXX>:-Wall;-Wextra;-Wpedantic>")
 if(ATELIER_WERROR)
-    add_compile_options(-Werror)
+    add_compile_options("$<$<COMPILE_LANGUAGE:C,CXX>:-Werror>")
 endif()
 # Keep asserts in Qt containers and libstdc++ alive in tests; both are cheap.
 add_compile_definitions($<$<CONFIG:Debug>:_GLIBCXX_ASSERTIONS> QT_NO_CAST_FROM_ASCII QT_NO_URL_CAST_FROM_STRING)

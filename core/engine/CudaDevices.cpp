@@ -2,6 +2,11 @@
 #include "CudaDevices.h"
 
 #include <ATen/Context.h>
+#include <ATen/SDPBackend.h>
+
+#include <algorithm>
+#include <array>
+#include <vector>
 
 #if ATELIER_ENGINE_CUDA
 #include <ATen/cuda/CUDAContext.h>
@@ -45,5 +50,65 @@ namespace Atelier::Engine
         context.setAllowTF32CuDNN(computeDtype != c10::ScalarType::Float);
         // Matmuls in a half-precision run are half precision; the float32 ones left are small.
         context.setAllowTF32CuBLAS(false);
+    }
+
+    namespace
+    {
+        struct NamedKernel
+        {
+            AttentionKernel kernel;
+            const char* name;
+            at::SDPBackend backend;
+        };
+        constexpr std::array<NamedKernel, 5> AttentionKernels{{
+            {AttentionKernel::Default, "default", at::SDPBackend::error},
+            {AttentionKernel::CuDnn, "cudnn", at::SDPBackend::cudnn_attention},
+            {AttentionKernel::Flash, "flash", at::SDPBackend::flash_attention},
+            {AttentionKernel::MemoryEfficient, "efficient", at::SDPBackend::efficient_attention},
+            {AttentionKernel::Math, "math", at::SDPBackend::math},
+        }};
+    } // namespace
+
+    std::optional<AttentionKernel> parseAttentionKernel(std::string_view name)
+    {
+        for (const NamedKernel& k : AttentionKernels) {
+            if (name == k.name) {
+                return k.kernel;
+            }
+        }
+        return std::nullopt;
+    }
+
+    std::string attentionKernelName(AttentionKernel kernel)
+    {
+        for (const NamedKernel& k : AttentionKernels) {
+            if (k.kernel == kernel) {
+                return k.name;
+            }
+        }
+        return "default";
+    }
+
+    void preferAttentionKernel(AttentionKernel kernel)
+    {
+        at::Context& context = at::globalContext();
+        // LibTorch's order as this process found it, captured once so that Default restores it.
+        static const auto defaults = context.sDPPriorityOrder();
+        at::SDPBackend first = at::SDPBackend::error;
+        for (const NamedKernel& k : AttentionKernels) {
+            if (k.kernel == kernel) {
+                first = k.backend;
+            }
+        }
+        std::vector<std::int64_t> order;
+        if (first != at::SDPBackend::error) {
+            order.push_back(static_cast<std::int64_t>(first));
+        }
+        for (const at::SDPBackend backend : defaults) {
+            if (backend != first) {
+                order.push_back(static_cast<std::int64_t>(backend));
+            }
+        }
+        context.setSDPPriorityOrder(order);
     }
 } // namespace Atelier::Engine

@@ -5,6 +5,10 @@
 
 #include <c10/core/ScalarType.h>
 
+#include <optional>
+#include <string>
+#include <string_view>
+
 namespace Atelier::Engine
 {
     /// Name, memory and compute capability of CUDA device @p ordinal. Only called for ordinals below
@@ -22,4 +26,23 @@ namespace Atelier::Engine
     ///   output is rounded to 8 bits anyway.
     /// Call it before the first convolution; a no-op for what a build without CUDA cannot reach.
     void configureCudaMath(c10::ScalarType computeDtype, bool tuneConvolutions);
+
+    /// LibTorch's scaled_dot_product_attention kernels on CUDA, for preferAttentionKernel().
+    enum class AttentionKernel
+    {
+        Default, ///< LibTorch's own order: flash, memory-efficient, math, cuDNN
+        CuDnn, ///< cuDNN's fused attention (on Hopper, kernels written for it)
+        Flash, ///< FlashAttention-2
+        MemoryEfficient, ///< xFormers' CUTLASS kernel
+        Math, ///< unfused matmul-softmax-matmul (float32 inside for fp16/bf16)
+    };
+
+    /// "default", "cudnn", "flash", "efficient" or "math"; std::nullopt for anything else.
+    std::optional<AttentionKernel> parseAttentionKernel(std::string_view name);
+    std::string attentionKernelName(AttentionKernel kernel);
+
+    /// Makes scaled_dot_product_attention try @p kernel first, process-wide. Where it cannot take a call (a head
+    /// width or dtype it lacks), LibTorch falls back along its default order, so every choice computes the same
+    /// attention. A no-op on the CPU, whose SDPA has one fused kernel.
+    void preferAttentionKernel(AttentionKernel kernel);
 } // namespace Atelier::Engine

@@ -2,6 +2,7 @@
 #include "DiffusionBlocks.h"
 
 #include <ATen/TensorOperators.h>
+#include <ATen/ops/cat.h>
 #include <ATen/ops/gelu.h>
 #include <ATen/ops/scaled_dot_product_attention.h>
 #include <ATen/ops/silu.h>
@@ -34,15 +35,11 @@ namespace Atelier::Engine
         // Statement by statement, in place on the tensors this block made: a nested call keeps each temporary
         // alive to the end of its full expression, and at the VAE's last level (256 channels, 512x512, float32)
         // each is 256 MiB. The VAE's peak falls by one of them; the results are bit for bit the same.
-        at::Tensor h = norm1(x);
-        at::silu_(h);
-        h = conv1(h);
+        at::Tensor h = conv1(norm1.withSilu(x));
         if (timeProjection && timeEmbedding.defined()) {
             h.add_((*timeProjection)(at::silu(timeEmbedding)).unsqueeze(-1).unsqueeze(-1));
         }
-        h = norm2(h);
-        at::silu_(h);
-        h = conv2(h);
+        h = conv2(norm2.withSilu(h));
         return h.add_(shortcut ? (*shortcut)(x) : x);
     }
 
@@ -72,28 +69,61 @@ namespace Atelier::Engine
         return conv(upcast ? up.to(at::kBFloat16) : up);
     }
 
+    namespace
+    {
+        /// Stacks the named projections' weights (and biases) along the output dimension, so one GEMM computes
+        /// them all.
+        Linear loadPacked(const WeightSource& source, const std::vector<std::string>& names, std::int64_t in,
+                          std::int64_t out, bool withBias)
+        {
+            std::vector<at::Tensor> weights, biases;
+            for (const std::string& name : names) {
+                Linear part = Linear::load(source.sub(name), in, out, withBias);
+                weights.push_back(std::move(part.weight));
+                if (withBias) {
+                    biases.push_back(std::move(part.bias));
+                }
+            }
+            return {at::cat(weights), withBias ? at::cat(biases) : at::Tensor()};
+        }
+    } // namespace
+
     MultiHeadAttention MultiHeadAttention::load(const WeightSource& source, std::int64_t queryDim,
                                                 std::int64_t contextDim, std::int64_t heads, std::int64_t headDim,
                                                 bool qkvBias)
     {
         const std::int64_t inner = heads * headDim;
-        return {
-            Linear::load(source.sub("to_q"), queryDim, inner, qkvBias),
-            Linear::load(source.sub("to_k"), contextDim, inner, qkvBias),
-            Linear::load(source.sub("to_v"), contextDim, inner, qkvBias),
-            Linear::load(source.sub("to_out.0"), inner, queryDim, true),
-            heads,
-        };
+        MultiHeadAttention attention{
+            std::nullopt, {}, Linear::load(source.sub("to_out.0"), inner, queryDim, true), heads};
+        if (contextDim > 0) {
+            attention.query = Linear::load(source.sub("to_q"), queryDim, inner, qkvBias);
+            attention.packed = loadPacked(source, {"to_k", "to_v"}, contextDim, inner, qkvBias);
+        } else {
+            attention.packed = loadPacked(source, {"to_q", "to_k", "to_v"}, queryDim, inner, qkvBias);
+        }
+        return attention;
     }
 
     at::Tensor MultiHeadAttention::operator()(const at::Tensor& x, const at::Tensor& context) const
     {
-        const at::Tensor& kv = context.defined() ? context : x;
-        const std::int64_t batch = x.size(0);
-        auto split = [&](const at::Tensor& t) { return t.view({batch, t.size(1), heads, -1}).transpose(1, 2); };
-        at::Tensor o = at::scaled_dot_product_attention(split(q(x)), split(k(kv)), split(v(kv)));
-        o = o.transpose(1, 2).reshape({batch, x.size(1), -1});
-        return out(o);
+        const std::int64_t batch = x.size(0), tokens = x.size(1);
+        // [B, N, parts·heads·d] → parts × [B, heads, N, d]. CUDA's fused attention kernels read strided views
+        // into the one GEMM's output as they are (only the last dimension must be dense). The CPU kernel does
+        // not: on the tiny model's single-head VAE attention at 256² the views cost 7 % of the decode, and one
+        // copy wins that back.
+        auto split = [&](const at::Tensor& t, std::int64_t parts) {
+            at::Tensor views = t.view({batch, t.size(1), parts, heads, -1}).permute({2, 0, 3, 1, 4});
+            return (x.is_cpu() ? views.contiguous() : views).unbind(0);
+        };
+        at::Tensor o;
+        if (query) {
+            const std::vector<at::Tensor> kv = split(packed(context), 2);
+            o = at::scaled_dot_product_attention(split((*query)(x), 1)[0], kv[0], kv[1]);
+        } else {
+            const std::vector<at::Tensor> qkv = split(packed(x), 3);
+            o = at::scaled_dot_product_attention(qkv[0], qkv[1], qkv[2]);
+        }
+        return out(o.transpose(1, 2).reshape({batch, tokens, -1}));
     }
 
     SpatialTransformer SpatialTransformer::load(const WeightSource& source, std::int64_t channels, std::int64_t heads,
@@ -118,7 +148,7 @@ namespace Atelier::Engine
                 LayerNorm::load(b.sub("norm1"), channels, 1e-5),
                 LayerNorm::load(b.sub("norm2"), channels, 1e-5),
                 LayerNorm::load(b.sub("norm3"), channels, 1e-5),
-                MultiHeadAttention::load(b.sub("attn1"), channels, channels, heads, headDim, false),
+                MultiHeadAttention::load(b.sub("attn1"), channels, 0, heads, headDim, false),
                 MultiHeadAttention::load(b.sub("attn2"), channels, contextDim, heads, headDim, false),
                 Linear::load(b.sub("ff.net.0.proj"), channels, channels * 4 * 2),
                 Linear::load(b.sub("ff.net.2"), channels * 4, channels),
@@ -144,8 +174,10 @@ namespace Atelier::Engine
             // h is this transformer's own (made by proj_in), so the residuals can go in place.
             h.add_(block.selfAttention(block.norm1(h), {}));
             h.add_(block.crossAttention(block.norm2(h), context));
+            // GEGLU: value · gelu(gate), multiplied into gelu's own result rather than a third tensor as wide as the
+            // projection (4× the channels; at 512² and UNet batch 16 that is 168 MiB).
             const auto halves = block.geglu(block.norm3(h)).chunk(2, -1);
-            h.add_(block.feedForwardOut(halves[0] * at::gelu(halves[1])));
+            h.add_(block.feedForwardOut(at::gelu(halves[1]).mul_(halves[0])));
         }
         h = linearProjection ? toImage((*projectOutLinear)(h)) : (*projectOutConv)(toImage(h));
         (void)channels;
@@ -155,7 +187,7 @@ namespace Atelier::Engine
     VaeAttention VaeAttention::load(const WeightSource& source, std::int64_t channels, std::int64_t groups, double eps)
     {
         return {GroupNorm::load(source.sub("group_norm"), channels, groups, eps),
-                MultiHeadAttention::load(source, channels, channels, 1, channels, true)};
+                MultiHeadAttention::load(source, channels, 0, 1, channels, true)};
     }
 
     at::Tensor VaeAttention::operator()(const at::Tensor& x) const

@@ -41,15 +41,22 @@ namespace Atelier::Engine
         at::Tensor operator()(const at::Tensor& x, std::optional<std::pair<std::int64_t, std::int64_t>> size) const;
     };
 
-    /// Multi-head attention with separate q/k/v projections (diffusers' Attention processor, SDPA path).
+    /// Multi-head attention (diffusers' Attention processor, SDPA path). The checkpoint's separate to_q/to_k/to_v
+    /// projections are packed at load time into one matrix per input: [q;k;v] for self-attention, and q plus
+    /// [k;v] for cross-attention. One wide GEMM instead of three narrow ones reads the input once and keeps
+    /// tensor cores busier; the results are the same products, summed in the same order.
     struct MultiHeadAttention
     {
-        Linear q, k, v, out;
+        std::optional<Linear> query; ///< cross-attention only: q from the image tokens
+        Linear packed; ///< self-attention: [q;k;v] from x; cross-attention: [k;v] from the context
+        Linear out;
         std::int64_t heads = 1;
 
+        /// @p contextDim 0 makes a self-attention layer.
         static MultiHeadAttention load(const WeightSource& source, std::int64_t queryDim, std::int64_t contextDim,
                                        std::int64_t heads, std::int64_t headDim, bool qkvBias);
-        /// @p x [B, N, C]; @p context [B, M, Cctx], or undefined for self-attention.
+        /// @p x [B, N, C]; @p context [B, M, Cctx] for cross-attention, ignored (and may be undefined) for
+        /// self-attention.
         at::Tensor operator()(const at::Tensor& x, const at::Tensor& context) const;
     };
 

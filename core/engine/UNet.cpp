@@ -222,8 +222,7 @@ namespace Atelier::Engine
                 h = (*level.upsample)(h, std::make_pair(next.size(2), next.size(3)));
             }
         }
-        h = m_normOut(h);
-        at::silu_(h);
+        h = m_normOut.withSilu(h);
         const at::Tensor out = m_convOut(h);
         return m_channelsLast ? out.contiguous() : out;
     }

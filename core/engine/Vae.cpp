@@ -4,7 +4,6 @@
 #include <ATen/TensorOperators.h>
 #include <ATen/ops/clamp.h>
 #include <ATen/ops/round.h>
-#include <ATen/ops/silu.h>
 
 #include "EngineError.h"
 #include "JsonConfig.h"
@@ -111,8 +110,7 @@ namespace Atelier::Engine
                 h = (*level.upsample)(h, std::nullopt);
             }
         }
-        h = m_normOut(h);
-        at::silu_(h);
+        h = m_normOut.withSilu(h);
         return m_convOut(h);
     }
 

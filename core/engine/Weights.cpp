@@ -9,6 +9,7 @@
 #include <ATen/ops/linear.h>
 #include <ATen/ops/ones.h>
 #include <ATen/ops/randn.h>
+#include <ATen/ops/silu.h>
 #include <ATen/ops/thnn_conv2d.h>
 #include <ATen/ops/zeros.h>
 
@@ -16,6 +17,7 @@
 #include <sstream>
 
 #include "EngineError.h"
+#include "FusedKernels.h"
 #include "Safetensors.h"
 
 namespace Atelier::Engine
@@ -196,7 +198,20 @@ namespace Atelier::Engine
 
     at::Tensor GroupNorm::operator()(const at::Tensor& x) const
     {
+        if (std::optional<at::Tensor> fused = fusedGroupNorm(x, groups, weight, bias, eps, /*silu=*/false)) {
+            return *std::move(fused);
+        }
         return at::group_norm(x, groups, weight, bias, eps);
+    }
+
+    at::Tensor GroupNorm::withSilu(const at::Tensor& x) const
+    {
+        if (std::optional<at::Tensor> fused = fusedGroupNorm(x, groups, weight, bias, eps, /*silu=*/true)) {
+            return *std::move(fused);
+        }
+        at::Tensor y = at::group_norm(x, groups, weight, bias, eps);
+        at::silu_(y);
+        return y;
     }
 
     LayerNorm LayerNorm::load(const WeightSource& source, std::int64_t size, double eps)

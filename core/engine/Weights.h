@@ -119,6 +119,9 @@ namespace Atelier::Engine
 
         static GroupNorm load(const WeightSource& source, std::int64_t channels, std::int64_t groups, double eps);
         at::Tensor operator()(const at::Tensor& x) const;
+        /// SiLU(GroupNorm(x)): one fused kernel on channels-last CUDA tensors where the engine's kernels are on
+        /// (FusedKernels.h), else LibTorch's GroupNorm and an in-place SiLU.
+        at::Tensor withSilu(const at::Tensor& x) const;
     };
 
     struct LayerNorm

@@ -7,6 +7,9 @@
 #include "engine/RuntimeInfo.h"
 
 #include <ATen/Context.h>
+#include <ATen/SDPBackend.h>
+
+#include <algorithm>
 
 using namespace Atelier::Engine;
 
@@ -23,6 +26,8 @@ private Q_SLOTS:
     void runsTheLibTorchWeBuiltAgainst();
     void cudaMathFollowsThePrecision_data();
     void cudaMathFollowsThePrecision();
+    void attentionPreferenceGoesFirst_data();
+    void attentionPreferenceGoesFirst();
 };
 
 void TestDevices::parseDevice_data()
@@ -115,6 +120,46 @@ void TestDevices::cudaMathFollowsThePrecision()
     QCOMPARE(context.allowTF32CuBLAS(), false);
     QCOMPARE(context.benchmarkCuDNN(), tune);
     context.setBenchmarkCuDNN(false);
+}
+
+void TestDevices::attentionPreferenceGoesFirst_data()
+{
+    QTest::addColumn<QString>("name");
+    QTest::addColumn<int>("first"); ///< the SDP backend tried first; -1: LibTorch's own order
+    QTest::newRow("cudnn") << QStringLiteral("cudnn") << int(at::SDPBackend::cudnn_attention);
+    QTest::newRow("flash") << QStringLiteral("flash") << int(at::SDPBackend::flash_attention);
+    QTest::newRow("efficient") << QStringLiteral("efficient") << int(at::SDPBackend::efficient_attention);
+    QTest::newRow("math") << QStringLiteral("math") << int(at::SDPBackend::math);
+    QTest::newRow("default restores LibTorch's order") << QStringLiteral("default") << -1;
+    QTest::newRow("unknown name") << QStringLiteral("fa3") << -2;
+}
+
+void TestDevices::attentionPreferenceGoesFirst()
+{
+    QFETCH(QString, name);
+    QFETCH(int, first);
+    const std::optional<AttentionKernel> kernel = parseAttentionKernel(name.toStdString());
+    if (first == -2) {
+        QVERIFY(!kernel);
+        return;
+    }
+    QVERIFY(kernel);
+    QCOMPARE(QString::fromStdString(attentionKernelName(*kernel)), name);
+    at::Context& context = at::globalContext();
+    const auto original = context.sDPPriorityOrder();
+    preferAttentionKernel(*kernel);
+    const auto order = context.sDPPriorityOrder();
+    preferAttentionKernel(AttentionKernel::Default);
+    QVERIFY(context.sDPPriorityOrder() == original);
+    if (first == -1) {
+        QVERIFY(order == original);
+        return;
+    }
+    QCOMPARE(int(order.front()), first);
+    // Every other kernel stays behind it, in LibTorch's order, for calls the preferred one cannot take.
+    for (const at::SDPBackend backend : original) {
+        QVERIFY(std::count(order.begin(), order.end(), backend) == 1);
+    }
 }
 
 QTEST_GUILESS_MAIN(TestDevices)

@@ -17,6 +17,7 @@
 #include "EngineTestSupport.h"
 #include "TestSupport.h"
 #include "engine/EngineError.h"
+#include "engine/FusedKernels.h"
 #include "engine/JsonConfig.h"
 #include "engine/Safetensors.h"
 #include "engine/UNet.h"
@@ -39,8 +40,8 @@ namespace
     {
         auto file = std::make_shared<const SafetensorsFile>(SafetensorsFile::open(
             fixturePath(fixture + QStringLiteral("/unet/diffusion_pytorch_model.safetensors")).toStdString()));
-        return UNet::load(configOf(fixture), WeightSource(file, "", at::TensorOptions().dtype(at::kFloat))
-                                                 .withChannelsLast(channelsLast));
+        return UNet::load(configOf(fixture),
+                          WeightSource(file, "", at::TensorOptions().dtype(at::kFloat)).withChannelsLast(channelsLast));
     }
 } // namespace
 
@@ -53,6 +54,7 @@ private Q_SLOTS:
     void matchesDiffusers();
     void oddLatentSizesLineUp();
     void runnerIsTheUNetOnTheCpu();
+    void fusedKernelsLeaveTheCpuAlone();
     void rejectsUnsupportedConfigs_data();
     void rejectsUnsupportedConfigs();
 };
@@ -115,6 +117,22 @@ void TestUNet::runnerIsTheUNetOnTheCpu()
     // CUDA graphs are for CUDA tensors only: nothing is captured for the CPU.
     QCOMPARE(runner.graphCount(), std::size_t{0});
     QCOMPARE(runner.replays(), std::size_t{0});
+}
+
+void TestUNet::fusedKernelsLeaveTheCpuAlone()
+{
+    // The engine's own kernels are CUDA kernels: switched on, a CPU UNet (channels-last here, the layout they take on
+    // CUDA) must still run LibTorch's, bit for bit.
+    c10::InferenceMode guard;
+    const UNet unet = loadFolderUNet(QStringLiteral("tiny-sd15"), /*channelsLast=*/true);
+    const at::Tensor sample = at::randn({2, 4, 8, 8});
+    const at::Tensor context = at::randn({2, 77, unet.config().crossAttentionDim});
+    const at::Tensor t = at::scalar_tensor(321.0, at::kDouble);
+    const at::Tensor off = unet.forward(sample, t, context);
+    setFusedKernels(true);
+    const at::Tensor on = unet.forward(sample, t, context);
+    setFusedKernels(false);
+    QVERIFY(at::equal(on, off));
 }
 
 void TestUNet::rejectsUnsupportedConfigs_data()

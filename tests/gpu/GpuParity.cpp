@@ -4,7 +4,8 @@
 //   atelier-gpu-parity --fixtures DIR [--fixture NAME]... [--device cpu|cuda[:N]] [--dtypes fp32,fp16,bf16]
 //                      [--sections text_encoder,unet,vae,pipeline,seed] [--tf32 default|on|off] [--json FILE]
 //                      [--channels-last auto|on|off] [--cuda-graphs on|off] [--cudnn-benchmark on|off]
-//                      [--inject-error E|nan]
+//                      [--fused-kernels on|off] [--attention default|cudnn|flash|efficient|math]
+//                      [--cublas-fp16-reduction on|off] [--inject-error E|nan]
 //
 // By default it runs the engine the way the worker does on that device (ModelPlacement::forDevice: channels-last
 // on CUDA; the UNet through a UNetRunner, which replays CUDA graphs; cuDNN benchmarking on CUDA), so that a GPU
@@ -65,6 +66,7 @@
 #include "engine/CudaDevices.h"
 #include "engine/Devices.h"
 #include "engine/EngineError.h"
+#include "engine/FusedKernels.h"
 #include "engine/JsonConfig.h"
 #include "engine/Pipeline.h"
 #include "engine/RuntimeInfo.h"
@@ -112,6 +114,9 @@ namespace
         std::string channelsLast = "auto"; ///< auto: ModelPlacement::forDevice's choice
         bool cudaGraphs = true;
         bool cudnnBenchmark = false;
+        bool fusedKernels = false;
+        std::string attention = "default";
+        bool cublasFp16Reduction = true; ///< LibTorch's default: cuBLAS may reduce fp16 GEMMs' partial sums in fp16
         fs::path jsonPath;
         std::optional<double> injectError; ///< NaN injects a NaN
         /// TF32 as the fp32 pass has it, for fp32 references computed during a reduced-precision pass.
@@ -148,6 +153,8 @@ namespace
           "                          [--dtypes fp32,fp16,bf16] [--sections text_encoder,unet,vae,pipeline,seed]\n"
           "                          [--tf32 default|on|off] [--json FILE] [--inject-error E|nan]\n"
           "                          [--channels-last auto|on|off] [--cuda-graphs on|off] [--cudnn-benchmark on|off]\n"
+          "                          [--fused-kernels on|off] [--attention default|cudnn|flash|efficient|math]\n"
+          "                          [--cublas-fp16-reduction on|off]\n"
           "Runs the engine on the parity fixtures' golden cases on one device and prints one line per check.\n"
           "  --fixtures DIR     folder holding fixtures (tiny-sd15/, tiny-sd/, each with goldens/index.json)\n"
           "  --fixture NAME     only this fixture (repeatable; default: every fixture in DIR)\n"
@@ -158,6 +165,10 @@ namespace
           "  --channels-last M  UNet layout: auto (the worker's: NHWC on CUDA, NCHW on the CPU), on or off\n"
           "  --cuda-graphs M    run the UNet through UNetRunner's CUDA graphs, as the worker does (default on)\n"
           "  --cudnn-benchmark M  let cuDNN time its algorithms per shape (default off, as the worker)\n"
+          "  --fused-kernels M  the engine's own CUDA kernels where they apply (default off, as the worker)\n"
+          "  --attention K      the SDPA kernel LibTorch tries first on CUDA (default: LibTorch's order)\n"
+          "  --cublas-fp16-reduction M  let cuBLAS sum fp16 GEMMs' split-K partials in fp16 (default on, as\n"
+          "                     LibTorch and the worker; off tells whether a fp16 error comes from there)\n"
           "  --json FILE        also write every check and the summary as JSON\n"
           "  --inject-error E   multiply every tensor under test by 1+E (or put a NaN in it) before judging it,\n"
           "                     to prove that the checks fail when the numbers are wrong\n"
@@ -229,11 +240,21 @@ namespace
                     usageError("--channels-last takes auto, on or off");
                 }
                 o.channelsLast = value;
-            } else if (arg == "--cuda-graphs" || arg == "--cudnn-benchmark") {
+            } else if (arg == "--cuda-graphs" || arg == "--cudnn-benchmark" || arg == "--fused-kernels"
+                       || arg == "--cublas-fp16-reduction") {
                 if (value != "on" && value != "off") {
                     usageError(std::string(arg) + " takes on or off");
                 }
-                (arg == "--cuda-graphs" ? o.cudaGraphs : o.cudnnBenchmark) = value == "on";
+                bool& flag = arg == "--cuda-graphs" ? o.cudaGraphs
+                    : arg == "--cudnn-benchmark"    ? o.cudnnBenchmark
+                    : arg == "--fused-kernels"      ? o.fusedKernels
+                                                    : o.cublasFp16Reduction;
+                flag = value == "on";
+            } else if (arg == "--attention") {
+                if (!parseAttentionKernel(value)) {
+                    usageError("--attention takes default, cudnn, flash, efficient or math");
+                }
+                o.attention = value;
             } else if (arg == "--json") {
                 o.jsonPath = value;
             } else if (arg == "--inject-error") {
@@ -1033,6 +1054,8 @@ namespace
         const auto setUpMath = [&](at::ScalarType dtype) {
             if (cuda) {
                 configureCudaMath(dtype, options.cudnnBenchmark);
+                preferAttentionKernel(*parseAttentionKernel(options.attention));
+                at::globalContext().setAllowFP16ReductionCuBLAS(options.cublasFp16Reduction);
             }
             if (options.tf32 != "default") {
                 at::globalContext().setAllowTF32CuDNN(options.tf32 == "on");
@@ -1040,6 +1063,7 @@ namespace
             }
         };
         // What the fp32 run, the one judged against the goldens, computes with.
+        setFusedKernels(options.fusedKernels);
         setUpMath(at::kFloat);
         const bool tf32Conv = at::globalContext().allowTF32CuDNN();
         const bool tf32Matmul = at::globalContext().allowTF32CuBLAS();
@@ -1062,7 +1086,10 @@ namespace
                   << (cuda ? options.tf32 == "default" ? " (the worker's setting)" : " (--tf32)" : " (CUDA only)")
                   << "; UNet channels-last " << options.channelsLast << ", CUDA graphs "
                   << (options.cudaGraphs && cuda ? "on" : "off") << ", cuDNN benchmark "
-                  << (options.cudnnBenchmark && cuda ? "on" : "off") << std::endl;
+                  << (options.cudnnBenchmark && cuda ? "on" : "off") << ", fused kernels "
+                  << (fusedKernelsEnabled() && cuda ? "on" : "off") << ", attention "
+                  << (cuda ? options.attention : "cpu") << ", cuBLAS fp16 reduction "
+                  << (options.cublasFp16Reduction ? "allowed" : "off") << std::endl;
 
         c10::InferenceMode inference;
         const Judge judge(options.injectError);
@@ -1117,6 +1144,9 @@ namespace
             out["engine_path"] = {{"channels_last", options.channelsLast},
                                   {"cuda_graphs", cuda && options.cudaGraphs},
                                   {"cudnn_benchmark", cuda && options.cudnnBenchmark},
+                                  {"fused_kernels", cuda && fusedKernelsEnabled()},
+                                  {"attention", cuda ? options.attention : "default"},
+                                  {"cublas_fp16_reduction", options.cublasFp16Reduction},
                                   {"cuda_graphs_kept_at_end", graphs},
                                   {"cuda_graph_replays", replays},
                                   {"cuda_graph_capture_failures", captureFailures}};

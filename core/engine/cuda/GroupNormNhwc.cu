@@ -1,0 +1,236 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+//
+// GroupNorm (+ SiLU) on channels-last activations. LibTorch's CUDA GroupNorm only reads NCHW: given a
+// channels-last tensor it copies it to NCHW first and returns NCHW, which the next channels-last convolution copies
+// back, and SiLU is one more pass. Here the UNet's GroupNorm-SiLU pairs read the activation twice and write it
+// once, in the layout the convolutions use.
+//
+// Three kernels, all in a fixed summation order:
+// 1. channelSums: per image, per block of rows, the sum and sum of squares of every channel (float32).
+// 2. groupScales: per (image, group), those partial sums combined in float64 into mean and 1/std, folded with
+//    gamma and beta into one scale and shift per (image, channel).
+// 3. applyScales: y = x·scale + shift (then SiLU), two channels per thread.
+
+#include "NhwcKernels.h"
+
+#include <algorithm>
+
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+#include <cuda_runtime.h>
+
+namespace Atelier::Engine::Kernels
+{
+    namespace
+    {
+        constexpr int PairsPerBlock = 32; // threadIdx.x: 32 channel pairs = 128 contiguous bytes per row
+        constexpr int RowLanes = 8; // threadIdx.y: rows read side by side
+        constexpr int RowsPerBlock = 64; // rows one block of channelSums covers
+        constexpr int GroupThreads = 128;
+        constexpr int ApplyThreads = 256;
+
+        template <typename Pair> struct PairTraits;
+
+        template <> struct PairTraits<__half2>
+        {
+            static __device__ float2 load(const __half2& v) { return __half22float2(v); }
+            static __device__ __half2 store(float a, float b) { return __floats2half2_rn(a, b); }
+            static __device__ float scalar(const void* p, std::int64_t i)
+            {
+                return __half2float(static_cast<const __half*>(p)[i]);
+            }
+        };
+
+        template <> struct PairTraits<__nv_bfloat162>
+        {
+            static __device__ float2 load(const __nv_bfloat162& v) { return __bfloat1622float2(v); }
+            static __device__ __nv_bfloat162 store(float a, float b) { return __floats2bfloat162_rn(a, b); }
+            static __device__ float scalar(const void* p, std::int64_t i)
+            {
+                return __bfloat162float(static_cast<const __nv_bfloat16*>(p)[i]);
+            }
+        };
+
+        std::int64_t rowBlocks(const GroupNormShape& s)
+        {
+            return (s.pixels + RowsPerBlock - 1) / RowsPerBlock;
+        }
+
+        /// partial[((n·rowBlocks + b)·C + c)·2 + {0, 1}] = Σ x, Σ x² over block b's rows of image n, channel c.
+        template <typename Pair>
+        __global__ void channelSums(const Pair* __restrict__ x, float* __restrict__ partial, std::int64_t pixels,
+                                    std::int64_t pairs, std::int64_t blocksOfRows)
+        {
+            __shared__ float lanes[RowLanes][PairsPerBlock][4];
+            const std::int64_t pair = static_cast<std::int64_t>(blockIdx.x) * PairsPerBlock + threadIdx.x;
+            const std::int64_t image = blockIdx.z;
+            const std::int64_t firstRow = static_cast<std::int64_t>(blockIdx.y) * RowsPerBlock;
+            const std::int64_t endRow = firstRow + RowsPerBlock < pixels ? firstRow + RowsPerBlock : pixels;
+            float sum0 = 0.f, squares0 = 0.f, sum1 = 0.f, squares1 = 0.f;
+            if (pair < pairs) {
+                for (std::int64_t row = firstRow + threadIdx.y; row < endRow; row += RowLanes) {
+                    const float2 v = PairTraits<Pair>::load(x[(image * pixels + row) * pairs + pair]);
+                    sum0 += v.x;
+                    squares0 += v.x * v.x;
+                    sum1 += v.y;
+                    squares1 += v.y * v.y;
+                }
+            }
+            lanes[threadIdx.y][threadIdx.x][0] = sum0;
+            lanes[threadIdx.y][threadIdx.x][1] = squares0;
+            lanes[threadIdx.y][threadIdx.x][2] = sum1;
+            lanes[threadIdx.y][threadIdx.x][3] = squares1;
+            __syncthreads();
+            if (threadIdx.y == 0 && pair < pairs) {
+                float total[4] = {0.f, 0.f, 0.f, 0.f};
+                for (int lane = 0; lane < RowLanes; ++lane) {
+                    for (int k = 0; k < 4; ++k) {
+                        total[k] += lanes[lane][threadIdx.x][k];
+                    }
+                }
+                float* out = partial + ((image * blocksOfRows + blockIdx.y) * pairs * 2 + pair * 2) * 2;
+                for (int k = 0; k < 4; ++k) {
+                    out[k] = total[k];
+                }
+            }
+        }
+
+        /// scaleShift[(n·C + c)·2 + {0, 1}] = gamma[c]·rstd, beta[c] − mean·gamma[c]·rstd for group g = blockIdx.x
+        /// of image n = blockIdx.y.
+        template <typename Pair>
+        __global__ void groupScales(const float* __restrict__ partial, const void* __restrict__ gamma,
+                                    const void* __restrict__ beta, float* __restrict__ scaleShift, std::int64_t pixels,
+                                    std::int64_t channels, std::int64_t groupWidth, std::int64_t blocksOfRows,
+                                    float eps)
+        {
+            __shared__ double sums[GroupThreads];
+            __shared__ double squares[GroupThreads];
+            __shared__ float meanAndRstd[2];
+            const std::int64_t group = blockIdx.x;
+            const std::int64_t image = blockIdx.y;
+            double sum = 0.0, sumSquares = 0.0;
+            const std::int64_t terms = blocksOfRows * groupWidth;
+            for (std::int64_t i = threadIdx.x; i < terms; i += GroupThreads) {
+                const std::int64_t block = i / groupWidth;
+                const std::int64_t channel = group * groupWidth + i % groupWidth;
+                const float* p = partial + ((image * blocksOfRows + block) * channels + channel) * 2;
+                sum += p[0];
+                sumSquares += p[1];
+            }
+            sums[threadIdx.x] = sum;
+            squares[threadIdx.x] = sumSquares;
+            __syncthreads();
+            for (int stride = GroupThreads / 2; stride > 0; stride /= 2) {
+                if (threadIdx.x < stride) {
+                    sums[threadIdx.x] += sums[threadIdx.x + stride];
+                    squares[threadIdx.x] += squares[threadIdx.x + stride];
+                }
+                __syncthreads();
+            }
+            if (threadIdx.x == 0) {
+                const double count = static_cast<double>(pixels * groupWidth);
+                const double mean = sums[0] / count;
+                const double variance = fmax(squares[0] / count - mean * mean, 0.0);
+                meanAndRstd[0] = static_cast<float>(mean);
+                meanAndRstd[1] = static_cast<float>(1.0 / sqrt(variance + static_cast<double>(eps)));
+            }
+            __syncthreads();
+            for (std::int64_t i = threadIdx.x; i < groupWidth; i += GroupThreads) {
+                const std::int64_t channel = group * groupWidth + i;
+                const float scale = PairTraits<Pair>::scalar(gamma, channel) * meanAndRstd[1];
+                float* out = scaleShift + (image * channels + channel) * 2;
+                out[0] = scale;
+                out[1] = PairTraits<Pair>::scalar(beta, channel) - meanAndRstd[0] * scale;
+            }
+        }
+
+        __device__ float siluOf(float v)
+        {
+            return v / (1.f + __expf(-v));
+        }
+
+        template <typename Pair, bool Silu>
+        __global__ void applyScales(const Pair* __restrict__ x, Pair* __restrict__ y,
+                                    const float4* __restrict__ scaleShift, std::int64_t totalPairs,
+                                    std::int64_t pairsPerImage, std::int64_t pairs)
+        {
+            const std::int64_t step = static_cast<std::int64_t>(gridDim.x) * blockDim.x;
+            for (std::int64_t i = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < totalPairs;
+                 i += step) {
+                const std::int64_t image = i / pairsPerImage;
+                const std::int64_t pair = i % pairs;
+                // Channels 2p and 2p+1 of image n: (scale, shift, scale, shift), 16 aligned bytes.
+                const float4 s = scaleShift[image * pairs + pair];
+                const float2 v = PairTraits<Pair>::load(x[i]);
+                float a = v.x * s.x + s.y;
+                float b = v.y * s.z + s.w;
+                if constexpr (Silu) {
+                    a = siluOf(a);
+                    b = siluOf(b);
+                }
+                y[i] = PairTraits<Pair>::store(a, b);
+            }
+        }
+
+        template <typename Pair>
+        int launch(const void* x, void* y, const void* gamma, const void* beta, float* workspace,
+                   const GroupNormShape& s, float eps, bool silu, cudaStream_t stream)
+        {
+            const std::int64_t pairs = s.channels / 2;
+            const std::int64_t blocksOfRows = rowBlocks(s);
+            float* partial = workspace;
+            float* scaleShift = workspace + s.batch * blocksOfRows * s.channels * 2;
+
+            const dim3 sumGrid(static_cast<unsigned>((pairs + PairsPerBlock - 1) / PairsPerBlock),
+                               static_cast<unsigned>(blocksOfRows), static_cast<unsigned>(s.batch));
+            channelSums<Pair><<<sumGrid, dim3(PairsPerBlock, RowLanes), 0, stream>>>(
+                static_cast<const Pair*>(x), partial, s.pixels, pairs, blocksOfRows);
+
+            const dim3 groupGrid(static_cast<unsigned>(s.groups), static_cast<unsigned>(s.batch));
+            groupScales<Pair><<<groupGrid, GroupThreads, 0, stream>>>(
+                partial, gamma, beta, scaleShift, s.pixels, s.channels, s.channels / s.groups, blocksOfRows, eps);
+
+            const std::int64_t totalPairs = s.batch * s.pixels * pairs;
+            // Enough blocks to fill any current GPU several times over; the grid-stride loop covers the rest.
+            const std::int64_t blocks = std::min<std::int64_t>((totalPairs + ApplyThreads - 1) / ApplyThreads, 8192);
+            auto* out = static_cast<Pair*>(y);
+            const auto* in = static_cast<const Pair*>(x);
+            const auto* factors = reinterpret_cast<const float4*>(scaleShift);
+            if (silu) {
+                applyScales<Pair, true><<<static_cast<unsigned>(blocks), ApplyThreads, 0, stream>>>(
+                    in, out, factors, totalPairs, s.pixels * pairs, pairs);
+            } else {
+                applyScales<Pair, false><<<static_cast<unsigned>(blocks), ApplyThreads, 0, stream>>>(
+                    in, out, factors, totalPairs, s.pixels * pairs, pairs);
+            }
+            return static_cast<int>(cudaGetLastError());
+        }
+    } // namespace
+
+    std::size_t groupNormWorkspaceFloats(const GroupNormShape& shape)
+    {
+        // Partial sums, then scale and shift; both are float pairs per channel, so the second part stays 16-byte
+        // aligned (float4 loads) whenever the channel count is even.
+        return static_cast<std::size_t>(shape.batch * rowBlocks(shape) * shape.channels * 2
+                                        + shape.batch * shape.channels * 2);
+    }
+
+    bool groupNormNhwcSupports(const GroupNormShape& shape)
+    {
+        // Grid limits: rows blocks on y and images on z are at most 65535 each.
+        return shape.batch > 0 && shape.batch <= 65535 && shape.pixels > 0 && rowBlocks(shape) <= 65535
+            && shape.channels > 0 && shape.channels % 2 == 0 && shape.groups > 0 && shape.channels % shape.groups == 0;
+    }
+
+    int launchGroupNormNhwc(HalfType type, const void* x, void* y, const void* gamma, const void* beta,
+                            float* workspace, const GroupNormShape& shape, float eps, bool silu, void* stream)
+    {
+        if (!groupNormNhwcSupports(shape)) {
+            return static_cast<int>(cudaErrorInvalidValue);
+        }
+        auto* cudaStream = static_cast<cudaStream_t>(stream);
+        return type == HalfType::Float16
+            ? launch<__half2>(x, y, gamma, beta, workspace, shape, eps, silu, cudaStream)
+            : launch<__nv_bfloat162>(x, y, gamma, beta, workspace, shape, eps, silu, cudaStream);
+    }
+} // namespace Atelier::Engine::Kernels

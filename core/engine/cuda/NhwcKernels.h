@@ -1,0 +1,42 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#pragma once
+
+// Launchers for the engine's own CUDA kernels. Plain C++ on purpose: the .cu files that define them see no ATen
+// header, so nvcc compiles them in seconds, and callers (FusedKernels.cpp) deal in tensors and streams.
+
+#include <cstddef>
+#include <cstdint>
+
+namespace Atelier::Engine::Kernels
+{
+    /// The 16-bit element types the kernels are built for.
+    enum class HalfType
+    {
+        Float16,
+        BFloat16
+    };
+
+    /// A channels-last (NHWC) activation: @p batch images of @p pixels (H·W) rows of @p channels values each,
+    /// normalised in @p groups groups of consecutive channels.
+    struct GroupNormShape
+    {
+        std::int64_t batch = 0;
+        std::int64_t pixels = 0;
+        std::int64_t channels = 0;
+        std::int64_t groups = 0;
+    };
+
+    /// Whether launchGroupNormNhwc() takes @p shape: an even channel count that @p groups divides, and at most
+    /// 65535 images and 65535·64 pixels per image (4.2 megapixels).
+    bool groupNormNhwcSupports(const GroupNormShape& shape);
+
+    /// How many floats of scratch memory launchGroupNormNhwc() needs for @p shape.
+    std::size_t groupNormWorkspaceFloats(const GroupNormShape& shape);
+
+    /// y = GroupNorm(x)·gamma + beta, then SiLU when @p silu, for dense NHWC @p x and @p y of @p type, with
+    /// gamma and beta of @p type too. Statistics are summed in float32 and combined in float64, in a fixed
+    /// order (results do not vary from run to run). Needs a shape groupNormNhwcSupports() and 4-byte aligned pointers.
+    /// Enqueues three kernels on @p stream (a cudaStream_t) and returns the launch's cudaError_t (0: success).
+    int launchGroupNormNhwc(HalfType type, const void* x, void* y, const void* gamma, const void* beta,
+                            float* workspace, const GroupNormShape& shape, float eps, bool silu, void* stream);
+} // namespace Atelier::Engine::Kernels
