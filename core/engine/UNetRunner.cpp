@@ -104,7 +104,10 @@ namespace Atelier::Engine
                 side.synchronize();
                 // Thread-local capture: the worker's other threads never touch CUDA, but nothing they could do
                 // should invalidate this capture either.
-                graph->graph.capture_begin({0, 0}, cudaStreamCaptureModeThreadLocal);
+                if (m_pool == std::pair<unsigned long long, unsigned long long>{0, 0}) {
+                    m_pool = at::cuda::graph_pool_handle();
+                }
+                graph->graph.capture_begin(m_pool, cudaStreamCaptureModeThreadLocal);
                 try {
                     graph->output = unet.forward(graph->sample, graph->timestep, graph->context);
                 } catch (...) {

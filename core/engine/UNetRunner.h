@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <list>
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include "UNet.h"
@@ -22,8 +23,11 @@ namespace Atelier::Engine
     /// an operation that waits for the host) runs eagerly from then on; results are the same either way.
     /// On the CPU, or when constructed disabled, forward() is UNet::forward.
     ///
-    /// Not thread-safe: one per engine thread. Each graph keeps its buffers, so at most @p maxGraphs shapes are
-    /// kept, least recently used first out.
+    /// Not thread-safe: one per engine thread. At most @p maxGraphs shapes are kept, least recently used first out.
+    /// All of a runner's graphs share one memory pool, so their activations take the largest shape's memory, not
+    /// the sum over shapes: a worker that renders batches of 8, then the queue's last 3, then one image at another
+    /// size holds one pool. That is safe because a runner never replays two graphs at once and copies each output
+    /// out before the next replay.
     class UNetRunner
     {
     public:
@@ -56,5 +60,7 @@ namespace Atelier::Engine
         std::vector<Key> m_failed;
         std::size_t m_replays = 0;
         std::size_t m_failures = 0;
+        /// The graphs' shared memory pool (a CUDA MempoolId_t); {0, 0} until the first capture.
+        std::pair<unsigned long long, unsigned long long> m_pool{0, 0};
     };
 } // namespace Atelier::Engine
