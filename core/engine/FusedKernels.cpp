@@ -2,6 +2,7 @@
 #include "FusedKernels.h"
 
 #include <atomic>
+#include <vector>
 
 #if ATELIER_ENGINE_CUDA
 #include <ATen/cuda/CUDAContext.h>
@@ -11,7 +12,7 @@
 #include <cuda_runtime_api.h>
 
 #include "EngineError.h"
-#include "cuda/NhwcKernels.h"
+#include "cuda/EngineKernels.h"
 #endif
 
 namespace Atelier::Engine
@@ -19,6 +20,21 @@ namespace Atelier::Engine
     namespace
     {
         std::atomic<bool> g_fusedKernels{false};
+
+#if ATELIER_ENGINE_CUDA
+        Kernels::HalfType halfTypeOf(at::ScalarType type)
+        {
+            return type == at::kHalf ? Kernels::HalfType::Float16 : Kernels::HalfType::BFloat16;
+        }
+
+        void checkLaunch(const char* kernel, int status)
+        {
+            if (status != 0) {
+                throw EngineError(std::string("the fused ") + kernel + " kernel failed to launch: "
+                                  + cudaGetErrorString(static_cast<cudaError_t>(status)));
+            }
+        }
+#endif
     } // namespace
 
     bool fusedKernelsBuilt()
@@ -59,14 +75,35 @@ namespace Atelier::Engine
         at::Tensor y = at::empty_like(x, at::MemoryFormat::ChannelsLast);
         at::Tensor workspace = at::empty({static_cast<std::int64_t>(Kernels::groupNormWorkspaceFloats(shape))},
                                          x.options().dtype(at::kFloat));
-        const int status = Kernels::launchGroupNormNhwc(
-            type == at::kHalf ? Kernels::HalfType::Float16 : Kernels::HalfType::BFloat16, x.const_data_ptr(),
-            y.mutable_data_ptr(), gamma.const_data_ptr(), beta.const_data_ptr(), workspace.mutable_data_ptr<float>(),
-            shape, static_cast<float>(eps), silu, at::cuda::getCurrentCUDAStream(x.get_device()).stream());
-        if (status != 0) {
-            throw EngineError(std::string("fused GroupNorm kernel failed to launch: ")
-                              + cudaGetErrorString(static_cast<cudaError_t>(status)));
+        checkLaunch("GroupNorm",
+                    Kernels::launchGroupNormNhwc(halfTypeOf(type), x.const_data_ptr(), y.mutable_data_ptr(),
+                                                 gamma.const_data_ptr(), beta.const_data_ptr(),
+                                                 workspace.mutable_data_ptr<float>(), shape, static_cast<float>(eps),
+                                                 silu, at::cuda::getCurrentCUDAStream(x.get_device()).stream()));
+        return y;
+#else
+        return std::nullopt;
+#endif
+    }
+
+    std::optional<at::Tensor> fusedGeglu([[maybe_unused]] const at::Tensor& projected)
+    {
+#if ATELIER_ENGINE_CUDA
+        const at::ScalarType type = projected.scalar_type();
+        if (!fusedKernelsEnabled() || !projected.is_cuda() || projected.dim() < 1
+            || (type != at::kHalf && type != at::kBFloat16) || !projected.is_contiguous() || projected.size(-1) % 4 != 0
+            || projected.numel() == 0 || reinterpret_cast<std::uintptr_t>(projected.const_data_ptr()) % 4 != 0) {
+            return std::nullopt;
         }
+        const std::int64_t width = projected.size(-1) / 2;
+        const std::int64_t rows = projected.numel() / projected.size(-1);
+        std::vector<std::int64_t> shape = projected.sizes().vec();
+        shape.back() = width;
+        const c10::cuda::CUDAGuard guard(projected.device());
+        at::Tensor y = at::empty(shape, projected.options());
+        checkLaunch("GEGLU",
+                    Kernels::launchGeglu(halfTypeOf(type), projected.const_data_ptr(), y.mutable_data_ptr(), rows,
+                                         width, at::cuda::getCurrentCUDAStream(projected.get_device()).stream()));
         return y;
 #else
         return std::nullopt;

@@ -21,4 +21,8 @@ namespace Atelier::Engine
     /// fused kernels are off or not built, or @p x is not such a tensor: the caller then runs LibTorch's.
     std::optional<at::Tensor> fusedGroupNorm(const at::Tensor& x, std::int64_t groups, const at::Tensor& gamma,
                                              const at::Tensor& beta, double eps, bool silu);
+
+    /// GEGLU's gate on @p projected [..., 2·F]: its first half times the exact GELU of its second, [..., F], in one
+    /// pass over a dense fp16 or bf16 CUDA tensor. std::nullopt where the fused kernels do not apply.
+    std::optional<at::Tensor> fusedGeglu(const at::Tensor& projected);
 } // namespace Atelier::Engine

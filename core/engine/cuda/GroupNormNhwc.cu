@@ -11,7 +11,7 @@
 //    gamma and beta into one scale and shift per (image, channel).
 // 3. applyScales: y = x·scale + shift (then SiLU), two channels per thread.
 
-#include "NhwcKernels.h"
+#include "EngineKernels.h"
 
 #include <algorithm>
 

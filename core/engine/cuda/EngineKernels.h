@@ -39,4 +39,9 @@ namespace Atelier::Engine::Kernels
     /// Enqueues three kernels on @p stream (a cudaStream_t) and returns the launch's cudaError_t (0: success).
     int launchGroupNormNhwc(HalfType type, const void* x, void* y, const void* gamma, const void* beta,
                             float* workspace, const GroupNormShape& shape, float eps, bool silu, void* stream);
+
+    /// GEGLU's gate: y[r, j] = x[r, j] · gelu(x[r, width + j]) for dense row-major @p x [rows, 2·width] and
+    /// @p y [rows, width], of @p type, with the exact (erf) GELU. One pass, computed in float32 and rounded once.
+    /// Needs an even @p width and 4-byte aligned pointers. Returns the launch's cudaError_t (0: success).
+    int launchGeglu(HalfType type, const void* x, void* y, std::int64_t rows, std::int64_t width, void* stream);
 } // namespace Atelier::Engine::Kernels
