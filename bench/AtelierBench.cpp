@@ -391,7 +391,7 @@ namespace
         synchronize(device);
         const double loadSeconds = millisecondsSince(start) / 1000.0;
 
-        const auto runner = std::make_shared<UNetRunner>(options.cudaGraphs);
+        const auto runner = std::make_shared<GraphRunner>(options.cudaGraphs);
         const Pipeline pipeline(model, {}, runner);
         GenerationSettings settings;
         settings.scheduler = options.scheduler;
@@ -491,7 +491,7 @@ namespace
         resetPeakDevice(device);
         const double vaeDecodeMs = fastestOf(options.repeat, device, [&] {
             for (std::int64_t b = 0; b < latents.size(0); ++b) {
-                (void)model->decodeImage(latents.narrow(0, b, 1));
+                (void)model->decodeImage(latents.narrow(0, b, 1), runner.get());
             }
         });
         const auto vaeDeviceMiB = peakDeviceMiB(device);

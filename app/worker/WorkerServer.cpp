@@ -906,7 +906,7 @@ namespace Atelier::Worker
             QString m_modelHash;
             std::shared_ptr<PromptEmbeddingCache> m_cache = std::make_shared<PromptEmbeddingCache>();
             /// Keeps the UNet's CUDA graphs across jobs: a queue of same-size prompts captures once.
-            std::shared_ptr<UNetRunner> m_runner = std::make_shared<UNetRunner>();
+            std::shared_ptr<GraphRunner> m_runner = std::make_shared<GraphRunner>();
             int m_batchAt512 = 1; ///< engine thread: chosen after the model loads, lowered by out-of-memory errors
             std::optional<ProcessGroupResult> m_group; ///< engine thread: set once, before any job
             EngineThread m_engine; ///< last: destroyed (joined) first, while everything it uses still exists

@@ -218,9 +218,10 @@ namespace Atelier::Engine
         return m_retries;
     }
 
-    at::Tensor StableDiffusionModel::decodeImage(const at::Tensor& latents) const
+    at::Tensor StableDiffusionModel::decodeImage(const at::Tensor& latents, GraphRunner* runner) const
     {
-        const at::Tensor pixels = vae.decode(latents.to(placement.vaeDtype)).to(at::kFloat);
+        const at::Tensor input = latents.to(placement.vaeDtype);
+        const at::Tensor pixels = (runner ? runner->decode(vae, input) : vae.decode(input)).to(at::kFloat);
         if (placement.vaeDtype == at::kFloat || !vaeFallback || at::isfinite(pixels).all().item<bool>()) {
             return pixels;
         }
@@ -257,7 +258,7 @@ namespace Atelier::Engine
     }
 
     Pipeline::Pipeline(std::shared_ptr<const StableDiffusionModel> model, std::shared_ptr<PromptEmbeddingCache> cache,
-                       std::shared_ptr<UNetRunner> runner)
+                       std::shared_ptr<GraphRunner> runner)
         : m_model(std::move(model))
         , m_cache(std::move(cache))
         , m_runner(std::move(runner))
@@ -428,7 +429,7 @@ namespace Atelier::Engine
         std::vector<at::Tensor> decoded;
         std::vector<at::Tensor> images;
         for (std::int64_t b = 0; b < batch; ++b) {
-            const at::Tensor pixels = model.decodeImage(latents.narrow(0, b, 1));
+            const at::Tensor pixels = model.decodeImage(latents.narrow(0, b, 1), m_runner.get());
             if (pixels.is_cuda()) {
                 // Into page-locked memory without waiting; the uint8 download below is ordered after it on the
                 // same stream and waits for both.

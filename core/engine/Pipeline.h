@@ -17,9 +17,9 @@
 #include "ClipTextEncoder.h"
 #include "ClipTokenizer.h"
 #include "EngineError.h"
+#include "GraphRunner.h"
 #include "SchedulerConfig.h"
 #include "UNet.h"
-#include "UNetRunner.h"
 #include "Vae.h"
 
 namespace Atelier::Engine
@@ -104,8 +104,9 @@ namespace Atelier::Engine
 
         /// The pixels of one image, [1, 3, H, W] in [-1, 1], float32 on the model's device, from its denoised
         /// latents [1, C, h, w]: decoded in placement.vaeDtype, and again in float32 when that gives a pixel that
-        /// is not finite, so that no image comes out NaN.
-        at::Tensor decodeImage(const at::Tensor& latents) const;
+        /// is not finite, so that no image comes out NaN. Through @p runner's CUDA graphs when given (the float32
+        /// retry always runs eagerly).
+        at::Tensor decodeImage(const at::Tensor& latents, GraphRunner* runner = nullptr) const;
     };
 
     /// One image to make.
@@ -201,7 +202,7 @@ namespace Atelier::Engine
         /// @p cache and @p runner outlive one call: a worker keeps them across jobs (without a runner the UNet
         /// runs eagerly).
         explicit Pipeline(std::shared_ptr<const StableDiffusionModel> model,
-                          std::shared_ptr<PromptEmbeddingCache> cache = {}, std::shared_ptr<UNetRunner> runner = {});
+                          std::shared_ptr<PromptEmbeddingCache> cache = {}, std::shared_ptr<GraphRunner> runner = {});
 
         /// Renders every request in one batch. Throws EngineError for bad settings (size not a multiple of the VAE
         /// factor, unknown sampler, steps out of range) and GenerationCancelled when @p progress asks to stop.
@@ -224,7 +225,7 @@ namespace Atelier::Engine
     private:
         std::shared_ptr<const StableDiffusionModel> m_model;
         std::shared_ptr<PromptEmbeddingCache> m_cache;
-        std::shared_ptr<UNetRunner> m_runner;
+        std::shared_ptr<GraphRunner> m_runner;
     };
 
     /// A cheap RGB preview of latents for progress displays: a fixed linear map of the four SD 1.x latent channels

@@ -21,7 +21,7 @@
 #include "engine/JsonConfig.h"
 #include "engine/Safetensors.h"
 #include "engine/UNet.h"
-#include "engine/UNetRunner.h"
+#include "engine/GraphRunner.h"
 
 using namespace Atelier::Engine;
 using Atelier::Test::fixturePath;
@@ -112,7 +112,7 @@ void TestUNet::runnerIsTheUNetOnTheCpu()
     const at::Tensor sample = at::randn({2, 4, 8, 8});
     const at::Tensor context = at::randn({2, 77, unet.config().crossAttentionDim});
     const at::Tensor t = at::scalar_tensor(321.0, at::kDouble);
-    UNetRunner runner;
+    GraphRunner runner;
     QVERIFY(at::equal(runner.forward(unet, sample, t, context), unet.forward(sample, t, context)));
     // CUDA graphs are for CUDA tensors only: nothing is captured for the CPU.
     QCOMPARE(runner.graphCount(), std::size_t{0});

@@ -8,7 +8,7 @@
 //                      [--cublas-fp16-reduction on|off] [--inject-error E|nan]
 //
 // By default it runs the engine the way the worker does on that device (ModelPlacement::forDevice: channels-last
-// on CUDA; the UNet through a UNetRunner, which replays CUDA graphs; cuDNN benchmarking on CUDA), so that a GPU
+// on CUDA; the UNet through a GraphRunner, which replays CUDA graphs; cuDNN benchmarking on CUDA), so that a GPU
 // check judges what artists run; the switches turn each of these off to tell which one a failure comes from.
 //
 // The Qt Test suite checks the same goldens on the CPU. This program exists because the GPU machines have LibTorch
@@ -67,13 +67,13 @@
 #include "engine/Devices.h"
 #include "engine/EngineError.h"
 #include "engine/FusedKernels.h"
+#include "engine/GraphRunner.h"
 #include "engine/JsonConfig.h"
 #include "engine/Pipeline.h"
 #include "engine/RuntimeInfo.h"
 #include "engine/Safetensors.h"
 #include "engine/SchedulerConfig.h"
 #include "engine/Schedulers.h"
-#include "engine/UNetRunner.h"
 #include "engine/Vae.h"
 
 namespace
@@ -163,7 +163,7 @@ namespace
           "  --tf32 MODE        on/off: allow or forbid TF32 in cuDNN convolutions and cuBLAS matmuls;\n"
           "                     default: as the worker sets it per precision (never in fp32 runs)\n"
           "  --channels-last M  UNet layout: auto (the worker's: NHWC on CUDA, NCHW on the CPU), on or off\n"
-          "  --cuda-graphs M    run the UNet through UNetRunner's CUDA graphs, as the worker does (default on)\n"
+          "  --cuda-graphs M    run the UNet through GraphRunner's CUDA graphs, as the worker does (default on)\n"
           "  --cudnn-benchmark M  let cuDNN time its algorithms per shape (default off, as the worker)\n"
           "  --fused-kernels M  the engine's own CUDA kernels where they apply (default off, as the worker)\n"
           "  --attention K      the SDPA kernel LibTorch tries first on CUDA (default: LibTorch's order)\n"
@@ -565,7 +565,7 @@ namespace
     {
     public:
         FixtureRun(const Fixture& fixture, const Options& options, const at::Device& device, const Judge& judge,
-                   std::vector<Check>& checks, std::vector<std::shared_ptr<UNetRunner>>& runners)
+                   std::vector<Check>& checks, std::vector<std::shared_ptr<GraphRunner>>& runners)
             : m_fixture(fixture)
             , m_options(options)
             , m_device(device)
@@ -583,7 +583,7 @@ namespace
                 placement.channelsLast = m_options.channelsLast == "on";
             }
             // One runner per model: its graphs have that model's weights baked in.
-            m_runner = std::make_shared<UNetRunner>(m_options.cudaGraphs);
+            m_runner = std::make_shared<GraphRunner>(m_options.cudaGraphs);
             m_runners.push_back(m_runner);
             try {
                 m_model = StableDiffusionModel::loadFolder(m_fixture.dir(), placement);
@@ -733,7 +733,9 @@ namespace
         {
             const VaeDecoder& decoder = m_vae ? *m_vae : m_model->vae;
             const at::ScalarType vaeDtype = m_vae ? m_dtype : m_model->placement.vaeDtype;
-            const at::Tensor decoded = decoder.decode(m_fixture.tensor(c, "latents").to(m_device).to(vaeDtype));
+            // Through the runner, as generate() decodes: on CUDA that is a replayed graph.
+            const at::Tensor decoded
+                = m_runner->decode(decoder, m_fixture.tensor(c, "latents").to(m_device).to(vaeDtype));
             judgeAgainst(check, "decoded", decoded, m_fixture.tensor(c, "decoded"));
             if (isReference()) {
                 // diffusers' post-processing of our decode: the image bytes, to one level.
@@ -954,12 +956,12 @@ namespace
         at::Device m_device;
         const Judge& m_judge;
         std::vector<Check>& m_checks;
-        std::vector<std::shared_ptr<UNetRunner>>& m_runners; ///< every runner made, for the graph statistics
+        std::vector<std::shared_ptr<GraphRunner>>& m_runners; ///< every runner made, for the graph statistics
         at::ScalarType m_dtype = at::kFloat;
         std::shared_ptr<const StableDiffusionModel> m_model;
         std::shared_ptr<const StableDiffusionModel> m_model32; ///< kept for the reduced passes' trajectory checks
-        std::shared_ptr<UNetRunner> m_runner;
-        std::shared_ptr<UNetRunner> m_runner32;
+        std::shared_ptr<GraphRunner> m_runner;
+        std::shared_ptr<GraphRunner> m_runner32;
         std::optional<VaeDecoder> m_vae;
         std::string m_key;
         std::map<std::string, at::Tensor> m_reference; ///< fp32 results, float64 on the CPU
@@ -1094,7 +1096,7 @@ namespace
         c10::InferenceMode inference;
         const Judge judge(options.injectError);
         std::vector<Check> checks;
-        std::vector<std::shared_ptr<UNetRunner>> runners;
+        std::vector<std::shared_ptr<GraphRunner>> runners;
         for (const fs::path& dir : dirs) {
             std::unique_ptr<Fixture> fixture;
             try {
