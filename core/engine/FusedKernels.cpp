@@ -22,6 +22,8 @@ namespace Atelier::Engine
         std::atomic<bool> g_fusedKernels{false};
 
 #if ATELIER_ENGINE_CUDA
+        constexpr std::int64_t MaxGegluRows = std::int64_t{65535} * 64; // launchGeglu's grid limit
+
         Kernels::HalfType halfTypeOf(at::ScalarType type)
         {
             return type == at::kHalf ? Kernels::HalfType::Float16 : Kernels::HalfType::BFloat16;
@@ -61,7 +63,8 @@ namespace Atelier::Engine
         const at::ScalarType type = x.scalar_type();
         if (!fusedKernelsEnabled() || !x.is_cuda() || x.dim() != 4 || (type != at::kHalf && type != at::kBFloat16)
             || !x.is_contiguous(at::MemoryFormat::ChannelsLast) || gamma.scalar_type() != type
-            || beta.scalar_type() != type || !gamma.is_contiguous() || !beta.is_contiguous()
+            || beta.scalar_type() != type || gamma.device() != x.device() || beta.device() != x.device()
+            || !gamma.is_contiguous() || !beta.is_contiguous()
             || reinterpret_cast<std::uintptr_t>(x.const_data_ptr()) % 4 != 0) {
             return std::nullopt;
         }
@@ -97,6 +100,9 @@ namespace Atelier::Engine
         }
         const std::int64_t width = projected.size(-1) / 2;
         const std::int64_t rows = projected.numel() / projected.size(-1);
+        if (rows > MaxGegluRows) {
+            return std::nullopt;
+        }
         std::vector<std::int64_t> shape = projected.sizes().vec();
         shape.back() = width;
         const c10::cuda::CUDAGuard guard(projected.device());

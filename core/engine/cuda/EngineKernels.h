@@ -34,14 +34,17 @@ namespace Atelier::Engine::Kernels
     std::size_t groupNormWorkspaceFloats(const GroupNormShape& shape);
 
     /// y = GroupNorm(x)·gamma + beta, then SiLU when @p silu, for dense NHWC @p x and @p y of @p type, with
-    /// gamma and beta of @p type too. Statistics are summed in float32 and combined in float64, in a fixed
-    /// order (results do not vary from run to run). Needs a shape groupNormNhwcSupports() and 4-byte aligned pointers.
-    /// Enqueues three kernels on @p stream (a cudaStream_t) and returns the launch's cudaError_t (0: success).
+    /// gamma and beta of @p type too. Statistics are summed in float32 around each channel's first value and
+    /// combined in float64, in a fixed order (results do not vary from run to run). Needs a shape
+    /// groupNormNhwcSupports(), 4-byte aligned x and y, and a 16-byte aligned workspace of
+    /// groupNormWorkspaceFloats() floats, all on one device. Enqueues three kernels on @p stream (a cudaStream_t)
+    /// and returns the launch's cudaError_t (0: success).
     int launchGroupNormNhwc(HalfType type, const void* x, void* y, const void* gamma, const void* beta,
                             float* workspace, const GroupNormShape& shape, float eps, bool silu, void* stream);
 
     /// GEGLU's gate: y[r, j] = x[r, j] · gelu(x[r, width + j]) for dense row-major @p x [rows, 2·width] and
     /// @p y [rows, width], of @p type, with the exact (erf) GELU. One pass, computed in float32 and rounded once.
-    /// Needs an even @p width and 4-byte aligned pointers. Returns the launch's cudaError_t (0: success).
+    /// Needs an even @p width, at most 65535·64 rows and 4-byte aligned pointers. Returns the launch's cudaError_t
+    /// (0: success).
     int launchGeglu(HalfType type, const void* x, void* y, std::int64_t rows, std::int64_t width, void* stream);
 } // namespace Atelier::Engine::Kernels

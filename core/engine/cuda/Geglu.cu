@@ -7,7 +7,7 @@
 
 #include "EngineKernels.h"
 
-#include <algorithm>
+#include <cstdint>
 
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
@@ -17,7 +17,9 @@ namespace Atelier::Engine::Kernels
 {
     namespace
     {
-        constexpr int Threads = 256;
+        constexpr int PairsPerBlock = 32;
+        constexpr int RowLanes = 8;
+        constexpr int RowsPerBlock = 64;
 
         __device__ float2 toFloat2(const __half2& v)
         {
@@ -47,33 +49,41 @@ namespace Atelier::Engine::Kernels
         __global__ void geglu(const Pair* __restrict__ x, Pair* __restrict__ y, std::int64_t rows,
                               std::int64_t pairsPerHalf)
         {
-            const std::int64_t total = rows * pairsPerHalf;
-            const std::int64_t step = static_cast<std::int64_t>(gridDim.x) * blockDim.x;
-            for (std::int64_t i = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < total;
-                 i += step) {
-                const std::int64_t row = i / pairsPerHalf;
-                const std::int64_t pair = i % pairsPerHalf;
-                const float2 value = toFloat2(x[row * 2 * pairsPerHalf + pair]);
-                const float2 gate = toFloat2(x[row * 2 * pairsPerHalf + pairsPerHalf + pair]);
-                y[i] = fromFloats<Pair>(value.x * gelu(gate.x), value.y * gelu(gate.y));
+            // Thread (x, y) of block (bx, by): pair bx·32 + x of rows by·64 + y, + 8, ...: 32 threads read 128
+            // contiguous bytes of a row, and no index needs a division.
+            const std::int64_t pair = static_cast<std::int64_t>(blockIdx.x) * PairsPerBlock + threadIdx.x;
+            if (pair >= pairsPerHalf) {
+                return;
+            }
+            const std::int64_t firstRow = static_cast<std::int64_t>(blockIdx.y) * RowsPerBlock;
+            const std::int64_t endRow = firstRow + RowsPerBlock < rows ? firstRow + RowsPerBlock : rows;
+            for (std::int64_t row = firstRow + threadIdx.y; row < endRow; row += RowLanes) {
+                const Pair* in = x + row * 2 * pairsPerHalf + pair;
+                const float2 value = toFloat2(in[0]);
+                const float2 gate = toFloat2(in[pairsPerHalf]);
+                y[row * pairsPerHalf + pair] = fromFloats<Pair>(value.x * gelu(gate.x), value.y * gelu(gate.y));
             }
         }
     } // namespace
 
     int launchGeglu(HalfType type, const void* x, void* y, std::int64_t rows, std::int64_t width, void* stream)
     {
-        if (rows <= 0 || width <= 0 || width % 2 != 0) {
+        const std::int64_t rowBlocks = (rows + RowsPerBlock - 1) / RowsPerBlock;
+        if (rows <= 0 || width <= 0 || width % 2 != 0 || rowBlocks > 65535
+            || reinterpret_cast<std::uintptr_t>(x) % 4 != 0 || reinterpret_cast<std::uintptr_t>(y) % 4 != 0) {
             return static_cast<int>(cudaErrorInvalidValue);
         }
         const std::int64_t pairs = width / 2;
-        const std::int64_t blocks = std::min<std::int64_t>((rows * pairs + Threads - 1) / Threads, 8192);
+        const dim3 grid(static_cast<unsigned>((pairs + PairsPerBlock - 1) / PairsPerBlock),
+                        static_cast<unsigned>(rowBlocks));
+        const dim3 block(PairsPerBlock, RowLanes);
         auto* cudaStream = static_cast<cudaStream_t>(stream);
         if (type == HalfType::Float16) {
-            geglu<__half2><<<static_cast<unsigned>(blocks), Threads, 0, cudaStream>>>(
-                static_cast<const __half2*>(x), static_cast<__half2*>(y), rows, pairs);
+            geglu<__half2>
+                <<<grid, block, 0, cudaStream>>>(static_cast<const __half2*>(x), static_cast<__half2*>(y), rows, pairs);
         } else {
-            geglu<__nv_bfloat162><<<static_cast<unsigned>(blocks), Threads, 0, cudaStream>>>(
-                static_cast<const __nv_bfloat162*>(x), static_cast<__nv_bfloat162*>(y), rows, pairs);
+            geglu<__nv_bfloat162><<<grid, block, 0, cudaStream>>>(static_cast<const __nv_bfloat162*>(x),
+                                                                  static_cast<__nv_bfloat162*>(y), rows, pairs);
         }
         return static_cast<int>(cudaGetLastError());
     }

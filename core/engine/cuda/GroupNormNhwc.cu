@@ -5,15 +5,18 @@
 // back, and SiLU is one more pass. Here the UNet's GroupNorm-SiLU pairs read the activation twice and write it
 // once, in the layout the convolutions use.
 //
-// Three kernels, all in a fixed summation order:
-// 1. channelSums: per image, per block of rows, the sum and sum of squares of every channel (float32).
-// 2. groupScales: per (image, group), those partial sums combined in float64 into mean and 1/std, folded with
-//    gamma and beta into one scale and shift per (image, channel).
-// 3. applyScales: y = x·scale + shift (then SiLU), two channels per thread.
+// Three kernels, all in a fixed summation order (results do not vary from run to run):
+// 1. channelSums: per image, per block of 64 rows, the sum and sum of squares of every channel, taken around the
+//    channel's value in the image's first row (a shift that keeps float32 sums accurate when a channel's mean is
+//    large against its spread).
+// 2. groupScales: per (image, group), those partial sums un-shifted and combined in float64 into mean and 1/std,
+//    folded with gamma and beta into one scale and shift per (image, channel).
+// 3. applyScales: y = x·scale + shift (then SiLU). It runs on the same grid as channelSums, each thread on one
+//    channel pair down a column of rows, so a thread loads its scale and shift once and does no index division.
 
 #include "EngineKernels.h"
 
-#include <algorithm>
+#include <cstdint>
 
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
@@ -23,11 +26,10 @@ namespace Atelier::Engine::Kernels
 {
     namespace
     {
-        constexpr int PairsPerBlock = 32; // threadIdx.x: 32 channel pairs = 128 contiguous bytes per row
+        constexpr int PairsPerBlock = 32; // threadIdx.x: 32 channel pairs = 128 contiguous bytes of a row
         constexpr int RowLanes = 8; // threadIdx.y: rows read side by side
-        constexpr int RowsPerBlock = 64; // rows one block of channelSums covers
+        constexpr int RowsPerBlock = 64; // rows one block covers
         constexpr int GroupThreads = 128;
-        constexpr int ApplyThreads = 256;
 
         template <typename Pair> struct PairTraits;
 
@@ -56,10 +58,11 @@ namespace Atelier::Engine::Kernels
             return (s.pixels + RowsPerBlock - 1) / RowsPerBlock;
         }
 
-        /// partial[((n·rowBlocks + b)·C + c)·2 + {0, 1}] = Σ x, Σ x² over block b's rows of image n, channel c.
+        /// partial[((n·rowBlocks + b)·C + c)·2 + {0, 1}] = Σ d, Σ d² over block b's rows of image n, channel c,
+        /// where d = x − x[n, row 0, c].
         template <typename Pair>
         __global__ void channelSums(const Pair* __restrict__ x, float* __restrict__ partial, std::int64_t pixels,
-                                    std::int64_t pairs, std::int64_t blocksOfRows)
+                                    std::int64_t pairs)
         {
             __shared__ float lanes[RowLanes][PairsPerBlock][4];
             const std::int64_t pair = static_cast<std::int64_t>(blockIdx.x) * PairsPerBlock + threadIdx.x;
@@ -68,12 +71,16 @@ namespace Atelier::Engine::Kernels
             const std::int64_t endRow = firstRow + RowsPerBlock < pixels ? firstRow + RowsPerBlock : pixels;
             float sum0 = 0.f, squares0 = 0.f, sum1 = 0.f, squares1 = 0.f;
             if (pair < pairs) {
+                const Pair* column = x + image * pixels * pairs + pair;
+                const float2 pivot = PairTraits<Pair>::load(column[0]);
                 for (std::int64_t row = firstRow + threadIdx.y; row < endRow; row += RowLanes) {
-                    const float2 v = PairTraits<Pair>::load(x[(image * pixels + row) * pairs + pair]);
-                    sum0 += v.x;
-                    squares0 += v.x * v.x;
-                    sum1 += v.y;
-                    squares1 += v.y * v.y;
+                    const float2 v = PairTraits<Pair>::load(column[row * pairs]);
+                    const float d0 = v.x - pivot.x;
+                    const float d1 = v.y - pivot.y;
+                    sum0 += d0;
+                    squares0 += d0 * d0;
+                    sum1 += d1;
+                    squares1 += d1 * d1;
                 }
             }
             lanes[threadIdx.y][threadIdx.x][0] = sum0;
@@ -88,7 +95,8 @@ namespace Atelier::Engine::Kernels
                         total[k] += lanes[lane][threadIdx.x][k];
                     }
                 }
-                float* out = partial + ((image * blocksOfRows + blockIdx.y) * pairs * 2 + pair * 2) * 2;
+                // Channels 2p and 2p+1: (Σd, Σd²) of each, side by side.
+                float* out = partial + ((image * gridDim.y + blockIdx.y) * pairs + pair) * 4;
                 for (int k = 0; k < 4; ++k) {
                     out[k] = total[k];
                 }
@@ -98,24 +106,32 @@ namespace Atelier::Engine::Kernels
         /// scaleShift[(n·C + c)·2 + {0, 1}] = gamma[c]·rstd, beta[c] − mean·gamma[c]·rstd for group g = blockIdx.x
         /// of image n = blockIdx.y.
         template <typename Pair>
-        __global__ void groupScales(const float* __restrict__ partial, const void* __restrict__ gamma,
-                                    const void* __restrict__ beta, float* __restrict__ scaleShift, std::int64_t pixels,
-                                    std::int64_t channels, std::int64_t groupWidth, std::int64_t blocksOfRows,
-                                    float eps)
+        __global__ void groupScales(const void* __restrict__ x, const float* __restrict__ partial,
+                                    const void* __restrict__ gamma, const void* __restrict__ beta,
+                                    float* __restrict__ scaleShift, std::int64_t pixels, std::int64_t channels,
+                                    std::int64_t groupWidth, std::int64_t blocksOfRows, float eps)
         {
             __shared__ double sums[GroupThreads];
             __shared__ double squares[GroupThreads];
             __shared__ float meanAndRstd[2];
             const std::int64_t group = blockIdx.x;
             const std::int64_t image = blockIdx.y;
+            // Un-shifted in float64, term by term over (block of rows, channel): with k the channel's pivot,
+            // Σx = Σd + n·k and Σx² = Σd² + 2k·Σd + n·k², where the n terms come in once per channel (block 0).
             double sum = 0.0, sumSquares = 0.0;
+            const double n = static_cast<double>(pixels);
             const std::int64_t terms = blocksOfRows * groupWidth;
             for (std::int64_t i = threadIdx.x; i < terms; i += GroupThreads) {
                 const std::int64_t block = i / groupWidth;
                 const std::int64_t channel = group * groupWidth + i % groupWidth;
                 const float* p = partial + ((image * blocksOfRows + block) * channels + channel) * 2;
+                const double pivot = PairTraits<Pair>::scalar(x, image * pixels * channels + channel);
                 sum += p[0];
-                sumSquares += p[1];
+                sumSquares += p[1] + 2.0 * pivot * p[0];
+                if (block == 0) {
+                    sum += n * pivot;
+                    sumSquares += n * pivot * pivot;
+                }
             }
             sums[threadIdx.x] = sum;
             squares[threadIdx.x] = sumSquares;
@@ -132,7 +148,7 @@ namespace Atelier::Engine::Kernels
                 const double mean = sums[0] / count;
                 const double variance = fmax(squares[0] / count - mean * mean, 0.0);
                 meanAndRstd[0] = static_cast<float>(mean);
-                meanAndRstd[1] = static_cast<float>(1.0 / sqrt(variance + static_cast<double>(eps)));
+                meanAndRstd[1] = static_cast<float>(rsqrt(variance + static_cast<double>(eps)));
             }
             __syncthreads();
             for (std::int64_t i = threadIdx.x; i < groupWidth; i += GroupThreads) {
@@ -151,24 +167,27 @@ namespace Atelier::Engine::Kernels
 
         template <typename Pair, bool Silu>
         __global__ void applyScales(const Pair* __restrict__ x, Pair* __restrict__ y,
-                                    const float4* __restrict__ scaleShift, std::int64_t totalPairs,
-                                    std::int64_t pairsPerImage, std::int64_t pairs)
+                                    const float4* __restrict__ scaleShift, std::int64_t pixels, std::int64_t pairs)
         {
-            const std::int64_t step = static_cast<std::int64_t>(gridDim.x) * blockDim.x;
-            for (std::int64_t i = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < totalPairs;
-                 i += step) {
-                const std::int64_t image = i / pairsPerImage;
-                const std::int64_t pair = i % pairs;
-                // Channels 2p and 2p+1 of image n: (scale, shift, scale, shift), 16 aligned bytes.
-                const float4 s = scaleShift[image * pairs + pair];
-                const float2 v = PairTraits<Pair>::load(x[i]);
+            const std::int64_t pair = static_cast<std::int64_t>(blockIdx.x) * PairsPerBlock + threadIdx.x;
+            if (pair >= pairs) {
+                return;
+            }
+            const std::int64_t image = blockIdx.z;
+            const std::int64_t firstRow = static_cast<std::int64_t>(blockIdx.y) * RowsPerBlock;
+            const std::int64_t endRow = firstRow + RowsPerBlock < pixels ? firstRow + RowsPerBlock : pixels;
+            // Channels 2p and 2p+1 of image n: (scale, shift, scale, shift), 16 aligned bytes.
+            const float4 s = scaleShift[image * pairs + pair];
+            const std::int64_t offset = image * pixels * pairs + pair;
+            for (std::int64_t row = firstRow + threadIdx.y; row < endRow; row += RowLanes) {
+                const float2 v = PairTraits<Pair>::load(x[offset + row * pairs]);
                 float a = v.x * s.x + s.y;
                 float b = v.y * s.z + s.w;
                 if constexpr (Silu) {
                     a = siluOf(a);
                     b = siluOf(b);
                 }
-                y[i] = PairTraits<Pair>::store(a, b);
+                y[offset + row * pairs] = PairTraits<Pair>::store(a, b);
             }
         }
 
@@ -181,27 +200,22 @@ namespace Atelier::Engine::Kernels
             float* partial = workspace;
             float* scaleShift = workspace + s.batch * blocksOfRows * s.channels * 2;
 
-            const dim3 sumGrid(static_cast<unsigned>((pairs + PairsPerBlock - 1) / PairsPerBlock),
-                               static_cast<unsigned>(blocksOfRows), static_cast<unsigned>(s.batch));
-            channelSums<Pair><<<sumGrid, dim3(PairsPerBlock, RowLanes), 0, stream>>>(
-                static_cast<const Pair*>(x), partial, s.pixels, pairs, blocksOfRows);
+            const dim3 grid(static_cast<unsigned>((pairs + PairsPerBlock - 1) / PairsPerBlock),
+                            static_cast<unsigned>(blocksOfRows), static_cast<unsigned>(s.batch));
+            const dim3 block(PairsPerBlock, RowLanes);
+            channelSums<Pair><<<grid, block, 0, stream>>>(static_cast<const Pair*>(x), partial, s.pixels, pairs);
 
             const dim3 groupGrid(static_cast<unsigned>(s.groups), static_cast<unsigned>(s.batch));
             groupScales<Pair><<<groupGrid, GroupThreads, 0, stream>>>(
-                partial, gamma, beta, scaleShift, s.pixels, s.channels, s.channels / s.groups, blocksOfRows, eps);
+                x, partial, gamma, beta, scaleShift, s.pixels, s.channels, s.channels / s.groups, blocksOfRows, eps);
 
-            const std::int64_t totalPairs = s.batch * s.pixels * pairs;
-            // Enough blocks to fill any current GPU several times over; the grid-stride loop covers the rest.
-            const std::int64_t blocks = std::min<std::int64_t>((totalPairs + ApplyThreads - 1) / ApplyThreads, 8192);
             auto* out = static_cast<Pair*>(y);
             const auto* in = static_cast<const Pair*>(x);
             const auto* factors = reinterpret_cast<const float4*>(scaleShift);
             if (silu) {
-                applyScales<Pair, true><<<static_cast<unsigned>(blocks), ApplyThreads, 0, stream>>>(
-                    in, out, factors, totalPairs, s.pixels * pairs, pairs);
+                applyScales<Pair, true><<<grid, block, 0, stream>>>(in, out, factors, s.pixels, pairs);
             } else {
-                applyScales<Pair, false><<<static_cast<unsigned>(blocks), ApplyThreads, 0, stream>>>(
-                    in, out, factors, totalPairs, s.pixels * pairs, pairs);
+                applyScales<Pair, false><<<grid, block, 0, stream>>>(in, out, factors, s.pixels, pairs);
             }
             return static_cast<int>(cudaGetLastError());
         }
@@ -217,7 +231,7 @@ namespace Atelier::Engine::Kernels
 
     bool groupNormNhwcSupports(const GroupNormShape& shape)
     {
-        // Grid limits: rows blocks on y and images on z are at most 65535 each.
+        // Grid limits: row blocks on y and images on z are at most 65535 each.
         return shape.batch > 0 && shape.batch <= 65535 && shape.pixels > 0 && rowBlocks(shape) <= 65535
             && shape.channels > 0 && shape.channels % 2 == 0 && shape.groups > 0 && shape.channels % shape.groups == 0;
     }
@@ -225,7 +239,8 @@ namespace Atelier::Engine::Kernels
     int launchGroupNormNhwc(HalfType type, const void* x, void* y, const void* gamma, const void* beta,
                             float* workspace, const GroupNormShape& shape, float eps, bool silu, void* stream)
     {
-        if (!groupNormNhwcSupports(shape)) {
+        if (!groupNormNhwcSupports(shape) || reinterpret_cast<std::uintptr_t>(x) % 4 != 0
+            || reinterpret_cast<std::uintptr_t>(y) % 4 != 0 || reinterpret_cast<std::uintptr_t>(workspace) % 16 != 0) {
             return static_cast<int>(cudaErrorInvalidValue);
         }
         auto* cudaStream = static_cast<cudaStream_t>(stream);
