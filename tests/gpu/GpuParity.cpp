@@ -1089,8 +1089,10 @@ namespace
                   << "; UNet channels-last " << options.channelsLast << ", CUDA graphs "
                   << (options.cudaGraphs && cuda ? "on" : "off") << ", cuDNN benchmark "
                   << (options.cudnnBenchmark && cuda ? "on" : "off") << ", fused kernels "
-                  << (fusedKernelsEnabled() && cuda ? "on" : "off") << ", attention "
-                  << (cuda ? options.attention : "cpu") << ", cuBLAS fp16 reduction "
+                  << (!fusedKernelsEnabled() ? "off"
+                          : cuda             ? "on"
+                                             : "on (no effect on the CPU)")
+                  << ", attention " << (cuda ? options.attention : "cpu") << ", cuBLAS fp16 reduction "
                   << (options.cublasFp16Reduction ? "allowed" : "off") << std::endl;
 
         c10::InferenceMode inference;
