@@ -77,6 +77,7 @@ namespace
         bool cudaGraphs = true; ///< replay the UNet as CUDA graphs (CUDA only)
         bool cudnnBenchmark = false; ///< let cuDNN time its algorithms per shape; the worker does not (CUDA only)
         bool fusedKernels = false; ///< the engine's own CUDA kernels (FusedKernels.h) where they apply
+        int vaeChannelsLast = -1; ///< -1: the engine's choice for the device
         std::string attention = "default"; ///< which SDPA kernel LibTorch tries first (CUDA only)
         std::filesystem::path profileOut; ///< empty: no kernel profile
         int profileRuns = 5;
@@ -88,6 +89,7 @@ namespace
           "                     [--warmup N] [--repeat N] [--guidance G] [--seed S] [--prompt TEXT]\n"
           "                     [--negative-prompt TEXT] [--clip-vocab DIR] [--channels-last 0|1]\n"
           "                     [--cuda-graphs 0|1] [--cudnn-benchmark 0|1] [--fused-kernels 0|1]\n"
+          "                     [--vae-channels-last 0|1]\n"
           "                     [--attention default|cudnn|flash|efficient|math] [--profile-out FILE]\n"
           "                     [--profile-runs N]\n"
           "Prints one JSON line with load, text-encode, UNet-step, VAE-decode and end-to-end times and peak memory.\n"
@@ -145,6 +147,8 @@ namespace
                 o.cudaGraphs = parseNumber<int>(arg, value) != 0;
             } else if (arg == "--cudnn-benchmark") {
                 o.cudnnBenchmark = parseNumber<int>(arg, value) != 0;
+            } else if (arg == "--vae-channels-last") {
+                o.vaeChannelsLast = parseNumber<int>(arg, value) != 0 ? 1 : 0;
             } else if (arg == "--fused-kernels") {
                 o.fusedKernels = parseNumber<int>(arg, value) != 0;
             } else if (arg == "--attention") {
@@ -376,6 +380,9 @@ namespace
         if (options.channelsLast >= 0) {
             placement.channelsLast = options.channelsLast == 1;
         }
+        if (options.vaeChannelsLast >= 0) {
+            placement.vaeChannelsLast = options.vaeChannelsLast == 1;
+        }
         if (device.is_cuda()) {
             configureCudaMath(placement.dtype, options.cudnnBenchmark);
             preferAttentionKernel(*parseAttentionKernel(options.attention));
@@ -506,6 +513,7 @@ namespace
         // Images whose reduced-precision decode overflowed and were decoded again in float32 (timed in too).
         line["vae_float32_retries"] = model->vaeFallback ? model->vaeFallback->retries() : 0;
         line["channels_last"] = placement.channelsLast;
+        line["vae_channels_last"] = placement.vaeChannelsLast;
         line["cuda_graphs"] = runner->usesCudaGraphs() && device.is_cuda();
         line["cuda_graph_replays"] = runner->replays();
         line["cuda_graph_failures"] = runner->captureFailures();

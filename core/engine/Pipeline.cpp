@@ -97,7 +97,9 @@ namespace Atelier::Engine
         const VaeConfig vaeConfig = VaeConfig::fromConfig(JsonConfig::fromFile(folder / "vae" / "config.json"));
         const std::filesystem::path vaeFile = componentWeights(folder / "vae", "diffusion_pytorch_model");
         const auto loadVae = [=](at::ScalarType dtype) {
-            return VaeDecoder::load(vaeConfig, WeightSource(openShared(vaeFile), "", options.dtype(dtype)));
+            return VaeDecoder::load(vaeConfig,
+                                    WeightSource(openShared(vaeFile), "", options.dtype(dtype))
+                                        .withChannelsLast(placement.vaeChannelsLast));
         };
         VaeDecoder vae = loadVae(placement.vaeDtype);
         const auto schedulerPath = folder / "scheduler" / "scheduler_config.json";
@@ -132,7 +134,8 @@ namespace Atelier::Engine
         const VaeConfig vaeConfig = vaeConfigFromCheckpoint(*checkpoint);
         const auto vaeWeights = [=](std::shared_ptr<const SafetensorsFile> weights, at::ScalarType dtype) {
             return WeightSource(std::move(weights), "", options.dtype(dtype),
-                                vaeKeyMap(static_cast<std::int64_t>(vaeConfig.blockOutChannels.size())));
+                                vaeKeyMap(static_cast<std::int64_t>(vaeConfig.blockOutChannels.size())))
+                .withChannelsLast(placement.vaeChannelsLast);
         };
         auto model = std::make_shared<StableDiffusionModel>(StableDiffusionModel{
             ClipTokenizer::fromFolder(clipVocabulary),

@@ -41,6 +41,9 @@ namespace Atelier::Engine
         at::ScalarType vaeDtype = at::kFloat;
         /// UNet convolutions and activations in NHWC, which tensor-core convolutions read directly (CUDA).
         bool channelsLast = false;
+        /// The VAE decoder's too. Off everywhere until measured on a GPU: without the engine's GroupNorm kernel
+        /// (FusedKernels.h) each of the VAE's GroupNorms would copy its full-resolution activations to NCHW and back.
+        bool vaeChannelsLast = false;
 
         /// What a worker uses on @p device at @p dtype: on CUDA, channels-last, and an fp16 VAE for fp16 runs; on
         /// the CPU, the defaults.

@@ -111,7 +111,8 @@ namespace Atelier::Engine
             }
         }
         h = m_normOut.withSilu(h);
-        return m_convOut(h);
+        // NCHW out whatever the decoder's layout: three channels, so the copy is small.
+        return m_convOut(h).contiguous();
     }
 
     at::Tensor toUint8Image(const at::Tensor& decoded)

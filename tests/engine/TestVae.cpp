@@ -36,11 +36,17 @@ void TestVae::decodesLikeDiffusers_data()
 {
     QTest::addColumn<QString>("fixture");
     QTest::addColumn<int>("caseIndex");
+    // Channels-last too: ModelPlacement::vaeChannelsLast lays the decoder out NHWC (attention's token view included).
+    QTest::addColumn<bool>("channelsLast");
     for (const QString& fixture : {QStringLiteral("tiny-sd"), QStringLiteral("tiny-sd15")}) {
         const QJsonArray cases = goldenIndex(fixture)[QStringLiteral("vae")][QStringLiteral("cases")].toArray();
         QVERIFY(!cases.isEmpty());
         for (int i = 0; i < cases.size(); ++i) {
-            QTest::newRow(qPrintable(QStringLiteral("%1 case %2").arg(fixture).arg(i))) << fixture << i;
+            for (const bool channelsLast : {false, true}) {
+                QTest::newRow(
+                    qPrintable(QStringLiteral("%1 case %2%3").arg(fixture).arg(i).arg(channelsLast ? u", NHWC" : u"")))
+                    << fixture << i << channelsLast;
+            }
         }
     }
 }
@@ -49,16 +55,19 @@ void TestVae::decodesLikeDiffusers()
 {
     QFETCH(QString, fixture);
     QFETCH(int, caseIndex);
+    QFETCH(bool, channelsLast);
     c10::InferenceMode guard;
     const auto config = VaeConfig::fromConfig(
         JsonConfig::fromFile(fixturePath(fixture + QStringLiteral("/vae/config.json")).toStdString()));
     auto file = std::make_shared<const SafetensorsFile>(SafetensorsFile::open(
         fixturePath(fixture + QStringLiteral("/vae/diffusion_pytorch_model.safetensors")).toStdString()));
-    const VaeDecoder vae = VaeDecoder::load(config, WeightSource(file, "", at::TensorOptions().dtype(at::kFloat)));
+    const VaeDecoder vae = VaeDecoder::load(
+        config, WeightSource(file, "", at::TensorOptions().dtype(at::kFloat)).withChannelsLast(channelsLast));
 
     const Atelier::Test::GoldenCase golden(fixture, QStringLiteral("vae"), caseIndex);
     auto tensor = [&](const char* field) { return golden.tensor(field); };
     const at::Tensor decoded = vae.decode(tensor("latents"));
+    QVERIFY(decoded.is_contiguous()); // NCHW out, whatever the decoder's own layout
     const at::Tensor expected = tensor("decoded");
     // The pipeline decodes through its GraphRunner: on the CPU that is the decoder itself, bit for bit.
     GraphRunner runner;

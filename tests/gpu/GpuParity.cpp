@@ -5,7 +5,7 @@
 //                      [--sections text_encoder,unet,vae,pipeline,seed] [--tf32 default|on|off] [--json FILE]
 //                      [--channels-last auto|on|off] [--cuda-graphs on|off] [--cudnn-benchmark on|off]
 //                      [--fused-kernels on|off] [--attention default|cudnn|flash|efficient|math]
-//                      [--cublas-fp16-reduction on|off] [--inject-error E|nan]
+//                      [--cublas-fp16-reduction on|off] [--vae-channels-last auto|on|off] [--inject-error E|nan]
 //
 // By default it runs the engine the way the worker does on that device (ModelPlacement::forDevice: channels-last
 // on CUDA; the UNet through a GraphRunner, which replays CUDA graphs; cuDNN benchmarking on CUDA), so that a GPU
@@ -112,6 +112,7 @@ namespace
         std::set<std::string> sections{AllSections.begin(), AllSections.end()};
         std::string tf32 = "default";
         std::string channelsLast = "auto"; ///< auto: ModelPlacement::forDevice's choice
+        std::string vaeChannelsLast = "auto";
         bool cudaGraphs = true;
         bool cudnnBenchmark = false;
         bool fusedKernels = false;
@@ -154,7 +155,7 @@ namespace
           "                          [--tf32 default|on|off] [--json FILE] [--inject-error E|nan]\n"
           "                          [--channels-last auto|on|off] [--cuda-graphs on|off] [--cudnn-benchmark on|off]\n"
           "                          [--fused-kernels on|off] [--attention default|cudnn|flash|efficient|math]\n"
-          "                          [--cublas-fp16-reduction on|off]\n"
+          "                          [--cublas-fp16-reduction on|off] [--vae-channels-last auto|on|off]\n"
           "Runs the engine on the parity fixtures' golden cases on one device and prints one line per check.\n"
           "  --fixtures DIR     folder holding fixtures (tiny-sd15/, tiny-sd/, each with goldens/index.json)\n"
           "  --fixture NAME     only this fixture (repeatable; default: every fixture in DIR)\n"
@@ -163,6 +164,7 @@ namespace
           "  --tf32 MODE        on/off: allow or forbid TF32 in cuDNN convolutions and cuBLAS matmuls;\n"
           "                     default: as the worker sets it per precision (never in fp32 runs)\n"
           "  --channels-last M  UNet layout: auto (the worker's: NHWC on CUDA, NCHW on the CPU), on or off\n"
+          "  --vae-channels-last M  the VAE decoder's: auto (the worker's: NCHW), on or off\n"
           "  --cuda-graphs M    run the UNet through GraphRunner's CUDA graphs, as the worker does (default on)\n"
           "  --cudnn-benchmark M  let cuDNN time its algorithms per shape (default off, as the worker)\n"
           "  --fused-kernels M  the engine's own CUDA kernels where they apply (default off, as the worker)\n"
@@ -235,11 +237,11 @@ namespace
                     usageError("--tf32 takes default, on or off");
                 }
                 o.tf32 = value;
-            } else if (arg == "--channels-last") {
+            } else if (arg == "--channels-last" || arg == "--vae-channels-last") {
                 if (value != "auto" && value != "on" && value != "off") {
-                    usageError("--channels-last takes auto, on or off");
+                    usageError(std::string(arg) + " takes auto, on or off");
                 }
-                o.channelsLast = value;
+                (arg == "--channels-last" ? o.channelsLast : o.vaeChannelsLast) = value;
             } else if (arg == "--cuda-graphs" || arg == "--cudnn-benchmark" || arg == "--fused-kernels"
                        || arg == "--cublas-fp16-reduction") {
                 if (value != "on" && value != "off") {
@@ -582,6 +584,9 @@ namespace
             if (m_options.channelsLast != "auto") {
                 placement.channelsLast = m_options.channelsLast == "on";
             }
+            if (m_options.vaeChannelsLast != "auto") {
+                placement.vaeChannelsLast = m_options.vaeChannelsLast == "on";
+            }
             // One runner per model: its graphs have that model's weights baked in.
             m_runner = std::make_shared<GraphRunner>(m_options.cudaGraphs);
             m_runners.push_back(m_runner);
@@ -598,7 +603,8 @@ namespace
                     m_vae = VaeDecoder::load(VaeConfig::fromConfig(JsonConfig::fromFile(dir / "config.json")),
                                              WeightSource(std::make_shared<const SafetensorsFile>(SafetensorsFile::open(
                                                               dir / "diffusion_pytorch_model.safetensors")),
-                                                          "", at::TensorOptions().dtype(dtype).device(m_device)));
+                                                          "", at::TensorOptions().dtype(dtype).device(m_device))
+                                                 .withChannelsLast(placement.vaeChannelsLast));
                 }
             } catch (const std::exception& e) {
                 Check check = newCheck("load");
@@ -1086,9 +1092,9 @@ namespace
                   << torchVersion() << ", dtypes " << dtypeList << ", TF32 in fp32 convolutions "
                   << (tf32Conv ? "allowed" : "off") << ", in fp32 matmuls " << (tf32Matmul ? "allowed" : "off")
                   << (cuda ? options.tf32 == "default" ? " (the worker's setting)" : " (--tf32)" : " (CUDA only)")
-                  << "; UNet channels-last " << options.channelsLast << ", CUDA graphs "
-                  << (options.cudaGraphs && cuda ? "on" : "off") << ", cuDNN benchmark "
-                  << (options.cudnnBenchmark && cuda ? "on" : "off") << ", fused kernels "
+                  << "; UNet channels-last " << options.channelsLast << ", VAE channels-last "
+                  << options.vaeChannelsLast << ", CUDA graphs " << (options.cudaGraphs && cuda ? "on" : "off")
+                  << ", cuDNN benchmark " << (options.cudnnBenchmark && cuda ? "on" : "off") << ", fused kernels "
                   << (!fusedKernelsEnabled() ? "off"
                           : cuda             ? "on"
                                              : "on (no effect on the CPU)")
@@ -1146,6 +1152,7 @@ namespace
             out["dtypes"] = splitList(dtypeList);
             out["tf32"] = {{"mode", options.tf32}, {"convolutions", tf32Conv}, {"matmuls", tf32Matmul}};
             out["engine_path"] = {{"channels_last", options.channelsLast},
+                                  {"vae_channels_last", options.vaeChannelsLast},
                                   {"cuda_graphs", cuda && options.cudaGraphs},
                                   {"cudnn_benchmark", cuda && options.cudnnBenchmark},
                                   {"fused_kernels", cuda && fusedKernelsEnabled()},
