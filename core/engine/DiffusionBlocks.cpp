@@ -92,16 +92,22 @@ namespace Atelier::Engine
 
     MultiHeadAttention MultiHeadAttention::load(const WeightSource& source, std::int64_t queryDim,
                                                 std::int64_t contextDim, std::int64_t heads, std::int64_t headDim,
-                                                bool qkvBias)
+                                                bool qkvBias, std::optional<bool> pack)
     {
         const std::int64_t inner = heads * headDim;
-        MultiHeadAttention attention{
-            std::nullopt, {}, Linear::load(source.sub("to_out.0"), inner, queryDim, true), heads};
-        if (contextDim > 0) {
-            attention.query = Linear::load(source.sub("to_q"), queryDim, inner, qkvBias);
-            attention.packed = loadPacked(source, {"to_k", "to_v"}, contextDim, inner, qkvBias);
+        const bool cross = contextDim > 0;
+        const std::int64_t keyDim = cross ? contextDim : queryDim;
+        MultiHeadAttention attention{{}, Linear::load(source.sub("to_out.0"), inner, queryDim, true), heads};
+        auto& p = attention.projections;
+        if (!pack.value_or(source.options().device().is_cuda())) {
+            p.push_back({Linear::load(source.sub("to_q"), queryDim, inner, qkvBias), 1, false});
+            p.push_back({Linear::load(source.sub("to_k"), keyDim, inner, qkvBias), 1, cross});
+            p.push_back({Linear::load(source.sub("to_v"), keyDim, inner, qkvBias), 1, cross});
+        } else if (cross) {
+            p.push_back({Linear::load(source.sub("to_q"), queryDim, inner, qkvBias), 1, false});
+            p.push_back({loadPacked(source, {"to_k", "to_v"}, contextDim, inner, qkvBias), 2, true});
         } else {
-            attention.packed = loadPacked(source, {"to_q", "to_k", "to_v"}, queryDim, inner, qkvBias);
+            p.push_back({loadPacked(source, {"to_q", "to_k", "to_v"}, queryDim, inner, qkvBias), 3, false});
         }
         return attention;
     }
@@ -109,22 +115,18 @@ namespace Atelier::Engine
     at::Tensor MultiHeadAttention::operator()(const at::Tensor& x, const at::Tensor& context) const
     {
         const std::int64_t batch = x.size(0), tokens = x.size(1);
-        // [B, N, parts·heads·d] → parts × [B, heads, N, d]. CUDA's fused attention kernels read strided views
-        // into the one GEMM's output as they are (only the last dimension must be dense). The CPU kernel does
-        // not: on the tiny model's single-head VAE attention at 256² the views cost 7 % of the decode, and one
-        // copy wins that back.
-        auto split = [&](const at::Tensor& t, std::int64_t parts) {
-            at::Tensor views = t.view({batch, t.size(1), parts, heads, -1}).permute({2, 0, 3, 1, 4});
-            return (x.is_cpu() ? views.contiguous() : views).unbind(0);
-        };
-        at::Tensor o;
-        if (query) {
-            const std::vector<at::Tensor> kv = split(packed(context), 2);
-            o = at::scaled_dot_product_attention(split((*query)(x), 1)[0], kv[0], kv[1]);
-        } else {
-            const std::vector<at::Tensor> qkv = split(packed(x), 3);
-            o = at::scaled_dot_product_attention(qkv[0], qkv[1], qkv[2]);
+        // Each projection's [B, N, parts·heads·d] as parts × [B, heads, N, d]: strided views into the GEMM's output,
+        // which the attention kernels read as they are (only the last dimension must be dense).
+        std::vector<at::Tensor> qkv;
+        for (const Projection& projection : projections) {
+            const at::Tensor projected = projection.linear(projection.fromContext ? context : x);
+            for (at::Tensor& part : projected.view({batch, projected.size(1), projection.parts, heads, -1})
+                                        .permute({2, 0, 3, 1, 4})
+                                        .unbind(0)) {
+                qkv.push_back(std::move(part));
+            }
         }
+        const at::Tensor o = at::scaled_dot_product_attention(qkv[0], qkv[1], qkv[2]);
         return out(o.transpose(1, 2).reshape({batch, tokens, -1}));
     }
 

@@ -41,20 +41,29 @@ namespace Atelier::Engine
         at::Tensor operator()(const at::Tensor& x, std::optional<std::pair<std::int64_t, std::int64_t>> size) const;
     };
 
-    /// Multi-head attention (diffusers' Attention processor, SDPA path). The checkpoint's separate to_q/to_k/to_v
-    /// projections are packed at load time into one matrix per input: [q;k;v] for self-attention, and q plus
-    /// [k;v] for cross-attention. One wide GEMM instead of three narrow ones reads the input once and keeps
-    /// tensor cores busier; the results are the same products, summed in the same order.
+    /// Multi-head attention (diffusers' Attention processor, SDPA path). On CUDA the checkpoint's separate
+    /// to_q/to_k/to_v projections are packed at load time into one matrix per input: [q;k;v] for self-attention,
+    /// and q plus [k;v] for cross-attention. One wide GEMM instead of three narrow ones reads the input once and keeps
+    /// more tensor cores busy. On the CPU they stay separate: packing gave no speed there, and the copies would
+    /// replace weights that are otherwise views of the mapped file.
     struct MultiHeadAttention
     {
-        std::optional<Linear> query; ///< cross-attention only: q from the image tokens
-        Linear packed; ///< self-attention: [q;k;v] from x; cross-attention: [k;v] from the context
+        /// One GEMM, giving @c parts of q, k and v (in that order across all projections) from x or the context.
+        struct Projection
+        {
+            Linear linear;
+            std::int64_t parts = 1;
+            bool fromContext = false;
+        };
+        std::vector<Projection> projections;
         Linear out;
         std::int64_t heads = 1;
 
-        /// @p contextDim 0 makes a self-attention layer.
+        /// @p contextDim 0 makes a self-attention layer. The projections are packed when @p pack says so, by
+        /// default when @p source is on CUDA.
         static MultiHeadAttention load(const WeightSource& source, std::int64_t queryDim, std::int64_t contextDim,
-                                       std::int64_t heads, std::int64_t headDim, bool qkvBias);
+                                       std::int64_t heads, std::int64_t headDim, bool qkvBias,
+                                       std::optional<bool> pack = std::nullopt);
         /// @p x [B, N, C]; @p context [B, M, Cctx] for cross-attention, ignored (and may be undefined) for
         /// self-attention.
         at::Tensor operator()(const at::Tensor& x, const at::Tensor& context) const;

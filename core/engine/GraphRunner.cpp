@@ -3,9 +3,11 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <map>
 
 #if ATELIER_ENGINE_CUDA
 #include <ATen/cuda/CUDAGraph.h>
+#include <c10/cuda/CUDACachingAllocator.h>
 #include <c10/cuda/CUDAFunctions.h>
 #include <c10/cuda/CUDAGuard.h>
 #include <c10/cuda/CUDAStream.h>
@@ -24,9 +26,17 @@ namespace Atelier::Engine
         at::Tensor output;
     };
 
+    struct GraphRunner::CaptureStreams
+    {
+#if ATELIER_ENGINE_CUDA
+        std::map<c10::DeviceIndex, c10::cuda::CUDAStream> byDevice;
+#endif
+    };
+
     GraphRunner::GraphRunner(bool useCudaGraphs, std::size_t maxGraphs)
         : m_enabled(useCudaGraphs)
         , m_maxGraphs(std::max<std::size_t>(maxGraphs, 1))
+        , m_streams(std::make_unique<CaptureStreams>())
     { }
 
     GraphRunner::~GraphRunner() = default;
@@ -93,15 +103,27 @@ namespace Atelier::Engine
                 graph->inputs.push_back(t.clone());
             }
             // Capture on a side stream, after warm-up runs there: cuBLAS and cuDNN choose their algorithms and
-            // allocate workspaces on first use, which must not happen inside the capture.
+            // allocate workspaces on first use, which must not happen inside the capture. Always the same stream for
+            // this device: the shared pool's freed blocks are reused only by the stream that allocated them.
+            const c10::DeviceIndex deviceIndex = inputs.front().device().index();
+            const c10::cuda::CUDAGuard onDevice(deviceIndex);
             c10::cuda::device_synchronize();
-            const c10::cuda::CUDAStream side = c10::cuda::getStreamFromPool();
+            auto stream = m_streams->byDevice.find(deviceIndex);
+            if (stream == m_streams->byDevice.end()) {
+                stream
+                    = m_streams->byDevice.emplace(deviceIndex, c10::cuda::getStreamFromPool(false, deviceIndex)).first;
+            }
+            const c10::cuda::CUDAStream side = stream->second;
             {
                 const c10::cuda::CUDAStreamGuard onSide(side);
                 for (int i = 0; i < 2; ++i) {
                     pass(graph->inputs);
                 }
                 side.synchronize();
+                // The warm-up passes' activations sit cached in the ordinary pool, where the capture cannot use
+                // them: give them back first, or a capture needs twice a pass's memory. This also drops a shared
+                // pool that no graph holds any more.
+                c10::cuda::CUDACachingAllocator::emptyCache();
                 if (m_pool == std::pair<unsigned long long, unsigned long long>{0, 0}) {
                     m_pool = at::cuda::graph_pool_handle();
                 }
@@ -126,6 +148,11 @@ namespace Atelier::Engine
             ++m_failures;
             m_failed.push_back(key);
             graph.reset();
+            if (m_graphs.empty()) {
+                // The failed graph was the pool's only holder, and a released pool's id cannot be captured into
+                // again: the next capture starts a new one.
+                m_pool = {0, 0};
+            }
             return pass(inputs);
         }
         if (m_graphs.size() >= m_maxGraphs) {

@@ -26,10 +26,12 @@ namespace Atelier::Engine
     /// disabled, forward() is UNet::forward and decode() is VaeDecoder::decode.
     ///
     /// Not thread-safe: one per engine thread. At most @p maxGraphs shapes are kept, least recently used first out.
-    /// All of a runner's graphs share one memory pool, so their activations take the largest graph's memory, not
-    /// the sum: a worker that renders batches of 8, then the queue's last 3, then one image at another size, and
-    /// decodes each image in between, holds one pool, as large as the largest of those passes. That is safe
-    /// because a runner replays one graph at a time and copies each output out before the next replay.
+    /// All of a runner's graphs share one memory pool, and all are captured on one stream (the caching allocator
+    /// reuses a pool's free blocks only for the stream that allocated them), so their activations take the largest
+    /// graph's memory, not the sum: a worker that renders batches of 8, then the queue's last 3, then one image at
+    /// another size, and decodes each image in between, holds one pool, as large as the largest of those passes.
+    /// That is safe because a runner replays one graph at a time, on the caller's stream, and copies each output
+    /// out before the next replay: nothing in the pool has to outlive another graph's replay.
     class GraphRunner
     {
     public:
@@ -64,7 +66,12 @@ namespace Atelier::Engine
         std::vector<Key> m_failed;
         std::size_t m_replays = 0;
         std::size_t m_failures = 0;
-        /// The graphs' shared memory pool (a CUDA MempoolId_t); {0, 0} until the first capture.
+        /// The graphs' shared memory pool (a CUDA MempoolId_t); {0, 0} until the first capture, and again after
+        /// a failed capture has left no graph holding it.
         std::pair<unsigned long long, unsigned long long> m_pool{0, 0};
+        /// Per CUDA device, the stream every capture of this runner runs on (a c10::cuda::CUDAStream, kept opaque so
+        /// that this header needs no CUDA one).
+        struct CaptureStreams;
+        std::unique_ptr<CaptureStreams> m_streams;
     };
 } // namespace Atelier::Engine

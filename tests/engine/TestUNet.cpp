@@ -16,12 +16,13 @@
 
 #include "EngineTestSupport.h"
 #include "TestSupport.h"
+#include "engine/DiffusionBlocks.h"
 #include "engine/EngineError.h"
 #include "engine/FusedKernels.h"
+#include "engine/GraphRunner.h"
 #include "engine/JsonConfig.h"
 #include "engine/Safetensors.h"
 #include "engine/UNet.h"
-#include "engine/GraphRunner.h"
 
 using namespace Atelier::Engine;
 using Atelier::Test::fixturePath;
@@ -55,6 +56,8 @@ private Q_SLOTS:
     void oddLatentSizesLineUp();
     void runnerIsTheUNetOnTheCpu();
     void fusedKernelsLeaveTheCpuAlone();
+    void packedProjectionsMatchSeparate_data();
+    void packedProjectionsMatchSeparate();
     void rejectsUnsupportedConfigs_data();
     void rejectsUnsupportedConfigs();
 };
@@ -133,6 +136,39 @@ void TestUNet::fusedKernelsLeaveTheCpuAlone()
     const at::Tensor on = unet.forward(sample, t, context);
     setFusedKernels(false);
     QVERIFY(at::equal(on, off));
+}
+
+void TestUNet::packedProjectionsMatchSeparate_data()
+{
+    QTest::addColumn<QString>("layer");
+    QTest::addColumn<int>("contextDim");
+    QTest::newRow("self-attention: one [q;k;v] GEMM") << QStringLiteral("attn1") << 0;
+    QTest::newRow("cross-attention: q, then one [k;v] GEMM") << QStringLiteral("attn2") << 48;
+}
+
+void TestUNet::packedProjectionsMatchSeparate()
+{
+    // On CUDA the engine packs q, k and v into wider GEMMs and hands SDPA strided views of their output; here both
+    // ways run on the CPU and must agree (to GEMM rounding: a wider GEMM may sum in another order).
+    QFETCH(QString, layer);
+    QFETCH(int, contextDim);
+    c10::InferenceMode guard;
+    auto file = std::make_shared<const SafetensorsFile>(SafetensorsFile::open(
+        fixturePath(QStringLiteral("tiny-sd15/unet/diffusion_pytorch_model.safetensors")).toStdString()));
+    const WeightSource source = WeightSource(file, "", at::TensorOptions().dtype(at::kFloat))
+                                    .sub("down_blocks.0.attentions.0.transformer_blocks.0")
+                                    .sub(layer.toStdString());
+    const auto separate = MultiHeadAttention::load(source, 32, contextDim, 8, 4, false, /*pack=*/false);
+    const auto packed = MultiHeadAttention::load(source, 32, contextDim, 8, 4, false, /*pack=*/true);
+    QCOMPARE(separate.projections.size(), std::size_t{3});
+    QCOMPARE(packed.projections.size(), contextDim > 0 ? std::size_t{2} : std::size_t{1});
+    const at::Tensor x = at::randn({2, 64, 32});
+    const at::Tensor context = at::randn({2, 77, 48});
+    const at::Tensor expected = separate(x, context);
+    const at::Tensor actual = packed(x, context);
+    QCOMPARE(actual.sizes().vec(), (std::vector<int64_t>{2, 64, 32}));
+    const double error = (actual - expected).abs().max().item<double>();
+    QVERIFY2(error <= 1e-5, qPrintable(QStringLiteral("max abs error %1").arg(error)));
 }
 
 void TestUNet::rejectsUnsupportedConfigs_data()
