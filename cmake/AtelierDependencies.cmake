@@ -27,6 +27,9 @@ if(NOT ATELIER_WITH_CUDA STREQUAL "OFF")
     if(CUDAToolkit_FOUND)
         set(ATELIER_HAVE_CUDA ON)
         set(ATELIER_CUDA_VERSION "${CUDAToolkit_VERSION}")
+        # The engine's own kernels must launch through the libcudart LibTorch loads, on its streams: every target
+        # that links them gets the shared runtime, never a static copy of its own.
+        set(CMAKE_CUDA_RUNTIME_LIBRARY Shared)
     elseif(ATELIER_WITH_CUDA STREQUAL "ON")
         message(FATAL_ERROR "ATELIER_WITH_CUDA=ON but no CUDA toolkit was found (set CUDAToolkit_ROOT)")
     endif()
