@@ -67,6 +67,16 @@ namespace Atelier::Engine
             {AttentionKernel::MemoryEfficient, "efficient", at::SDPBackend::efficient_attention},
             {AttentionKernel::Math, "math", at::SDPBackend::math},
         }};
+
+        const NamedKernel& entryFor(AttentionKernel kernel)
+        {
+            for (const NamedKernel& k : AttentionKernels) {
+                if (k.kernel == kernel) {
+                    return k;
+                }
+            }
+            return AttentionKernels.front();
+        }
     } // namespace
 
     std::optional<AttentionKernel> parseAttentionKernel(std::string_view name)
@@ -81,12 +91,7 @@ namespace Atelier::Engine
 
     std::string attentionKernelName(AttentionKernel kernel)
     {
-        for (const NamedKernel& k : AttentionKernels) {
-            if (k.kernel == kernel) {
-                return k.name;
-            }
-        }
-        return "default";
+        return entryFor(kernel).name;
     }
 
     void preferAttentionKernel(AttentionKernel kernel)
@@ -94,12 +99,7 @@ namespace Atelier::Engine
         at::Context& context = at::globalContext();
         // LibTorch's order as this process found it, captured once so that Default restores it.
         static const auto defaults = context.sDPPriorityOrder();
-        at::SDPBackend first = at::SDPBackend::error;
-        for (const NamedKernel& k : AttentionKernels) {
-            if (k.kernel == kernel) {
-                first = k.backend;
-            }
-        }
+        const at::SDPBackend first = entryFor(kernel).backend;
         std::vector<std::int64_t> order;
         if (first != at::SDPBackend::error) {
             order.push_back(static_cast<std::int64_t>(first));

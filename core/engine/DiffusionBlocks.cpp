@@ -34,9 +34,9 @@ namespace Atelier::Engine
 
     at::Tensor ResnetBlock::operator()(const at::Tensor& x, const at::Tensor& timeEmbedding) const
     {
-        // Statement by statement, in place on the tensors this block made: a nested call keeps each temporary
-        // alive to the end of its full expression, and at the VAE's last level (256 channels, 512x512, float32)
-        // each is 256 MiB. The VAE's peak falls by one of them; the results are bit for bit the same.
+        // In place on the tensors this block made (SiLU inside withSilu, the time bias and the residual here):
+        // at the VAE's last level (256 channels, 512x512, float32) each new tensor is 256 MiB. The VAE's peak falls
+        // by one of them; the results are bit for bit the same.
         at::Tensor h = conv1(norm1.withSilu(x));
         if (timeProjection && timeEmbedding.defined()) {
             h.add_((*timeProjection)(at::silu(timeEmbedding)).unsqueeze(-1).unsqueeze(-1));

@@ -22,11 +22,27 @@ namespace Atelier::Engine
         std::atomic<bool> g_fusedKernels{false};
 
 #if ATELIER_ENGINE_CUDA
-        constexpr std::int64_t MaxGegluRows = std::int64_t{65535} * 64; // launchGeglu's grid limit
-
-        Kernels::HalfType halfTypeOf(at::ScalarType type)
+        /// The kernels' element type for @p t, when the kernels are on and @p t is a 4-byte aligned fp16 or bf16
+        /// CUDA tensor (every kernel moves two values at a time); std::nullopt otherwise.
+        std::optional<Kernels::HalfType> kernelTypeOf(const at::Tensor& t)
         {
-            return type == at::kHalf ? Kernels::HalfType::Float16 : Kernels::HalfType::BFloat16;
+            if (!fusedKernelsEnabled() || !t.is_cuda()
+                || reinterpret_cast<std::uintptr_t>(t.const_data_ptr()) % 4 != 0) {
+                return std::nullopt;
+            }
+            switch (t.scalar_type()) {
+            case at::kHalf:
+                return Kernels::HalfType::Float16;
+            case at::kBFloat16:
+                return Kernels::HalfType::BFloat16;
+            default:
+                return std::nullopt;
+            }
+        }
+
+        void* streamOf(const at::Tensor& t)
+        {
+            return at::cuda::getCurrentCUDAStream(t.get_device()).stream();
         }
 
         void checkLaunch(const char* kernel, int status)
@@ -60,12 +76,11 @@ namespace Atelier::Engine
                                              [[maybe_unused]] bool silu)
     {
 #if ATELIER_ENGINE_CUDA
-        const at::ScalarType type = x.scalar_type();
-        if (!fusedKernelsEnabled() || !x.is_cuda() || x.dim() != 4 || (type != at::kHalf && type != at::kBFloat16)
-            || !x.is_contiguous(at::MemoryFormat::ChannelsLast) || gamma.scalar_type() != type
-            || beta.scalar_type() != type || gamma.device() != x.device() || beta.device() != x.device()
-            || !gamma.is_contiguous() || !beta.is_contiguous()
-            || reinterpret_cast<std::uintptr_t>(x.const_data_ptr()) % 4 != 0) {
+        const std::optional<Kernels::HalfType> type = kernelTypeOf(x);
+        if (!type || x.dim() != 4 || !x.is_contiguous(at::MemoryFormat::ChannelsLast)
+            || gamma.scalar_type() != x.scalar_type() || beta.scalar_type() != x.scalar_type()
+            || gamma.device() != x.device() || beta.device() != x.device() || !gamma.is_contiguous()
+            || !beta.is_contiguous()) {
             return std::nullopt;
         }
         const Kernels::GroupNormShape shape{x.size(0), x.size(2) * x.size(3), x.size(1), groups};
@@ -79,10 +94,9 @@ namespace Atelier::Engine
         at::Tensor workspace = at::empty({static_cast<std::int64_t>(Kernels::groupNormWorkspaceFloats(shape))},
                                          x.options().dtype(at::kFloat));
         checkLaunch("GroupNorm",
-                    Kernels::launchGroupNormNhwc(halfTypeOf(type), x.const_data_ptr(), y.mutable_data_ptr(),
-                                                 gamma.const_data_ptr(), beta.const_data_ptr(),
-                                                 workspace.mutable_data_ptr<float>(), shape, static_cast<float>(eps),
-                                                 silu, at::cuda::getCurrentCUDAStream(x.get_device()).stream()));
+                    Kernels::launchGroupNormNhwc(
+                        *type, x.const_data_ptr(), y.mutable_data_ptr(), gamma.const_data_ptr(), beta.const_data_ptr(),
+                        workspace.mutable_data_ptr<float>(), shape, static_cast<float>(eps), silu, streamOf(x)));
         return y;
 #else
         return std::nullopt;
@@ -92,15 +106,14 @@ namespace Atelier::Engine
     std::optional<at::Tensor> fusedGeglu([[maybe_unused]] const at::Tensor& projected)
     {
 #if ATELIER_ENGINE_CUDA
-        const at::ScalarType type = projected.scalar_type();
-        if (!fusedKernelsEnabled() || !projected.is_cuda() || projected.dim() < 1
-            || (type != at::kHalf && type != at::kBFloat16) || !projected.is_contiguous() || projected.size(-1) % 4 != 0
-            || projected.numel() == 0 || reinterpret_cast<std::uintptr_t>(projected.const_data_ptr()) % 4 != 0) {
+        const std::optional<Kernels::HalfType> type = kernelTypeOf(projected);
+        if (!type || projected.dim() < 1 || !projected.is_contiguous() || projected.size(-1) % 2 != 0
+            || projected.numel() == 0) {
             return std::nullopt;
         }
         const std::int64_t width = projected.size(-1) / 2;
         const std::int64_t rows = projected.numel() / projected.size(-1);
-        if (rows > MaxGegluRows) {
+        if (!Kernels::gegluSupports(rows, width)) {
             return std::nullopt;
         }
         std::vector<std::int64_t> shape = projected.sizes().vec();
@@ -108,8 +121,8 @@ namespace Atelier::Engine
         const c10::cuda::CUDAGuard guard(projected.device());
         at::Tensor y = at::empty(shape, projected.options());
         checkLaunch("GEGLU",
-                    Kernels::launchGeglu(halfTypeOf(type), projected.const_data_ptr(), y.mutable_data_ptr(), rows,
-                                         width, at::cuda::getCurrentCUDAStream(projected.get_device()).stream()));
+                    Kernels::launchGeglu(*type, projected.const_data_ptr(), y.mutable_data_ptr(), rows, width,
+                                         streamOf(projected)));
         return y;
 #else
         return std::nullopt;

@@ -44,9 +44,6 @@ namespace Atelier::Engine
     at::Tensor GraphRunner::forward(const UNet& unet, const at::Tensor& sample, const at::Tensor& timestep,
                                     const at::Tensor& context)
     {
-        if (!m_enabled || !sample.is_cuda()) {
-            return unet.forward(sample, timestep, context);
-        }
         // The UNet embeds timesteps in float32 whatever they arrive as, so integer and fractional timesteps (the
         // schedulers give both) can share one graph.
         return run(&unet, {sample, timestep.to(sample.device(), at::kFloat), context},
@@ -55,9 +52,6 @@ namespace Atelier::Engine
 
     at::Tensor GraphRunner::decode(const VaeDecoder& vae, const at::Tensor& latents)
     {
-        if (!m_enabled || !latents.is_cuda()) {
-            return vae.decode(latents);
-        }
         return run(&vae, {latents}, [&vae](const std::vector<at::Tensor>& in) { return vae.decode(in[0]); });
     }
 
@@ -77,6 +71,9 @@ namespace Atelier::Engine
 
     at::Tensor GraphRunner::run(const void* module, const std::vector<at::Tensor>& inputs, const Pass& pass)
     {
+        if (!m_enabled || !inputs.front().is_cuda()) {
+            return pass(inputs);
+        }
         // The module's address stands for its weights: a graph has them baked in. Every input's dtype counts, since
         // replay() copies into the captured buffers, and a copy converts: a fractional timestep copied into an int64
         // buffer was silently truncated (found by the CUDA parity run, 0.02 off the golden).

@@ -198,19 +198,23 @@ namespace Atelier::Engine
 
     at::Tensor GroupNorm::operator()(const at::Tensor& x) const
     {
-        if (std::optional<at::Tensor> fused = fusedGroupNorm(x, groups, weight, bias, eps, /*silu=*/false)) {
-            return *std::move(fused);
-        }
-        return at::group_norm(x, groups, weight, bias, eps);
+        return apply(x, /*silu=*/false);
     }
 
     at::Tensor GroupNorm::withSilu(const at::Tensor& x) const
     {
-        if (std::optional<at::Tensor> fused = fusedGroupNorm(x, groups, weight, bias, eps, /*silu=*/true)) {
+        return apply(x, /*silu=*/true);
+    }
+
+    at::Tensor GroupNorm::apply(const at::Tensor& x, bool silu) const
+    {
+        if (std::optional<at::Tensor> fused = fusedGroupNorm(x, groups, weight, bias, eps, silu)) {
             return *std::move(fused);
         }
         at::Tensor y = at::group_norm(x, groups, weight, bias, eps);
-        at::silu_(y);
+        if (silu) {
+            at::silu_(y);
+        }
         return y;
     }
 

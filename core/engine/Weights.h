@@ -122,6 +122,9 @@ namespace Atelier::Engine
         /// SiLU(GroupNorm(x)): one fused kernel on channels-last CUDA tensors where the engine's kernels are on
         /// (FusedKernels.h), else LibTorch's GroupNorm and an in-place SiLU.
         at::Tensor withSilu(const at::Tensor& x) const;
+
+    private:
+        at::Tensor apply(const at::Tensor& x, bool silu) const;
     };
 
     struct LayerNorm

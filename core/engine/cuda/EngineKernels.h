@@ -42,9 +42,11 @@ namespace Atelier::Engine::Kernels
     int launchGroupNormNhwc(HalfType type, const void* x, void* y, const void* gamma, const void* beta,
                             float* workspace, const GroupNormShape& shape, float eps, bool silu, void* stream);
 
+    /// Whether launchGeglu() takes @p rows rows of @p width outputs: an even width and at most 65535·64 rows.
+    bool gegluSupports(std::int64_t rows, std::int64_t width);
+
     /// GEGLU's gate: y[r, j] = x[r, j] · gelu(x[r, width + j]) for dense row-major @p x [rows, 2·width] and
     /// @p y [rows, width], of @p type, with the exact (erf) GELU. One pass, computed in float32 and rounded once.
-    /// Needs an even @p width, at most 65535·64 rows and 4-byte aligned pointers. Returns the launch's cudaError_t
-    /// (0: success).
+    /// Needs a shape gegluSupports() and 4-byte aligned pointers. Returns the launch's cudaError_t (0: success).
     int launchGeglu(HalfType type, const void* x, void* y, std::int64_t rows, std::int64_t width, void* stream);
 } // namespace Atelier::Engine::Kernels

@@ -6,39 +6,16 @@
 // the matching pair of gates and writes one pair of results.
 
 #include "EngineKernels.h"
+#include "HalfPairs.cuh"
 
 #include <cstdint>
 
-#include <cuda_bf16.h>
-#include <cuda_fp16.h>
 #include <cuda_runtime.h>
 
 namespace Atelier::Engine::Kernels
 {
     namespace
     {
-        constexpr int PairsPerBlock = 32;
-        constexpr int RowLanes = 8;
-        constexpr int RowsPerBlock = 64;
-
-        __device__ float2 toFloat2(const __half2& v)
-        {
-            return __half22float2(v);
-        }
-        __device__ float2 toFloat2(const __nv_bfloat162& v)
-        {
-            return __bfloat1622float2(v);
-        }
-        template <typename Pair> __device__ Pair fromFloats(float a, float b);
-        template <> __device__ __half2 fromFloats<__half2>(float a, float b)
-        {
-            return __floats2half2_rn(a, b);
-        }
-        template <> __device__ __nv_bfloat162 fromFloats<__nv_bfloat162>(float a, float b)
-        {
-            return __floats2bfloat162_rn(a, b);
-        }
-
         __device__ float gelu(float v)
         {
             // The exact GELU, as torch.nn.functional.gelu's default and diffusers' GEGLU: x·Φ(x).
@@ -59,23 +36,28 @@ namespace Atelier::Engine::Kernels
             const std::int64_t endRow = firstRow + RowsPerBlock < rows ? firstRow + RowsPerBlock : rows;
             for (std::int64_t row = firstRow + threadIdx.y; row < endRow; row += RowLanes) {
                 const Pair* in = x + row * 2 * pairsPerHalf + pair;
-                const float2 value = toFloat2(in[0]);
-                const float2 gate = toFloat2(in[pairsPerHalf]);
-                y[row * pairsPerHalf + pair] = fromFloats<Pair>(value.x * gelu(gate.x), value.y * gelu(gate.y));
+                const float2 value = PairTraits<Pair>::load(in[0]);
+                const float2 gate = PairTraits<Pair>::load(in[pairsPerHalf]);
+                y[row * pairsPerHalf + pair] = PairTraits<Pair>::store(value.x * gelu(gate.x), value.y * gelu(gate.y));
             }
         }
     } // namespace
 
+    bool gegluSupports(std::int64_t rows, std::int64_t width)
+    {
+        // Grid limit: row blocks on y are at most 65535.
+        return rows > 0 && rowBlocksFor(rows) <= 65535 && width > 0 && width % 2 == 0;
+    }
+
     int launchGeglu(HalfType type, const void* x, void* y, std::int64_t rows, std::int64_t width, void* stream)
     {
-        const std::int64_t rowBlocks = (rows + RowsPerBlock - 1) / RowsPerBlock;
-        if (rows <= 0 || width <= 0 || width % 2 != 0 || rowBlocks > 65535
-            || reinterpret_cast<std::uintptr_t>(x) % 4 != 0 || reinterpret_cast<std::uintptr_t>(y) % 4 != 0) {
+        if (!gegluSupports(rows, width) || reinterpret_cast<std::uintptr_t>(x) % 4 != 0
+            || reinterpret_cast<std::uintptr_t>(y) % 4 != 0) {
             return static_cast<int>(cudaErrorInvalidValue);
         }
         const std::int64_t pairs = width / 2;
         const dim3 grid(static_cast<unsigned>((pairs + PairsPerBlock - 1) / PairsPerBlock),
-                        static_cast<unsigned>(rowBlocks));
+                        static_cast<unsigned>(rowBlocksFor(rows)));
         const dim3 block(PairsPerBlock, RowLanes);
         auto* cudaStream = static_cast<cudaStream_t>(stream);
         if (type == HalfType::Float16) {

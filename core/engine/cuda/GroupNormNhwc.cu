@@ -15,47 +15,21 @@
 //    channel pair down a column of rows, so a thread loads its scale and shift once and does no index division.
 
 #include "EngineKernels.h"
+#include "HalfPairs.cuh"
 
 #include <cstdint>
 
-#include <cuda_bf16.h>
-#include <cuda_fp16.h>
 #include <cuda_runtime.h>
 
 namespace Atelier::Engine::Kernels
 {
     namespace
     {
-        constexpr int PairsPerBlock = 32; // threadIdx.x: 32 channel pairs = 128 contiguous bytes of a row
-        constexpr int RowLanes = 8; // threadIdx.y: rows read side by side
-        constexpr int RowsPerBlock = 64; // rows one block covers
         constexpr int GroupThreads = 128;
-
-        template <typename Pair> struct PairTraits;
-
-        template <> struct PairTraits<__half2>
-        {
-            static __device__ float2 load(const __half2& v) { return __half22float2(v); }
-            static __device__ __half2 store(float a, float b) { return __floats2half2_rn(a, b); }
-            static __device__ float scalar(const void* p, std::int64_t i)
-            {
-                return __half2float(static_cast<const __half*>(p)[i]);
-            }
-        };
-
-        template <> struct PairTraits<__nv_bfloat162>
-        {
-            static __device__ float2 load(const __nv_bfloat162& v) { return __bfloat1622float2(v); }
-            static __device__ __nv_bfloat162 store(float a, float b) { return __floats2bfloat162_rn(a, b); }
-            static __device__ float scalar(const void* p, std::int64_t i)
-            {
-                return __bfloat162float(static_cast<const __nv_bfloat16*>(p)[i]);
-            }
-        };
 
         std::int64_t rowBlocks(const GroupNormShape& s)
         {
-            return (s.pixels + RowsPerBlock - 1) / RowsPerBlock;
+            return rowBlocksFor(s.pixels);
         }
 
         /// partial[((n·rowBlocks + b)·C + c)·2 + {0, 1}] = Σ d, Σ d² over block b's rows of image n, channel c,
