@@ -76,7 +76,8 @@ namespace
         int channelsLast = -1; ///< -1: the engine's choice for the device (on for CUDA)
         bool cudaGraphs = true; ///< replay the UNet as CUDA graphs (CUDA only)
         bool cudnnBenchmark = false; ///< let cuDNN time its algorithms per shape; the worker does not (CUDA only)
-        bool fusedKernels = false; ///< the engine's own CUDA kernels (FusedKernels.h) where they apply
+        /// the engine's own CUDA kernels (FusedKernels.h) that run where they apply
+        Atelier::Engine::FusedKernelSet fusedKernels = Atelier::Engine::defaultFusedKernels();
         int vaeChannelsLast = -1; ///< -1: the engine's choice for the device
         std::string attention = "default"; ///< which SDPA kernel LibTorch tries first (CUDA only)
         std::filesystem::path profileOut; ///< empty: no kernel profile
@@ -88,13 +89,15 @@ namespace
           "                     [--device cpu|cuda:N] [--dtype fp32|fp16|bf16] [--scheduler NAME] [--threads N]\n"
           "                     [--warmup N] [--repeat N] [--guidance G] [--seed S] [--prompt TEXT]\n"
           "                     [--negative-prompt TEXT] [--clip-vocab DIR] [--channels-last 0|1]\n"
-          "                     [--cuda-graphs 0|1] [--cudnn-benchmark 0|1] [--fused-kernels 0|1]\n"
-          "                     [--vae-channels-last 0|1]\n"
+          "                     [--cuda-graphs 0|1] [--cudnn-benchmark 0|1]\n"
+          "                     [--fused-kernels default|all|none|LIST] [--vae-channels-last 0|1]\n"
           "                     [--attention default|cudnn|flash|efficient|math] [--profile-out FILE]\n"
           "                     [--profile-runs N]\n"
           "Prints one JSON line with load, text-encode, UNet-step, VAE-decode and end-to-end times and peak memory.\n"
           "  --warmup N   untimed generate() calls (at most 2 steps each) before measuring (default 1)\n"
           "  --repeat N   runs of each standalone measurement; the fastest is reported (default 3)\n"
+          "  --fused-kernels  the engine's own CUDA kernels to run: default (the worker's set), all, none, or\n"
+          "               names (groupnorm,geglu,normoffset,biasresidual,layernorm); 1 and 0 mean all and none\n"
           "  --profile-out FILE  after the measurements, profile N eager UNet forwards (--profile-runs, default 5)\n"
           "               and write the time per kernel (CUDA) or per aten operator (CPU, inclusive) as JSON\n";
 
@@ -150,7 +153,11 @@ namespace
             } else if (arg == "--vae-channels-last") {
                 o.vaeChannelsLast = parseNumber<int>(arg, value) != 0 ? 1 : 0;
             } else if (arg == "--fused-kernels") {
-                o.fusedKernels = parseNumber<int>(arg, value) != 0;
+                const auto set = Atelier::Engine::parseFusedKernels(value);
+                if (!set) {
+                    usageError("--fused-kernels takes default, all, none or a list of kernel names");
+                }
+                o.fusedKernels = *set;
             } else if (arg == "--attention") {
                 if (!Atelier::Engine::parseAttentionKernel(value)) {
                     usageError("--attention must be default, cudnn, flash, efficient or math");
@@ -376,6 +383,8 @@ namespace
         const at::Device device = spec->kind == DeviceSpec::Kind::Cuda
             ? at::Device(at::kCUDA, static_cast<c10::DeviceIndex>(spec->index))
             : at::Device(at::kCPU);
+        // Before the placement, which follows the kernels (the VAE's layout).
+        setFusedKernels(options.fusedKernels);
         ModelPlacement placement = ModelPlacement::forDevice(device, parseDtype(options.dtype));
         if (options.channelsLast >= 0) {
             placement.channelsLast = options.channelsLast == 1;
@@ -387,7 +396,6 @@ namespace
             configureCudaMath(placement.dtype, options.cudnnBenchmark);
             preferAttentionKernel(*parseAttentionKernel(options.attention));
         }
-        setFusedKernels(options.fusedKernels);
         // The VAE as the worker places it (fp16 for fp16 runs on CUDA, with a float32 retry; float32 otherwise),
         // reported in the JSON.
         const std::string name = deviceName(*spec);
@@ -518,7 +526,7 @@ namespace
         line["cuda_graph_replays"] = runner->replays();
         line["cuda_graph_failures"] = runner->captureFailures();
         line["cudnn_benchmark"] = device.is_cuda() && options.cudnnBenchmark;
-        line["fused_kernels"] = fusedKernelsEnabled() && device.is_cuda();
+        line["fused_kernels"] = device.is_cuda() ? fusedKernelsName(fusedKernels()) : "none";
         line["attention"] = device.is_cuda() ? options.attention : "default";
         line["width"] = options.width;
         line["height"] = options.height;

@@ -18,6 +18,12 @@ namespace Atelier::Engine
         Conv2d conv1, conv2;
         std::optional<Linear> timeProjection;
         std::optional<Conv2d> shortcut;
+        /// Where conv1's bias is fused (Conv2d::fusesBias): the time projection's bias plus conv1's, so that one
+        /// GEMM gives the whole offset norm2 adds before normalising.
+        at::Tensor timeAndConvBias;
+        /// Where conv2's bias is fused: conv2's bias plus the shortcut's (when there is one), in its dtype and in
+        /// float32, added in the same pass as the residual.
+        at::Tensor outputBias, outputBias32;
 
         /// @p timeChannels 0 means the block takes no time embedding (the VAE's blocks).
         static ResnetBlock load(const WeightSource& source, std::int64_t in, std::int64_t out,

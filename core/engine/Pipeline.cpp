@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "Pipeline.h"
 
+#include "FusedKernels.h"
+
 #include <ATen/CPUGeneratorImpl.h>
 #include <ATen/TensorOperators.h>
 #include <ATen/ops/cat.h>
@@ -198,6 +200,11 @@ namespace Atelier::Engine
         placement.channelsLast = device.is_cuda();
         // Half the VAE's memory and time, as diffusers decodes; decodeImage() catches the overflows.
         placement.vaeDtype = device.is_cuda() && dtype == at::kHalf ? at::kHalf : at::kFloat;
+        // Channels-last pays in the VAE only with the engine's GroupNorm, which reads that layout directly:
+        // LibTorch's GroupNorm copies it to NCHW and back (H200, batch 8: decode 67.5 ms against 70.3 ms NCHW with
+        // the kernels; docs/PERFORMANCE.md). The float32 VAE (the NaN retry, fp32 runs) has no such kernel.
+        placement.vaeChannelsLast
+            = device.is_cuda() && placement.vaeDtype != at::kFloat && fusedKernelEnabled(FusedKernel::GroupNorm);
         return placement;
     }
 

@@ -41,12 +41,13 @@ namespace Atelier::Engine
         at::ScalarType vaeDtype = at::kFloat;
         /// UNet convolutions and activations in NHWC, which tensor-core convolutions read directly (CUDA).
         bool channelsLast = false;
-        /// The VAE decoder's too. Off everywhere until measured on a GPU: without the engine's GroupNorm kernel
-        /// (FusedKernels.h) each of the VAE's GroupNorms would copy its full-resolution activations to NCHW and back.
+        /// The VAE decoder's too. Only with the engine's GroupNorm kernel (FusedKernels.h): without it each of the
+        /// VAE's GroupNorms would copy its full-resolution activations to NCHW and back.
         bool vaeChannelsLast = false;
 
-        /// What a worker uses on @p device at @p dtype: on CUDA, channels-last, and an fp16 VAE for fp16 runs; on
-        /// the CPU, the defaults.
+        /// What a worker uses on @p device at @p dtype: on CUDA, channels-last, and an fp16 VAE for fp16 runs
+        /// (channels-last too while the fused GroupNorm is on: set the fused kernels first); on the CPU, the
+        /// defaults.
         static ModelPlacement forDevice(at::Device device, at::ScalarType dtype);
     };
 

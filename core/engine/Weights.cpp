@@ -161,6 +161,10 @@ namespace Atelier::Engine
             layer.weight = layer.weight.contiguous(at::MemoryFormat::ChannelsLast);
         }
         layer.bias = source.load("bias", {out});
+        if (layer.bias.is_cuda()
+            && (layer.bias.scalar_type() == at::kHalf || layer.bias.scalar_type() == at::kBFloat16)) {
+            layer.bias32 = layer.bias.to(at::kFloat);
+        }
         layer.stride = stride;
         layer.padding = padding;
         return layer;
@@ -173,8 +177,41 @@ namespace Atelier::Engine
         constexpr std::int64_t SmallConvolutionPixels = 32 * 32;
     } // namespace
 
+    bool Conv2d::fusesBias(const at::Tensor& x) const
+    {
+        return bias32.defined() && x.is_cuda() && fusedKernelEnabled(FusedKernel::BiasResidual);
+    }
+
+    at::Tensor Conv2d::convolve(const at::Tensor& x) const
+    {
+        return at::conv2d(x, weight, {}, {stride, stride}, {padding, padding});
+    }
+
+    at::Tensor Conv2d::plusResidual(const at::Tensor& x, const at::Tensor& residual) const
+    {
+        if (fusesBias(x)) {
+            return addBiasAndResidual(convolve(x), bias, bias32, residual);
+        }
+        at::Tensor y = (*this)(x);
+        return residual.defined() ? y.add_(residual) : y;
+    }
+
+    at::Tensor addBiasAndResidual(at::Tensor y, const at::Tensor& bias, const at::Tensor& bias32,
+                                  const at::Tensor& residual)
+    {
+        if (bias32.defined() && fusedBiasResidual(y, bias32, residual)) {
+            return y;
+        }
+        y.add_(y.dim() == 4 ? bias.view({1, -1, 1, 1}) : bias);
+        return residual.defined() ? y.add_(residual) : y;
+    }
+
     at::Tensor Conv2d::operator()(const at::Tensor& x) const
     {
+        if (fusesBias(x)) {
+            // cuDNN's convolution in LibTorch adds its bias in a broadcast pass of its own; the fused one is faster.
+            return plusResidual(x, {});
+        }
         if (x.is_cpu() && x.scalar_type() == at::kFloat && x.size(2) * x.size(3) <= SmallConvolutionPixels) {
             // On the CPU at::conv2d picks oneDNN, which re-lays out the input and weights on every call; on small
             // feature maps that costs more than the convolution. im2col plus an MKL GEMM skips it: measured on the
@@ -206,12 +243,20 @@ namespace Atelier::Engine
         return apply(x, /*silu=*/true);
     }
 
-    at::Tensor GroupNorm::apply(const at::Tensor& x, bool silu) const
+    at::Tensor GroupNorm::withSilu(const at::Tensor& x, const at::Tensor& offset) const
     {
-        if (std::optional<at::Tensor> fused = fusedGroupNorm(x, groups, weight, bias, eps, silu)) {
+        return apply(x, /*silu=*/true, offset);
+    }
+
+    at::Tensor GroupNorm::apply(const at::Tensor& x, bool silu, const at::Tensor& offset) const
+    {
+        if (std::optional<at::Tensor> fused = fusedGroupNorm(x, groups, weight, bias, eps, silu, offset)) {
             return *std::move(fused);
         }
-        at::Tensor y = at::group_norm(x, groups, weight, bias, eps);
+        const at::Tensor shifted = !offset.defined()
+            ? x
+            : x + (offset.dim() == 1 ? offset.view({1, -1, 1, 1}) : offset.view({x.size(0), -1, 1, 1}));
+        at::Tensor y = at::group_norm(shifted, groups, weight, bias, eps);
         if (silu) {
             at::silu_(y);
         }
@@ -225,6 +270,9 @@ namespace Atelier::Engine
 
     at::Tensor LayerNorm::operator()(const at::Tensor& x) const
     {
+        if (std::optional<at::Tensor> fused = fusedLayerNorm(x, weight, bias, eps)) {
+            return *std::move(fused);
+        }
         return at::layer_norm(x, {size}, weight, bias, eps);
     }
 } // namespace Atelier::Engine

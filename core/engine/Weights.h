@@ -102,13 +102,30 @@ namespace Atelier::Engine
     {
         at::Tensor weight;
         at::Tensor bias;
+        /// The bias in float32, for the fused bias kernel (FusedKernels.h); defined only for fp16/bf16 weights on
+        /// CUDA, the only place that kernel runs.
+        at::Tensor bias32;
         std::int64_t stride = 1;
         std::int64_t padding = 0;
 
         static Conv2d load(const WeightSource& source, std::int64_t in, std::int64_t out, std::int64_t kernel,
                            std::int64_t stride = 1, std::int64_t padding = 0);
         at::Tensor operator()(const at::Tensor& x) const;
+        /// conv(x) + @p residual. Where the fused bias kernel runs, the convolution leaves out its bias and one pass
+        /// adds bias and residual; otherwise LibTorch's convolution and an in-place addition.
+        at::Tensor plusResidual(const at::Tensor& x, const at::Tensor& residual) const;
+        /// Whether operator() and plusResidual() take the fused path for @p x: then a caller may also convolve()
+        /// and add the bias itself, folded into what comes next.
+        bool fusesBias(const at::Tensor& x) const;
+        /// The convolution without its bias.
+        at::Tensor convolve(const at::Tensor& x) const;
     };
+
+    /// y + @p bias (+ @p residual), in place on @p y, in one pass where the fused bias kernel takes it (@p bias32:
+    /// the same bias in float32) and LibTorch's additions otherwise. A 4-D @p y has channels on dimension 1;
+    /// anything else has them last.
+    at::Tensor addBiasAndResidual(at::Tensor y, const at::Tensor& bias, const at::Tensor& bias32,
+                                  const at::Tensor& residual);
 
     struct GroupNorm
     {
@@ -122,9 +139,12 @@ namespace Atelier::Engine
         /// SiLU(GroupNorm(x)): one fused kernel on channels-last CUDA tensors where the engine's kernels are on
         /// (FusedKernels.h), else LibTorch's GroupNorm and an in-place SiLU.
         at::Tensor withSilu(const at::Tensor& x) const;
+        /// SiLU(GroupNorm(x + @p offset)) for an @p offset of x's dtype, [C] or [N, C] (a bias the caller left
+        /// out of the layer before): the fused kernel adds it at no cost of its own; otherwise it is added first.
+        at::Tensor withSilu(const at::Tensor& x, const at::Tensor& offset) const;
 
     private:
-        at::Tensor apply(const at::Tensor& x, bool silu) const;
+        at::Tensor apply(const at::Tensor& x, bool silu, const at::Tensor& offset = {}) const;
     };
 
     struct LayerNorm

@@ -4,6 +4,8 @@
 #include "TestConfig.h"
 #include "engine/CudaDevices.h"
 #include "engine/Devices.h"
+#include "engine/FusedKernels.h"
+#include "engine/Pipeline.h"
 #include "engine/RuntimeInfo.h"
 
 #include <ATen/Context.h>
@@ -28,6 +30,9 @@ private Q_SLOTS:
     void cudaMathFollowsThePrecision();
     void attentionPreferenceGoesFirst_data();
     void attentionPreferenceGoesFirst();
+    void fusedKernelSetsParse_data();
+    void fusedKernelSetsParse();
+    void vaeLayoutFollowsTheGroupNormKernel();
 };
 
 void TestDevices::parseDevice_data()
@@ -160,6 +165,54 @@ void TestDevices::attentionPreferenceGoesFirst()
     for (const at::SDPBackend backend : original) {
         QVERIFY(std::count(order.begin(), order.end(), backend) == 1);
     }
+}
+
+void TestDevices::fusedKernelSetsParse_data()
+{
+    QTest::addColumn<QString>("text");
+    QTest::addColumn<int>("set"); ///< -1: refused
+    QTest::addColumn<QString>("name"); ///< fusedKernelsName() of the set
+    QTest::newRow("all") << QStringLiteral("all") << int(AllFusedKernels)
+                         << QStringLiteral("groupnorm,geglu,normoffset,biasresidual,layernorm");
+    QTest::newRow("on means all") << QStringLiteral("on") << int(AllFusedKernels)
+                                  << QStringLiteral("groupnorm,geglu,normoffset,biasresidual,layernorm");
+    QTest::newRow("none") << QStringLiteral("none") << 0 << QStringLiteral("none");
+    QTest::newRow("0 means none") << QStringLiteral("0") << 0 << QStringLiteral("none");
+    QTest::newRow("one kernel") << QStringLiteral("layernorm") << int(FusedKernel::LayerNorm)
+                                << QStringLiteral("layernorm");
+    QTest::newRow("a list, in any order")
+        << QStringLiteral("geglu,groupnorm") << int(unsigned(FusedKernel::GroupNorm) | unsigned(FusedKernel::Geglu))
+        << QStringLiteral("groupnorm,geglu");
+    QTest::newRow("unknown kernel") << QStringLiteral("groupnorm,flash") << -1 << QString();
+    QTest::newRow("empty name in the list") << QStringLiteral("groupnorm,") << -1 << QString();
+    QTest::newRow("case matters") << QStringLiteral("GroupNorm") << -1 << QString();
+}
+
+void TestDevices::fusedKernelSetsParse()
+{
+    QFETCH(QString, text);
+    QFETCH(int, set);
+    QFETCH(QString, name);
+    const std::optional<FusedKernelSet> parsed = parseFusedKernels(text.toStdString());
+    if (set < 0) {
+        QVERIFY(!parsed);
+        return;
+    }
+    QVERIFY(parsed);
+    QCOMPARE(int(*parsed), set);
+    QCOMPARE(QString::fromStdString(fusedKernelsName(*parsed)), name);
+    // And back: the name parses to the same set, as gpu-check relies on when it passes a set along.
+    QCOMPARE(parseFusedKernels(fusedKernelsName(*parsed)).value_or(AllFusedKernels + 1), *parsed);
+}
+
+void TestDevices::vaeLayoutFollowsTheGroupNormKernel()
+{
+    // The CPU never lays the VAE out channels-last, kernels or not: oneDNN's GroupNorm wants NCHW.
+    const FusedKernelSet before = fusedKernels();
+    setFusedKernels(AllFusedKernels);
+    QVERIFY(!ModelPlacement::forDevice(at::Device(at::kCPU), at::kFloat).vaeChannelsLast);
+    QVERIFY(!ModelPlacement::forDevice(at::Device(at::kCPU), at::kHalf).vaeChannelsLast);
+    setFusedKernels(before);
 }
 
 QTEST_GUILESS_MAIN(TestDevices)

@@ -131,10 +131,12 @@ void TestUNet::fusedKernelsLeaveTheCpuAlone()
     const at::Tensor sample = at::randn({2, 4, 8, 8});
     const at::Tensor context = at::randn({2, 77, unet.config().crossAttentionDim});
     const at::Tensor t = at::scalar_tensor(321.0, at::kDouble);
+    const FusedKernelSet before = fusedKernels();
+    setFusedKernels(0);
     const at::Tensor off = unet.forward(sample, t, context);
-    setFusedKernels(true);
+    setFusedKernels(AllFusedKernels);
     const at::Tensor on = unet.forward(sample, t, context);
-    setFusedKernels(false);
+    setFusedKernels(before);
     QVERIFY(at::equal(on, off));
 }
 

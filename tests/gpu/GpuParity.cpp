@@ -4,7 +4,7 @@
 //   atelier-gpu-parity --fixtures DIR [--fixture NAME]... [--device cpu|cuda[:N]] [--dtypes fp32,fp16,bf16]
 //                      [--sections text_encoder,unet,vae,pipeline,seed] [--tf32 default|on|off] [--json FILE]
 //                      [--channels-last auto|on|off] [--cuda-graphs on|off] [--cudnn-benchmark on|off]
-//                      [--fused-kernels on|off] [--attention default|cudnn|flash|efficient|math]
+//                      [--fused-kernels SET] [--attention default|cudnn|flash|efficient|math]
 //                      [--cublas-fp16-reduction on|off] [--vae-channels-last auto|on|off] [--inject-error E|nan]
 //
 // By default it runs the engine the way the worker does on that device (ModelPlacement::forDevice: channels-last
@@ -115,7 +115,7 @@ namespace
         std::string vaeChannelsLast = "auto";
         bool cudaGraphs = true;
         bool cudnnBenchmark = false;
-        bool fusedKernels = false;
+        FusedKernelSet fusedKernels = defaultFusedKernels();
         std::string attention = "default";
         bool cublasFp16Reduction = true; ///< LibTorch's default: cuBLAS may reduce fp16 GEMMs' partial sums in fp16
         fs::path jsonPath;
@@ -154,7 +154,7 @@ namespace
           "                          [--dtypes fp32,fp16,bf16] [--sections text_encoder,unet,vae,pipeline,seed]\n"
           "                          [--tf32 default|on|off] [--json FILE] [--inject-error E|nan]\n"
           "                          [--channels-last auto|on|off] [--cuda-graphs on|off] [--cudnn-benchmark on|off]\n"
-          "                          [--fused-kernels on|off] [--attention default|cudnn|flash|efficient|math]\n"
+          "                          [--fused-kernels SET] [--attention default|cudnn|flash|efficient|math]\n"
           "                          [--cublas-fp16-reduction on|off] [--vae-channels-last auto|on|off]\n"
           "Runs the engine on the parity fixtures' golden cases on one device and prints one line per check.\n"
           "  --fixtures DIR     folder holding fixtures (tiny-sd15/, tiny-sd/, each with goldens/index.json)\n"
@@ -167,7 +167,8 @@ namespace
           "  --vae-channels-last M  the VAE decoder's: auto (the worker's: NCHW), on or off\n"
           "  --cuda-graphs M    run the UNet through GraphRunner's CUDA graphs, as the worker does (default on)\n"
           "  --cudnn-benchmark M  let cuDNN time its algorithms per shape (default off, as the worker)\n"
-          "  --fused-kernels M  the engine's own CUDA kernels where they apply (default off, as the worker)\n"
+          "  --fused-kernels SET  the engine's own CUDA kernels to run where they apply: default (the worker's\n"
+          "                     set), all, none, or names (groupnorm,geglu,normoffset,biasresidual,layernorm)\n"
           "  --attention K      the SDPA kernel LibTorch tries first on CUDA (default: LibTorch's order)\n"
           "  --cublas-fp16-reduction M  let cuBLAS sum fp16 GEMMs' split-K partials in fp16 (default on, as\n"
           "                     LibTorch and the worker; off tells whether a fp16 error comes from there)\n"
@@ -242,14 +243,18 @@ namespace
                     usageError(std::string(arg) + " takes auto, on or off");
                 }
                 (arg == "--channels-last" ? o.channelsLast : o.vaeChannelsLast) = value;
-            } else if (arg == "--cuda-graphs" || arg == "--cudnn-benchmark" || arg == "--fused-kernels"
-                       || arg == "--cublas-fp16-reduction") {
+            } else if (arg == "--fused-kernels") {
+                const std::optional<FusedKernelSet> set = parseFusedKernels(value);
+                if (!set) {
+                    usageError("--fused-kernels takes default, all, none or a list of kernel names");
+                }
+                o.fusedKernels = *set;
+            } else if (arg == "--cuda-graphs" || arg == "--cudnn-benchmark" || arg == "--cublas-fp16-reduction") {
                 if (value != "on" && value != "off") {
                     usageError(std::string(arg) + " takes on or off");
                 }
                 bool& flag = arg == "--cuda-graphs" ? o.cudaGraphs
                     : arg == "--cudnn-benchmark"    ? o.cudnnBenchmark
-                    : arg == "--fused-kernels"      ? o.fusedKernels
                                                     : o.cublasFp16Reduction;
                 flag = value == "on";
             } else if (arg == "--attention") {
@@ -1095,9 +1100,7 @@ namespace
                   << "; UNet channels-last " << options.channelsLast << ", VAE channels-last "
                   << options.vaeChannelsLast << ", CUDA graphs " << (options.cudaGraphs && cuda ? "on" : "off")
                   << ", cuDNN benchmark " << (options.cudnnBenchmark && cuda ? "on" : "off") << ", fused kernels "
-                  << (!fusedKernelsEnabled() ? "off"
-                          : cuda             ? "on"
-                                             : "on (no effect on the CPU)")
+                  << fusedKernelsName(fusedKernels()) << (cuda ? "" : " (no effect on the CPU)")
                   << ", attention " << (cuda ? options.attention : "cpu") << ", cuBLAS fp16 reduction "
                   << (options.cublasFp16Reduction ? "allowed" : "off") << std::endl;
 
@@ -1155,7 +1158,7 @@ namespace
                                   {"vae_channels_last", options.vaeChannelsLast},
                                   {"cuda_graphs", cuda && options.cudaGraphs},
                                   {"cudnn_benchmark", cuda && options.cudnnBenchmark},
-                                  {"fused_kernels", cuda && fusedKernelsEnabled()},
+                                  {"fused_kernels", cuda ? fusedKernelsName(fusedKernels()) : "none"},
                                   {"attention", cuda ? options.attention : "default"},
                                   {"cublas_fp16_reduction", options.cublasFp16Reduction},
                                   {"cuda_graphs_kept_at_end", graphs},

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // atelier-kernel-check: the engine's own CUDA kernels (FusedKernels.h: GroupNorm(+SiLU) on channels-last tensors,
-// GEGLU's gate) against LibTorch's, on one GPU: their results, on the shapes SD 1.x's UNet and VAE give them and on
-// awkward ones, and their speed on the UNet's shapes.
-// scripts/gpu-check runs it before the parity checks and benchmarks that turn the kernels on.
+// with and without an offset added first; GEGLU's gate; a bias plus residual; LayerNorm) against LibTorch's, on one
+// GPU: their results, on the shapes SD 1.x's UNet and VAE give them and on awkward ones, and their speed on the UNet's
+// shapes. scripts/gpu-check runs it before the parity checks and benchmarks that turn the kernels on.
 //
 //   atelier-kernel-check [--device cuda:N] [--repeat N] [--json FILE]
 //
@@ -11,7 +11,10 @@
 // or bf16; each GEGLU case N(0, 3²) inputs. The reference is the same function in float32 (LibTorch's GroupNorm
 // then SiLU; value·x·Φ(x) by erf) on the same rounded inputs. The error is max |y − ref| / (1 + |ref|), whose floor
 // is the output's own rounding (half a unit: 4.9e-4 in fp16, 3.9e-3 in bf16); the bar is four times that.
-// LibTorch's own fp16/bf16 kernel is measured the same way and printed beside it.
+// LibTorch's own fp16/bf16 kernel is measured the same way and printed beside it. GroupNorm with an offset adds
+// N(0, 2²) per image and channel (the ResNet's conv bias and time embedding) or per channel (a bias alone); the
+// bias-and-residual cases add an N(0, 1) bias and an N(0, 3²) residual to N(0, 3²) values; LayerNorm's rows have
+// means up to ±4 and spreads from 0.1 to 3 (one case: mean 8, spread 0.01).
 //
 // Every case also runs captured in a CUDA graph on a side stream, as the engine's UNet runs, and the replay must
 // equal the eager call bit for bit. Times are per call, from replays of a graph of --repeat calls (default 50),
@@ -27,6 +30,7 @@
 #include <ATen/ops/gelu.h>
 #include <ATen/ops/group_norm.h>
 #include <ATen/ops/isfinite.h>
+#include <ATen/ops/layer_norm.h>
 #include <ATen/ops/rand.h>
 #include <ATen/ops/randn.h>
 #include <ATen/ops/silu.h>
@@ -117,6 +121,51 @@ namespace
         {"odd rows", {7, 12}},
         {"one row, one pair", {1, 4}},
     };
+
+    struct RowsCase
+    {
+        const char* what;
+        std::vector<std::int64_t> shape; ///< 4-D: an NCHW shape laid out channels-last; otherwise [..., C]
+        bool timed = false;
+        double meanRange = 4.0;
+        double spreadMin = 0.1;
+        double spreadMax = 3.0;
+    };
+
+    // A convolution's output (channels-last, UNet batch 16 at 512², the VAE's largest) and tokens; awkward sizes.
+    const std::vector<RowsCase> BiasResidualCases = {
+        {"unet 64x64 b16", {16, 320, 64, 64}, true},
+        {"unet 32x32 b16", {16, 640, 32, 32}, true},
+        {"unet 16x16 b16", {16, 1280, 16, 16}, true},
+        {"vae 512x512", {1, 128, 512, 512}, true},
+        {"odd 7x9", {3, 6, 7, 9}},
+        {"tokens", {7, 12}},
+    };
+
+    // The transformer blocks' tokens at 512², UNet batches 2 and 16; the widest row the kernel takes; widths that
+    // leave lanes idle; a mean far above the spread.
+    const std::vector<RowsCase> LayerNormCases = {
+        {"unet 64x64 b2", {2, 4096, 320}, true},
+        {"unet 64x64 b16", {16, 4096, 320}, true},
+        {"unet 32x32 b16", {16, 1024, 640}, true},
+        {"unet 16x16 b16", {16, 256, 1280}, true},
+        {"widest", {3, 7, 2048}},
+        {"65 pairs", {9, 130}},
+        {"one pair", {4, 2}},
+        {"mean 800x the spread", {2, 64, 320}, false, 8.0, 0.01, 0.01},
+    };
+
+    std::string dimsOf(const std::vector<std::int64_t>& shape)
+    {
+        std::string dims;
+        for (const std::int64_t d : shape) {
+            if (!dims.empty()) {
+                dims += 'x';
+            }
+            dims += std::to_string(d);
+        }
+        return dims;
+    }
 
     double errorAgainst(const at::Tensor& y, const at::Tensor& reference)
     {
@@ -217,7 +266,7 @@ int main(int argc, char** argv)
     }
 #if ATELIER_KERNEL_CHECK_CUDA
     c10::InferenceMode inference;
-    setFusedKernels(true);
+    setFusedKernels(AllFusedKernels);
     const at::Device device(at::kCUDA, static_cast<c10::DeviceIndex>(spec->index));
     const c10::cuda::CUDAGuard onDevice(device);
     const auto options = at::TensorOptions().device(device);
@@ -298,6 +347,34 @@ int main(int argc, char** argv)
                 judge(
                     name, half, [&] { return fusedGroupNorm(x, c.groups, gamma, beta, 1e-5, silu); }, libtorch,
                     reference, /*channelsLast=*/true, c.timed && half && silu);
+                {
+                    // With an offset: per image and channel before GroupNorm+SiLU (a ResNet's norm2), per channel
+                    // before the plain GroupNorm.
+                    const at::Tensor offset = (at::randn(silu ? std::vector<std::int64_t>{c.batch, c.channels}
+                                                              : std::vector<std::int64_t>{c.channels},
+                                                         options)
+                                               * 2.0)
+                                                  .to(type);
+                    const at::Tensor offsetView
+                        = silu ? offset.view({c.batch, c.channels, 1, 1}) : offset.view({1, c.channels, 1, 1});
+                    at::Tensor shiftedReference
+                        = at::group_norm((x.to(at::kFloat) + offsetView.to(at::kFloat)).contiguous(), c.groups,
+                                         gamma.to(at::kFloat), beta.to(at::kFloat), 1e-5);
+                    if (silu) {
+                        at::silu_(shiftedReference);
+                    }
+                    auto shiftedLibtorch = [&] {
+                        at::Tensor y = at::group_norm(x + offsetView, c.groups, gamma, beta, 1e-5);
+                        if (silu) {
+                            at::silu_(y);
+                        }
+                        return y;
+                    };
+                    judge(
+                        name + (silu ? " offset per image" : " offset per channel"), half,
+                        [&] { return fusedGroupNorm(x, c.groups, gamma, beta, 1e-5, silu, offset); }, shiftedLibtorch,
+                        shiftedReference, /*channelsLast=*/true, c.timed && half && silu);
+                }
                 if (c.timed && half && silu) {
                     // And LibTorch on NCHW, the layout its GroupNorm reads without copies, for the record.
                     const at::Tensor nchw = x.contiguous();
@@ -322,13 +399,77 @@ int main(int argc, char** argv)
                 const auto halves = projected.chunk(2, -1);
                 return at::gelu(halves[1]).mul_(halves[0]);
             };
-            std::string dims;
-            for (const std::int64_t d : c.shape) {
-                dims += (dims.empty() ? "" : "x") + std::to_string(d);
-            }
             judge(
-                std::string("geglu ") + (half ? "fp16 " : "bf16 ") + c.what + " " + dims, half,
+                std::string("geglu ") + (half ? "fp16 " : "bf16 ") + c.what + " " + dimsOf(c.shape), half,
                 [&] { return fusedGeglu(projected); }, libtorch, reference, /*channelsLast=*/false, c.timed && half);
+        }
+        for (const RowsCase& c : BiasResidualCases) {
+            const bool image = c.shape.size() == 4;
+            const auto layout = image ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::Contiguous;
+            const std::int64_t channels = image ? c.shape[1] : c.shape.back();
+            const at::Tensor y = (at::randn(c.shape, options) * 3.0).to(type).contiguous(layout);
+            const at::Tensor residual = (at::randn(c.shape, options) * 3.0).to(type).contiguous(layout);
+            const at::Tensor bias32 = at::randn({channels}, options);
+            const at::Tensor bias = bias32.to(type);
+            const at::Tensor biasView = image ? bias.view({1, channels, 1, 1}) : bias;
+            for (const bool withResidual : {true, false}) {
+                const at::Tensor added = withResidual ? residual : at::Tensor();
+                at::Tensor reference = y.to(at::kFloat) + (image ? bias32.view({1, channels, 1, 1}) : bias32);
+                if (withResidual) {
+                    reference = reference + residual.to(at::kFloat);
+                }
+                // Out of place for the check (the kernel works in place and the check calls it more than once).
+                auto fused = [&]() -> std::optional<at::Tensor> {
+                    at::Tensor out = y.clone(layout);
+                    if (!fusedBiasResidual(out, bias32, added)) {
+                        return std::nullopt;
+                    }
+                    return out;
+                };
+                auto libtorch = [&] {
+                    at::Tensor out = y.clone(layout).add_(biasView);
+                    return withResidual ? out.add_(residual) : out;
+                };
+                judge(std::string("bias") + (withResidual ? "+residual " : " ") + (half ? "fp16 " : "bf16 ") + c.what
+                          + " " + dimsOf(c.shape),
+                      half, fused, libtorch, reference, image, /*timed=*/false);
+                if (c.timed && half) {
+                    // Timed in place, as the engine calls it, on a scratch copy: no clone in either time.
+                    at::Tensor scratch = y.clone(layout);
+                    const double fusedUs = microsecondsPerCall(
+                        [&] {
+                            fusedBiasResidual(scratch, bias32, added);
+                            return scratch;
+                        },
+                        repeat);
+                    const double libtorchUs = microsecondsPerCall(
+                        [&] {
+                            scratch.add_(biasView);
+                            return withResidual ? scratch.add_(residual) : scratch;
+                        },
+                        repeat);
+                    std::cout << "  timed in place: " << format("%.1f", fusedUs) << " us fused, "
+                              << format("%.1f", libtorchUs) << " us LibTorch" << std::endl;
+                    results.back().update({{"fused_us", fusedUs}, {"libtorch_us", libtorchUs}});
+                }
+            }
+        }
+        for (const RowsCase& c : LayerNormCases) {
+            const std::int64_t width = c.shape.back();
+            std::vector<std::int64_t> rowShape(c.shape.begin(), c.shape.end() - 1);
+            rowShape.push_back(1);
+            const at::Tensor means = at::rand(rowShape, options) * (2 * c.meanRange) - c.meanRange;
+            const at::Tensor spreads = at::rand(rowShape, options) * (c.spreadMax - c.spreadMin) + c.spreadMin;
+            const at::Tensor x = (at::randn(c.shape, options) * spreads + means).to(type);
+            const at::Tensor gamma = (at::randn({width}, options) * 0.5 + 1.0).to(type);
+            const at::Tensor beta = (at::randn({width}, options) * 0.5).to(type);
+            const at::Tensor reference
+                = at::layer_norm(x.to(at::kFloat), {width}, gamma.to(at::kFloat), beta.to(at::kFloat), 1e-5);
+            judge(
+                std::string("layernorm ") + (half ? "fp16 " : "bf16 ") + c.what + " " + dimsOf(c.shape), half,
+                [&] { return fusedLayerNorm(x, gamma, beta, 1e-5); },
+                [&] { return at::layer_norm(x, {width}, gamma, beta, 1e-5); }, reference, /*channelsLast=*/false,
+                c.timed && half);
         }
     }
     std::cout << "atelier-kernel-check: " << passed + failed << " checks: " << passed << " passed, " << failed

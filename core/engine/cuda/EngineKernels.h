@@ -33,14 +33,16 @@ namespace Atelier::Engine::Kernels
     /// How many floats of scratch memory launchGroupNormNhwc() needs for @p shape.
     std::size_t groupNormWorkspaceFloats(const GroupNormShape& shape);
 
-    /// y = GroupNorm(x)·gamma + beta, then SiLU when @p silu, for dense NHWC @p x and @p y of @p type, with
-    /// gamma and beta of @p type too. Statistics are summed in float32 around each channel's first value and
-    /// combined in float64, in a fixed order (results do not vary from run to run). Needs a shape
-    /// groupNormNhwcSupports(), 4-byte aligned x and y, and a 16-byte aligned workspace of
-    /// groupNormWorkspaceFloats() floats, all on one device. Enqueues three kernels on @p stream (a cudaStream_t)
-    /// and returns the launch's cudaError_t (0: success).
+    /// y = GroupNorm(x + o)·gamma + beta, then SiLU when @p silu, for dense NHWC @p x and @p y of @p type, with
+    /// gamma and beta of @p type too. The offset o is optional (@p offset null: none); when given it is of @p type,
+    /// o[n, c] = offset[n·offsetImageStride + c] (a stride of 0: one offset per channel for every image). Statistics
+    /// are summed in float32 around each channel's first value and combined in float64, in a fixed order (results
+    /// do not vary from run to run). Needs a shape groupNormNhwcSupports(), 4-byte aligned x and y, and a 16-byte
+    /// aligned workspace of groupNormWorkspaceFloats() floats, all on one device. Enqueues three kernels on
+    /// @p stream (a cudaStream_t) and returns the launch's cudaError_t (0: success).
     int launchGroupNormNhwc(HalfType type, const void* x, void* y, const void* gamma, const void* beta,
-                            float* workspace, const GroupNormShape& shape, float eps, bool silu, void* stream);
+                            const void* offset, std::int64_t offsetImageStride, float* workspace,
+                            const GroupNormShape& shape, float eps, bool silu, void* stream);
 
     /// Whether launchGeglu() takes @p rows rows of @p width outputs: an even width and at most 65535·64 rows.
     bool gegluSupports(std::int64_t rows, std::int64_t width);
@@ -49,4 +51,27 @@ namespace Atelier::Engine::Kernels
     /// @p y [rows, width], of @p type, with the exact (erf) GELU. One pass, computed in float32 and rounded once.
     /// Needs a shape gegluSupports() and 4-byte aligned pointers. Returns the launch's cudaError_t (0: success).
     int launchGeglu(HalfType type, const void* x, void* y, std::int64_t rows, std::int64_t width, void* stream);
+
+    /// Whether launchBiasResidual() takes @p rows rows of @p channels: an even channel count and at most 65535·64
+    /// rows.
+    bool biasResidualSupports(std::int64_t rows, std::int64_t channels);
+
+    /// In place, y[r, c] = y[r, c] + bias[c] + residual[r, c] for dense row-major @p y and @p residual [rows,
+    /// channels] of @p type (a channels-last activation is [N·H·W, C]) and a float32 @p bias; @p residual may be
+    /// null. Summed in float32 and rounded once. Needs a shape biasResidualSupports() and 4-byte aligned pointers.
+    /// Returns the launch's cudaError_t (0: success).
+    int launchBiasResidual(HalfType type, void* y, const float* bias, const void* residual, std::int64_t rows,
+                           std::int64_t channels, void* stream);
+
+    /// Whether launchLayerNorm() takes rows of @p width: even, and at most LayerNormMaxWidth (one warp holds a row
+    /// in registers).
+    bool layerNormSupports(std::int64_t rows, std::int64_t width);
+    constexpr std::int64_t LayerNormMaxWidth = 2048;
+
+    /// y = (x − mean)/sqrt(var + eps)·gamma + beta over each row of dense row-major @p x and @p y [rows, width] of
+    /// @p type, with gamma and beta of @p type. Two passes over the row held in registers (mean, then the squares
+    /// around it) in float32, rounded once. Needs a shape layerNormSupports() and 4-byte aligned pointers. Returns
+    /// the launch's cudaError_t (0: success).
+    int launchLayerNorm(HalfType type, const void* x, void* y, const void* gamma, const void* beta, std::int64_t rows,
+                        std::int64_t width, float eps, void* stream);
 } // namespace Atelier::Engine::Kernels

@@ -10,7 +10,9 @@
 //    channel's value in the image's first row (a shift that keeps float32 sums accurate when a channel's mean is
 //    large against its spread).
 // 2. groupScales: per (image, group), those partial sums un-shifted and combined in float64 into mean and 1/std,
-//    folded with gamma and beta into one scale and shift per (image, channel).
+//    folded with gamma and beta into one scale and shift per (image, channel). An optional per-(image, channel)
+//    offset o (a convolution's bias, a ResNet's time embedding) is normalised as if it had been added to x: it only
+//    moves each channel's pivot and the shift, so it costs no pass over the activation.
 // 3. applyScales: y = x·scale + shift (then SiLU). It runs on the same grid as channelSums, each thread on one
 //    channel pair down a column of rows, so a thread loads its scale and shift once and does no index division.
 
@@ -77,11 +79,17 @@ namespace Atelier::Engine::Kernels
             }
         }
 
+        template <typename Pair> __device__ float offsetOf(const void* offset, std::int64_t i)
+        {
+            return offset ? PairTraits<Pair>::scalar(offset, i) : 0.f;
+        }
+
         /// scaleShift[(n·C + c)·2 + {0, 1}] = gamma[c]·rstd, beta[c] − mean·gamma[c]·rstd for group g = blockIdx.x
         /// of image n = blockIdx.y.
         template <typename Pair>
         __global__ void groupScales(const void* __restrict__ x, const float* __restrict__ partial,
                                     const void* __restrict__ gamma, const void* __restrict__ beta,
+                                    const void* __restrict__ offset, std::int64_t offsetImageStride,
                                     float* __restrict__ scaleShift, std::int64_t pixels, std::int64_t channels,
                                     std::int64_t groupWidth, std::int64_t blocksOfRows, float eps)
         {
@@ -92,6 +100,7 @@ namespace Atelier::Engine::Kernels
             const std::int64_t image = blockIdx.y;
             // Un-shifted in float64, term by term over (block of rows, channel): with k the channel's pivot,
             // Σx = Σd + n·k and Σx² = Σd² + 2k·Σd + n·k², where the n terms come in once per channel (block 0).
+            // With an offset o, x + o = d + (k + o): the same sums around the pivot k + o.
             double sum = 0.0, sumSquares = 0.0;
             const double n = static_cast<double>(pixels);
             const std::int64_t terms = blocksOfRows * groupWidth;
@@ -99,7 +108,8 @@ namespace Atelier::Engine::Kernels
                 const std::int64_t block = i / groupWidth;
                 const std::int64_t channel = group * groupWidth + i % groupWidth;
                 const float* p = partial + ((image * blocksOfRows + block) * channels + channel) * 2;
-                const double pivot = PairTraits<Pair>::scalar(x, image * pixels * channels + channel);
+                const double pivot = PairTraits<Pair>::scalar(x, image * pixels * channels + channel)
+                    + offsetOf<Pair>(offset, image * offsetImageStride + channel);
                 sum += p[0];
                 sumSquares += p[1] + 2.0 * pivot * p[0];
                 if (block == 0) {
@@ -130,7 +140,9 @@ namespace Atelier::Engine::Kernels
                 const float scale = PairTraits<Pair>::scalar(gamma, channel) * meanAndRstd[1];
                 float* out = scaleShift + (image * channels + channel) * 2;
                 out[0] = scale;
-                out[1] = PairTraits<Pair>::scalar(beta, channel) - meanAndRstd[0] * scale;
+                // y = (x + o − mean)·scale + beta = x·scale + ((o − mean)·scale + beta).
+                const float o = offsetOf<Pair>(offset, image * offsetImageStride + channel);
+                out[1] = PairTraits<Pair>::scalar(beta, channel) + (o - meanAndRstd[0]) * scale;
             }
         }
 
@@ -166,8 +178,9 @@ namespace Atelier::Engine::Kernels
         }
 
         template <typename Pair>
-        int launch(const void* x, void* y, const void* gamma, const void* beta, float* workspace,
-                   const GroupNormShape& s, float eps, bool silu, cudaStream_t stream)
+        int launch(const void* x, void* y, const void* gamma, const void* beta, const void* offset,
+                   std::int64_t offsetImageStride, float* workspace, const GroupNormShape& s, float eps, bool silu,
+                   cudaStream_t stream)
         {
             const std::int64_t pairs = s.channels / 2;
             const std::int64_t blocksOfRows = rowBlocks(s);
@@ -181,7 +194,8 @@ namespace Atelier::Engine::Kernels
 
             const dim3 groupGrid(static_cast<unsigned>(s.groups), static_cast<unsigned>(s.batch));
             groupScales<Pair><<<groupGrid, GroupThreads, 0, stream>>>(
-                x, partial, gamma, beta, scaleShift, s.pixels, s.channels, s.channels / s.groups, blocksOfRows, eps);
+                x, partial, gamma, beta, offset, offsetImageStride, scaleShift, s.pixels, s.channels,
+                s.channels / s.groups, blocksOfRows, eps);
 
             auto* out = static_cast<Pair*>(y);
             const auto* in = static_cast<const Pair*>(x);
@@ -211,7 +225,8 @@ namespace Atelier::Engine::Kernels
     }
 
     int launchGroupNormNhwc(HalfType type, const void* x, void* y, const void* gamma, const void* beta,
-                            float* workspace, const GroupNormShape& shape, float eps, bool silu, void* stream)
+                            const void* offset, std::int64_t offsetImageStride, float* workspace,
+                            const GroupNormShape& shape, float eps, bool silu, void* stream)
     {
         if (!groupNormNhwcSupports(shape) || reinterpret_cast<std::uintptr_t>(x) % 4 != 0
             || reinterpret_cast<std::uintptr_t>(y) % 4 != 0 || reinterpret_cast<std::uintptr_t>(workspace) % 16 != 0) {
@@ -219,7 +234,8 @@ namespace Atelier::Engine::Kernels
         }
         auto* cudaStream = static_cast<cudaStream_t>(stream);
         return type == HalfType::Float16
-            ? launch<__half2>(x, y, gamma, beta, workspace, shape, eps, silu, cudaStream)
-            : launch<__nv_bfloat162>(x, y, gamma, beta, workspace, shape, eps, silu, cudaStream);
+            ? launch<__half2>(x, y, gamma, beta, offset, offsetImageStride, workspace, shape, eps, silu, cudaStream)
+            : launch<__nv_bfloat162>(x, y, gamma, beta, offset, offsetImageStride, workspace, shape, eps, silu,
+                                     cudaStream);
     }
 } // namespace Atelier::Engine::Kernels
