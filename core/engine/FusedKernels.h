@@ -10,7 +10,7 @@
 namespace Atelier::Engine
 {
     /// The engine's own CUDA kernels, each of which can be switched on or off by itself (docs/PERFORMANCE.md
-    /// records what each is worth and which GPU check admitted it to the default set).
+    /// records what each is worth and the GPU check that admitted it to the default set).
     enum class FusedKernel : unsigned
     {
         GroupNorm = 1u << 0, ///< GroupNorm(+SiLU) on channels-last fp16/bf16
