@@ -50,7 +50,8 @@ namespace Atelier::Engine
         // by one of them; the results are bit for bit the same.
         const bool withTime = timeProjection && timeEmbedding.defined();
         at::Tensor h = norm1.withSilu(x);
-        if (conv1.fusesBias(h) && fusedKernelEnabled(FusedKernel::NormOffset)) {
+        // Its own switch, not the bias kernel's: the bias goes to norm2 here, not through a pass of its own.
+        if (conv1.bias32.defined() && h.is_cuda() && fusedKernelEnabled(FusedKernel::NormOffset)) {
             // conv1's bias and the time embedding are both constant per (image, channel): norm2's kernel adds them
             // while it normalises, which saves two passes over h.
             const at::Tensor offset

@@ -33,7 +33,7 @@ namespace Atelier::Engine
 
         // All five passed every case of atelier-kernel-check on the H200 of docs/PERFORMANCE.md (2026-11-28), and
         // each pays there: GroupNorm and GEGLU 1.56x the images/s at batch 8; left out alone, the norm offset
-        // costs 2 %, bias+residual 6 % and LayerNorm 4 % of it.
+        // costs 2 % and LayerNorm 4 % of it, bias+residual with the norm offset 6 %.
         constexpr FusedKernelSet BuiltInSet = AllFusedKernels;
 
         /// The built-in set, or ATELIER_FUSED_KERNELS when it names one: a way to switch a kernel off on a machine
