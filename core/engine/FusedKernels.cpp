@@ -12,6 +12,7 @@
 #include <ATen/cuda/CUDAContext.h>
 #include <ATen/ops/empty.h>
 #include <ATen/ops/empty_like.h>
+#include <c10/cuda/CUDAFunctions.h>
 #include <c10/cuda/CUDAGuard.h>
 #include <cuda_runtime_api.h>
 
@@ -57,12 +58,29 @@ namespace Atelier::Engine
         std::atomic<FusedKernelSet> g_fusedKernels{DefaultSet};
 
 #if ATELIER_ENGINE_CUDA
-        /// The kernels' element type for @p t, when @p kernel is on and @p t is a 4-byte aligned fp16 or bf16 CUDA
-        /// tensor (every kernel moves two values at a time); std::nullopt otherwise.
+        /// Whether the kernels have code for CUDA device @p device, asked once per device.
+        bool kernelsRunOn(c10::DeviceIndex device)
+        {
+            static std::array<std::atomic<int>, 64> known{}; // 0 not asked yet, 1 yes, 2 no
+            if (device < 0 || static_cast<std::size_t>(device) >= known.size()) {
+                return false;
+            }
+            int state = known[static_cast<std::size_t>(device)].load();
+            if (state == 0) {
+                const c10::cuda::CUDAGuard guard(device);
+                state = Kernels::kernelsRunOnCurrentDevice() ? 1 : 2;
+                known[static_cast<std::size_t>(device)].store(state);
+            }
+            return state == 1;
+        }
+
+        /// The kernels' element type for @p t, when @p kernel is on and @p t is a 4-byte aligned fp16 or bf16 tensor
+        /// on a CUDA device the kernels were compiled for (every kernel moves two values at a time); std::nullopt
+        /// otherwise, and LibTorch's kernels run.
         std::optional<Kernels::HalfType> kernelTypeOf(FusedKernel kernel, const at::Tensor& t)
         {
             if (!fusedKernelEnabled(kernel) || !t.defined() || !t.is_cuda()
-                || reinterpret_cast<std::uintptr_t>(t.const_data_ptr()) % 4 != 0) {
+                || reinterpret_cast<std::uintptr_t>(t.const_data_ptr()) % 4 != 0 || !kernelsRunOn(t.get_device())) {
                 return std::nullopt;
             }
             switch (t.scalar_type()) {
@@ -161,6 +179,15 @@ namespace Atelier::Engine
     bool fusedKernelsBuilt()
     {
         return ATELIER_ENGINE_CUDA != 0;
+    }
+
+    bool fusedKernelsRunOn([[maybe_unused]] at::Device device)
+    {
+#if ATELIER_ENGINE_CUDA
+        return device.is_cuda() && kernelsRunOn(device.has_index() ? device.index() : c10::cuda::current_device());
+#else
+        return false;
+#endif
     }
 
     void setFusedKernels(FusedKernelSet set)

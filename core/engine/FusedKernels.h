@@ -40,6 +40,9 @@ namespace Atelier::Engine
     /// Whether this build carries the engine's own CUDA kernels (a build with the CUDA toolkit).
     bool fusedKernelsBuilt();
 
+    /// Whether @p device is a CUDA device this build's kernels have code for (false on the CPU and without them).
+    bool fusedKernelsRunOn(at::Device device);
+
     /// The kernels this process runs (defaultFusedKernels() until set). Where a kernel is off, not built, or does
     /// not take an input, LibTorch's kernels run instead, with the same results up to rounding.
     void setFusedKernels(FusedKernelSet set);

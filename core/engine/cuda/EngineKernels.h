@@ -44,6 +44,11 @@ namespace Atelier::Engine::Kernels
                             const void* offset, std::int64_t offsetImageStride, float* workspace,
                             const GroupNormShape& shape, float eps, bool silu, void* stream);
 
+    /// Whether this build's kernels have code the current CUDA device can run: a GPU older than every architecture
+    /// in ATELIER_CUDA_ARCHITECTURES has none, and each launch there would fail. Clears the error the query
+    /// leaves when the answer is no.
+    bool kernelsRunOnCurrentDevice();
+
     /// Whether launchGeglu() takes @p rows rows of @p width outputs: an even width and at most 65535·64 rows.
     bool gegluSupports(std::int64_t rows, std::int64_t width);
 

@@ -43,6 +43,17 @@ namespace Atelier::Engine::Kernels
         }
     } // namespace
 
+    bool kernelsRunOnCurrentDevice()
+    {
+        // Any of the kernels will do: they are all compiled for the same architectures.
+        cudaFuncAttributes attributes{};
+        if (cudaFuncGetAttributes(&attributes, geglu<__half2>) == cudaSuccess) {
+            return true;
+        }
+        (void)cudaGetLastError();
+        return false;
+    }
+
     bool gegluSupports(std::int64_t rows, std::int64_t width)
     {
         // Grid limit: row blocks on y are at most 65535.
