@@ -74,13 +74,19 @@ namespace Atelier::Engine
             return state == 1;
         }
 
+        /// Whether @p t's data suits the kernels' two-value loads and stores.
+        bool pairAligned(const at::Tensor& t)
+        {
+            return reinterpret_cast<std::uintptr_t>(t.const_data_ptr()) % 4 == 0;
+        }
+
         /// The kernels' element type for @p t, when @p kernel is on and @p t is a 4-byte aligned fp16 or bf16 tensor
         /// on a CUDA device the kernels were compiled for (every kernel moves two values at a time); std::nullopt
         /// otherwise, and LibTorch's kernels run.
         std::optional<Kernels::HalfType> kernelTypeOf(FusedKernel kernel, const at::Tensor& t)
         {
-            if (!fusedKernelEnabled(kernel) || !t.defined() || !t.is_cuda()
-                || reinterpret_cast<std::uintptr_t>(t.const_data_ptr()) % 4 != 0 || !kernelsRunOn(t.get_device())) {
+            if (!fusedKernelEnabled(kernel) || !t.defined() || !t.is_cuda() || !pairAligned(t)
+                || !kernelsRunOn(t.get_device())) {
                 return std::nullopt;
             }
             switch (t.scalar_type()) {
@@ -97,7 +103,7 @@ namespace Atelier::Engine
         bool isParameterFor(const at::Tensor& p, const at::Tensor& x, std::int64_t size)
         {
             return p.defined() && p.scalar_type() == x.scalar_type() && p.device() == x.device() && p.is_contiguous()
-                && p.numel() == size && reinterpret_cast<std::uintptr_t>(p.const_data_ptr()) % 4 == 0;
+                && p.numel() == size && pairAligned(p);
         }
 
         void* streamOf(const at::Tensor& t)
@@ -285,8 +291,7 @@ namespace Atelier::Engine
         }
         if (residual.defined()
             && (residual.scalar_type() != y.scalar_type() || residual.device() != y.device()
-                || residual.sizes() != y.sizes() || residual.strides() != y.strides()
-                || reinterpret_cast<std::uintptr_t>(residual.const_data_ptr()) % 4 != 0)) {
+                || residual.sizes() != y.sizes() || residual.strides() != y.strides() || !pairAligned(residual))) {
             return false;
         }
         const c10::cuda::CUDAGuard guard(y.device());

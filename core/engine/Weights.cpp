@@ -210,7 +210,7 @@ namespace Atelier::Engine
     {
         if (fusesBias(x)) {
             // cuDNN's convolution in LibTorch adds its bias in a broadcast pass of its own; the fused one is faster.
-            return plusResidual(x, {});
+            return addBiasAndResidual(convolve(x), bias, bias32, {});
         }
         if (x.is_cpu() && x.scalar_type() == at::kFloat && x.size(2) * x.size(3) <= SmallConvolutionPixels) {
             // On the CPU at::conv2d picks oneDNN, which re-lays out the input and weights on every call; on small

@@ -53,14 +53,12 @@ namespace Atelier::Engine::Kernels
     int launchBiasResidual(HalfType type, void* y, const float* bias, const void* residual, std::int64_t rows,
                            std::int64_t channels, void* stream)
     {
-        if (!biasResidualSupports(rows, channels) || reinterpret_cast<std::uintptr_t>(y) % 4 != 0
-            || reinterpret_cast<std::uintptr_t>(residual) % 4 != 0 || bias == nullptr) {
+        if (!biasResidualSupports(rows, channels) || !pairAligned({y, residual}) || bias == nullptr) {
             return static_cast<int>(cudaErrorInvalidValue);
         }
         const std::int64_t pairs = channels / 2;
-        const dim3 grid(static_cast<unsigned>((pairs + PairsPerBlock - 1) / PairsPerBlock),
-                        static_cast<unsigned>(rowBlocksFor(rows)));
-        const dim3 block(PairsPerBlock, RowLanes);
+        const dim3 grid = tileGrid(pairs, rows);
+        const dim3 block = tileBlock();
         auto* cudaStream = static_cast<cudaStream_t>(stream);
         if (type == HalfType::Float16) {
             biasResidual<__half2><<<grid, block, 0, cudaStream>>>(static_cast<__half2*>(y), bias,

@@ -62,14 +62,12 @@ namespace Atelier::Engine::Kernels
 
     int launchGeglu(HalfType type, const void* x, void* y, std::int64_t rows, std::int64_t width, void* stream)
     {
-        if (!gegluSupports(rows, width) || reinterpret_cast<std::uintptr_t>(x) % 4 != 0
-            || reinterpret_cast<std::uintptr_t>(y) % 4 != 0) {
+        if (!gegluSupports(rows, width) || !pairAligned({x, y})) {
             return static_cast<int>(cudaErrorInvalidValue);
         }
         const std::int64_t pairs = width / 2;
-        const dim3 grid(static_cast<unsigned>((pairs + PairsPerBlock - 1) / PairsPerBlock),
-                        static_cast<unsigned>(rowBlocksFor(rows)));
-        const dim3 block(PairsPerBlock, RowLanes);
+        const dim3 grid = tileGrid(pairs, rows);
+        const dim3 block = tileBlock();
         auto* cudaStream = static_cast<cudaStream_t>(stream);
         if (type == HalfType::Float16) {
             geglu<__half2>

@@ -187,9 +187,8 @@ namespace Atelier::Engine::Kernels
             float* partial = workspace;
             float* scaleShift = workspace + s.batch * blocksOfRows * s.channels * 2;
 
-            const dim3 grid(static_cast<unsigned>((pairs + PairsPerBlock - 1) / PairsPerBlock),
-                            static_cast<unsigned>(blocksOfRows), static_cast<unsigned>(s.batch));
-            const dim3 block(PairsPerBlock, RowLanes);
+            const dim3 grid = tileGrid(pairs, s.pixels, s.batch);
+            const dim3 block = tileBlock();
             channelSums<Pair><<<grid, block, 0, stream>>>(static_cast<const Pair*>(x), partial, s.pixels, pairs);
 
             const dim3 groupGrid(static_cast<unsigned>(s.groups), static_cast<unsigned>(s.batch));
@@ -228,8 +227,8 @@ namespace Atelier::Engine::Kernels
                             const void* offset, std::int64_t offsetImageStride, float* workspace,
                             const GroupNormShape& shape, float eps, bool silu, void* stream)
     {
-        if (!groupNormNhwcSupports(shape) || reinterpret_cast<std::uintptr_t>(x) % 4 != 0
-            || reinterpret_cast<std::uintptr_t>(y) % 4 != 0 || reinterpret_cast<std::uintptr_t>(workspace) % 16 != 0) {
+        if (!groupNormNhwcSupports(shape) || !pairAligned({x, y})
+            || reinterpret_cast<std::uintptr_t>(workspace) % 16 != 0) {
             return static_cast<int>(cudaErrorInvalidValue);
         }
         auto* cudaStream = static_cast<cudaStream_t>(stream);

@@ -5,6 +5,7 @@
 // float32), and the tile their grids are made of.
 
 #include <cstdint>
+#include <initializer_list>
 
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
@@ -21,6 +22,31 @@ namespace Atelier::Engine::Kernels
     inline std::int64_t rowBlocksFor(std::int64_t rows)
     {
         return (rows + RowsPerBlock - 1) / RowsPerBlock;
+    }
+
+    /// The grid of tiles over @p pairs channel pairs and @p rows rows (per image, for @p images images on z).
+    inline dim3 tileGrid(std::int64_t pairs, std::int64_t rows, std::int64_t images = 1)
+    {
+        return {static_cast<unsigned>((pairs + PairsPerBlock - 1) / PairsPerBlock),
+                static_cast<unsigned>(rowBlocksFor(rows)), static_cast<unsigned>(images)};
+    }
+
+    /// The threads of one tile.
+    inline dim3 tileBlock()
+    {
+        return {PairsPerBlock, RowLanes};
+    }
+
+    /// Whether every one of @p pointers suits two-value loads and stores (4-byte aligned; null, an absent input,
+    /// does).
+    inline bool pairAligned(std::initializer_list<const void*> pointers)
+    {
+        for (const void* p : pointers) {
+            if (reinterpret_cast<std::uintptr_t>(p) % 4 != 0) {
+                return false;
+            }
+        }
+        return true;
     }
 
     template <typename Pair> struct PairTraits;

@@ -110,9 +110,7 @@ namespace Atelier::Engine::Kernels
     int launchLayerNorm(HalfType type, const void* x, void* y, const void* gamma, const void* beta, std::int64_t rows,
                         std::int64_t width, float eps, void* stream)
     {
-        if (!layerNormSupports(rows, width) || reinterpret_cast<std::uintptr_t>(x) % 4 != 0
-            || reinterpret_cast<std::uintptr_t>(y) % 4 != 0 || reinterpret_cast<std::uintptr_t>(gamma) % 4 != 0
-            || reinterpret_cast<std::uintptr_t>(beta) % 4 != 0) {
+        if (!layerNormSupports(rows, width) || !pairAligned({x, y, gamma, beta})) {
             return static_cast<int>(cudaErrorInvalidValue);
         }
         const int pairs = static_cast<int>(width / 2);
