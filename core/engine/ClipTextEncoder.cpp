@@ -15,19 +15,19 @@ namespace Atelier::Engine
     ClipTextConfig ClipTextConfig::fromConfig(const JsonConfig& config)
     {
         ClipTextConfig c;
-        c.vocabSize = config.integer("vocab_size");
-        c.hiddenSize = config.integer("hidden_size");
-        c.intermediateSize = config.integer("intermediate_size");
-        c.numLayers = config.integer("num_hidden_layers");
-        c.numHeads = config.integer("num_attention_heads");
-        c.maxPositions = config.integer("max_position_embeddings");
-        c.layerNormEps = config.number("layer_norm_eps", 1e-5);
+        c.vocabSize = config.integerAtLeast("vocab_size", 1);
+        c.hiddenSize = config.integerAtLeast("hidden_size", 1);
+        c.intermediateSize = config.integerAtLeast("intermediate_size", 1);
+        c.numLayers = config.integerAtLeast("num_hidden_layers", 1);
+        c.numHeads = config.integerAtLeast("num_attention_heads", 1);
+        c.maxPositions = config.integerAtLeast("max_position_embeddings", 1);
+        c.layerNormEps = config.positiveNumber("layer_norm_eps", 1e-5);
         c.hiddenAct = config.string("hidden_act", "quick_gelu");
         if (c.hiddenAct != "quick_gelu" && c.hiddenAct != "gelu") {
             throw EngineError(config.origin() + ": \"hidden_act\" \"" + c.hiddenAct
                               + "\" is not supported (quick_gelu or gelu)");
         }
-        if (c.numHeads <= 0 || c.hiddenSize % c.numHeads != 0) {
+        if (c.hiddenSize % c.numHeads != 0) {
             throw EngineError(config.origin() + ": \"hidden_size\" must be a multiple of \"num_attention_heads\"");
         }
         return c;

@@ -25,7 +25,8 @@ namespace Atelier::Engine
         double layerNormEps = 1e-5;
         std::string hiddenAct = "quick_gelu"; ///< "quick_gelu" or "gelu"
 
-        /// Reads text_encoder/config.json. Throws EngineError naming a missing or ill-typed key.
+        /// Reads text_encoder/config.json. Throws EngineError naming a missing or ill-typed key, or one whose value
+        /// cannot work (a size or count below 1, a layer norm epsilon that is not a positive number).
         static ClipTextConfig fromConfig(const JsonConfig& config);
     };
 

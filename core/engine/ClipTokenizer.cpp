@@ -10,20 +10,17 @@
 
 #include <algorithm>
 #include <array>
-#include <cerrno>
 #include <climits>
-#include <fstream>
 #include <functional>
 #include <mutex>
 #include <queue>
 #include <shared_mutex>
-#include <sstream>
 #include <string>
-#include <system_error>
 #include <unordered_map>
 #include <utility>
 
 #include "EngineError.h"
+#include "ModelFiles.h"
 
 namespace Atelier::Engine
 {
@@ -75,22 +72,6 @@ namespace Atelier::Engine
                 out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
                 out += static_cast<char>(0x80 | (cp & 0x3F));
             }
-        }
-
-        std::string readFile(const std::filesystem::path& path, const char* what)
-        {
-            std::ifstream in(path, std::ios::binary);
-            if (!in) {
-                const int error = errno;
-                throw EngineError("Cannot open the " + std::string(what) + " " + path.string() + ": "
-                                  + std::generic_category().message(error) + ".");
-            }
-            std::ostringstream contents;
-            contents << in.rdbuf();
-            if (in.bad()) {
-                throw EngineError("Cannot read the " + std::string(what) + " " + path.string() + ".");
-            }
-            return std::move(contents).str();
         }
 
         bool isLetter(UChar32 c)
@@ -338,7 +319,7 @@ namespace Atelier::Engine
         {
             nlohmann::json json;
             try {
-                json = nlohmann::json::parse(readFile(vocabPath, "tokenizer vocabulary"));
+                json = nlohmann::json::parse(readTextFile(vocabPath));
             } catch (const nlohmann::json::exception& e) {
                 throw EngineError("The tokenizer vocabulary " + vocabPath.string() + " is not valid JSON: " + e.what());
             }
@@ -374,7 +355,7 @@ namespace Atelier::Engine
 
         // merges.txt: "#version" header, then one "left right" pair per line, highest priority first.
         const auto mergesPath = dir / "merges.txt";
-        const std::string merges = readFile(mergesPath, "tokenizer merges");
+        const std::string merges = readTextFile(mergesPath);
         std::size_t lineStart = 0;
         int lineNumber = 0;
         int rank = 0;

@@ -29,8 +29,8 @@ namespace Atelier::Engine
         static constexpr std::int64_t EosId = 49407; ///< `<|endoftext|>`, also the padding and the unknown token
 
         /// Loads vocab.json and merges.txt from a diffusers `tokenizer/` folder. Throws EngineError naming the
-        /// file (and for merges.txt the line) that is missing or malformed, and when vocab.json does not give
-        /// the special tokens the ids SD 1.x uses.
+        /// file (and for merges.txt the line) that is missing, malformed, not a regular file or larger than
+        /// MaxTextFileBytes, and when vocab.json does not give the special tokens the ids SD 1.x uses.
         static ClipTokenizer fromFolder(const std::filesystem::path& dir);
 
         /// BPE ids of the text, no BOS/EOS, no truncation.

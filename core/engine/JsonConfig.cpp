@@ -1,12 +1,11 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "JsonConfig.h"
 
-#include <nlohmann/json.hpp>
+#include <cmath>
 
-#include <fstream>
-#include <sstream>
-
+#include "ConfigParsing.h"
 #include "EngineError.h"
+#include "ModelFiles.h"
 
 namespace Atelier::Engine
 {
@@ -26,13 +25,11 @@ namespace Atelier::Engine
 
     JsonConfig JsonConfig::fromFile(const std::filesystem::path& path)
     {
-        std::ifstream in(path, std::ios::binary);
-        if (!in) {
+        std::error_code error;
+        if (!std::filesystem::exists(path, error)) {
             throw EngineError(path.string() + ": cannot read the file (is the model folder complete?)");
         }
-        std::ostringstream text;
-        text << in.rdbuf();
-        return fromText(text.str(), path.string());
+        return fromText(readTextFile(path), path.string());
     }
 
     JsonConfig JsonConfig::fromText(const std::string& text, const std::string& origin)
@@ -40,7 +37,7 @@ namespace Atelier::Engine
         auto data = std::make_unique<Data>();
         data->origin = origin;
         try {
-            data->json = nlohmann::json::parse(text);
+            data->json = parsePythonJson(text);
         } catch (const nlohmann::json::exception& e) {
             throw EngineError(origin + ": not valid JSON (" + e.what() + ")");
         }
@@ -167,15 +164,74 @@ namespace Atelier::Engine
         return result;
     }
 
-    std::vector<std::int64_t> JsonConfig::integerPerBlock(const std::string& key, std::size_t blocks) const
+    std::vector<std::int64_t> JsonConfig::integerPerBlock(const std::string& key, std::size_t blocks,
+                                                          std::int64_t minimum) const
     {
         if (has(key) && m_data->json[key].is_array()) {
-            auto values = integers(key);
+            auto values = integersAtLeast(key, minimum);
             if (values.size() != blocks) {
                 fail(key, "must have one entry per block (" + std::to_string(blocks) + ")");
             }
             return values;
         }
-        return std::vector<std::int64_t>(blocks, integer(key));
+        return std::vector<std::int64_t>(blocks, integerAtLeast(key, minimum));
+    }
+
+    namespace
+    {
+        std::string integerRequirement(std::int64_t minimum)
+        {
+            return minimum == 1 ? std::string("a positive integer")
+                                : "an integer of at least " + std::to_string(minimum);
+        }
+    } // namespace
+
+    std::int64_t JsonConfig::integerAtLeast(const std::string& key, std::int64_t minimum) const
+    {
+        const std::int64_t value = integer(key);
+        if (value < minimum) {
+            refuse(key, integerRequirement(minimum), std::to_string(value));
+        }
+        return value;
+    }
+
+    std::int64_t JsonConfig::integerAtLeast(const std::string& key, std::int64_t minimum, std::int64_t fallback) const
+    {
+        return has(key) ? integerAtLeast(key, minimum) : fallback;
+    }
+
+    std::vector<std::int64_t> JsonConfig::integersAtLeast(const std::string& key, std::int64_t minimum) const
+    {
+        std::vector<std::int64_t> values = integers(key);
+        for (std::size_t i = 0; i < values.size(); ++i) {
+            if (values[i] < minimum) {
+                refuse(key + "[" + std::to_string(i) + "]", integerRequirement(minimum), std::to_string(values[i]));
+            }
+        }
+        return values;
+    }
+
+    double JsonConfig::positiveNumber(const std::string& key, double fallback) const
+    {
+        const double value = number(key, fallback);
+        // Written so that NaN fails too.
+        if (!(std::isfinite(value) && value > 0)) {
+            refuse(key, "a positive number", formatConfigNumber(value));
+        }
+        return value;
+    }
+
+    double JsonConfig::finiteNumber(const std::string& key, double fallback) const
+    {
+        const double value = number(key, fallback);
+        if (!std::isfinite(value)) {
+            refuse(key, "a finite number", formatConfigNumber(value));
+        }
+        return value;
+    }
+
+    void JsonConfig::refuse(const std::string& field, const std::string& requirement, const std::string& value) const
+    {
+        refuseConfigValue(m_data->origin, field, requirement, value);
     }
 } // namespace Atelier::Engine

@@ -10,10 +10,13 @@
 namespace Atelier::Engine
 {
     /// A model's config.json, read with errors that name the file and the key. Keeps nlohmann out of headers.
+    /// The text is JSON as Python writes it: NaN, Infinity and -Infinity read as those doubles, for the checked
+    /// getters below to refuse by name.
     class JsonConfig
     {
     public:
-        /// Reads and parses @p path; throws EngineError if it is missing, unreadable or not a JSON object.
+        /// Reads and parses @p path; throws EngineError if it is missing, not a regular file, larger than
+        /// MaxTextFileBytes, unreadable or not a JSON object.
         static JsonConfig fromFile(const std::filesystem::path& path);
         /// Parses @p text; @p origin names it in errors.
         static JsonConfig fromText(const std::string& text, const std::string& origin);
@@ -31,8 +34,27 @@ namespace Atelier::Engine
         std::string string(const std::string& key, const std::string& fallback) const;
         std::vector<std::int64_t> integers(const std::string& key) const;
         std::vector<std::string> strings(const std::string& key) const;
-        /// An integer, or a list of integers with one entry per block (diffusers allows both forms).
-        std::vector<std::int64_t> integerPerBlock(const std::string& key, std::size_t blocks) const;
+        /// An integer, or a list of integers with one entry per block (diffusers allows both forms), each at least
+        /// @p minimum.
+        std::vector<std::int64_t> integerPerBlock(const std::string& key, std::size_t blocks,
+                                                  std::int64_t minimum) const;
+
+        // Getters for values that must lie in a range: a model with a zero channel count or a negative scaling
+        // factor loads, then renders black. They throw EngineError "ORIGIN: KEY must be …, got VALUE".
+
+        /// An integer of at least @p minimum (channel counts, layer counts, sizes).
+        std::int64_t integerAtLeast(const std::string& key, std::int64_t minimum) const;
+        std::int64_t integerAtLeast(const std::string& key, std::int64_t minimum, std::int64_t fallback) const;
+        /// A list of integers, each at least @p minimum; errors name the entry ("block_out_channels[1]").
+        std::vector<std::int64_t> integersAtLeast(const std::string& key, std::int64_t minimum) const;
+        /// A finite number greater than zero (scaling factors, norm epsilons).
+        double positiveNumber(const std::string& key, double fallback) const;
+        /// A finite number.
+        double finiteNumber(const std::string& key, double fallback) const;
+        /// Throws EngineError "ORIGIN: FIELD must be REQUIREMENT, got VALUE", for checks that span several keys.
+        [[noreturn]] void refuse(const std::string& field, const std::string& requirement,
+                                 const std::string& value) const;
+
         const std::string& origin() const;
 
     private:

@@ -21,10 +21,10 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <fstream>
 
 #include "HostTransfer.h"
 #include "JsonConfig.h"
+#include "ModelFiles.h"
 #include "Safetensors.h"
 #include "Schedulers.h"
 #include "SingleFileCheckpoint.h"
@@ -39,7 +39,10 @@ namespace Atelier::Engine
         {
             for (const char* suffix : {".safetensors", ".fp16.safetensors"}) {
                 const auto candidate = dir / (stem + suffix);
-                if (std::filesystem::is_regular_file(candidate)) {
+                std::error_code error;
+                if (std::filesystem::exists(candidate, error)) {
+                    // A FIFO or a device in the weights' place is refused by name, not reported as missing.
+                    refuseSpecialFile(candidate);
                     return candidate;
                 }
             }
@@ -62,15 +65,6 @@ namespace Atelier::Engine
             if (model.placement.vaeDtype != at::kFloat) {
                 model.vaeFallback = std::make_shared<const VaeFloatFallback>(std::move(loadFloat32));
             }
-        }
-
-        std::string readText(const std::filesystem::path& path)
-        {
-            std::ifstream in(path, std::ios::binary);
-            if (!in) {
-                throw EngineError(path.string() + ": cannot read the file (is the model folder complete?)");
-            }
-            return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
         }
     } // namespace
 
@@ -104,8 +98,7 @@ namespace Atelier::Engine
                                         .withChannelsLast(placement.vaeChannelsLast));
         };
         VaeDecoder vae = loadVae(placement.vaeDtype);
-        const auto schedulerPath = folder / "scheduler" / "scheduler_config.json";
-        SchedulerConfig schedulerConfig = SchedulerConfig::fromJson(readText(schedulerPath), schedulerPath.string());
+        SchedulerConfig schedulerConfig = SchedulerConfig::fromFile(folder / "scheduler" / "scheduler_config.json");
         const std::string defaultScheduler = std::string(defaultSchedulerName(schedulerConfig).value_or("pndm"));
         auto model = std::make_shared<StableDiffusionModel>(
             StableDiffusionModel{std::move(tokenizer), std::move(textEncoder), std::move(unet), std::move(vae),

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "EngineError.h"
+#include "ModelFiles.h"
 
 namespace Atelier::Engine
 {
@@ -341,16 +342,25 @@ namespace Atelier::Engine
         if (isPickleExtension(lowerExtension(path))) {
             throw EngineError(pickleRefusal(path, "this is a pickle checkpoint (" + path.extension().string() + ")"));
         }
-        const int fd = ::open(fileName.c_str(), O_RDONLY | O_CLOEXEC);
+        // Before opening: opening a FIFO for reading blocks until some writer opens it.
+        refuseSpecialFile(path);
+        // Should a FIFO take the file's place after the check, O_NONBLOCK still lets open return, and the fstat
+        // below refuses it; on a regular file the flag changes nothing.
+        const int fd = ::open(fileName.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
         if (fd < 0) {
             throw EngineError(fileName + ": cannot open: " + std::strerror(errno));
         }
         struct stat st
         {
         };
-        if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        if (fstat(fd, &st) != 0) {
+            const int statErrno = errno;
             ::close(fd);
-            throw EngineError(fileName + ": not a regular file");
+            throw EngineError(fileName + ": cannot examine the file: " + std::strerror(statErrno));
+        }
+        if (!S_ISREG(st.st_mode)) {
+            ::close(fd);
+            refuseSpecialFile(path, st.st_mode);
         }
         const auto fileSize = static_cast<std::uint64_t>(st.st_size);
         if (fileSize < 8) {

@@ -73,6 +73,8 @@ namespace Atelier::Engine
     class SafetensorsFile
     {
     public:
+        /// Maps @p path and parses its header. Throws EngineError naming the path when it is a pickle checkpoint,
+        /// is not a regular file (a FIFO or a device is refused before it is opened), or is not valid safetensors.
         static SafetensorsFile open(const std::filesystem::path& path);
 
         const std::filesystem::path& path() const;

@@ -1,57 +1,18 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "SchedulerConfig.h"
 
-#include <nlohmann/json.hpp>
-
+#include <cmath>
 #include <set>
 
+#include "ConfigParsing.h"
 #include "EngineError.h"
+#include "ModelFiles.h"
 
 namespace Atelier::Engine
 {
     namespace
     {
         using Json = nlohmann::json;
-
-        /// Python's json module writes float('inf') and float('nan') as the bare words Infinity, -Infinity and
-        /// NaN, which JSON does not allow; diffusers saves DPM-Solver's default `lambda_min_clipped` (-inf) that
-        /// way. They are read as null, i.e. "use the default", outside strings only.
-        std::string replacePythonNonFinite(const std::string& text)
-        {
-            std::string result;
-            result.reserve(text.size());
-            bool inString = false;
-            for (std::size_t i = 0; i < text.size(); ++i) {
-                const char c = text[i];
-                if (inString) {
-                    result += c;
-                    if (c == '\\' && i + 1 < text.size()) {
-                        result += text[++i];
-                    } else if (c == '"') {
-                        inString = false;
-                    }
-                    continue;
-                }
-                if (c == '"') {
-                    inString = true;
-                    result += c;
-                    continue;
-                }
-                bool replaced = false;
-                for (std::string_view word : {"-Infinity", "Infinity", "NaN"}) {
-                    if (text.compare(i, word.size(), word) == 0) {
-                        result += "null";
-                        i += word.size() - 1;
-                        replaced = true;
-                        break;
-                    }
-                }
-                if (!replaced) {
-                    result += c;
-                }
-            }
-            return result;
-        }
 
         class Reader
         {
@@ -76,6 +37,12 @@ namespace Atelier::Engine
             [[noreturn]] void fail(const std::string& key, const std::string& problem) const
             {
                 throw EngineError(m_fileName + ": \"" + key + "\" " + problem + ".");
+            }
+
+            [[noreturn]] void refuse(const std::string& field, const std::string& requirement,
+                                     const std::string& value) const
+            {
+                refuseConfigValue(m_fileName, field, requirement, value);
             }
 
             /// The value of @p key, or nullptr when it is absent, null, or listed in `_use_default_values`.
@@ -165,6 +132,8 @@ namespace Atelier::Engine
                     return "a list";
                 case Json::value_t::object:
                     return "an object";
+                case Json::value_t::number_float:
+                    return formatConfigNumber(value.get<double>()); // dump() would write NaN as null
                 default:
                     return value.dump();
                 }
@@ -174,13 +143,65 @@ namespace Atelier::Engine
             const std::string& m_fileName;
             std::set<std::string, std::less<>> m_defaulted;
         };
+
+        /// Refuses values no sampler can work with, which would otherwise render black or garbled images: betas
+        /// outside (0, 1) or not rising, a training schedule too short or long, non-positive noise levels.
+        void validate(const SchedulerConfig& config, const Reader& reader)
+        {
+            const std::int64_t trainSteps = *config.numTrainTimesteps;
+            if (trainSteps < 2 || trainSteps > MaxTrainTimesteps) {
+                reader.refuse("num_train_timesteps", "an integer from 2 to " + std::to_string(MaxTrainTimesteps),
+                              std::to_string(trainSteps));
+            }
+            // The training betas come from beta_start and beta_end unless trained_betas lists them or the cosine
+            // schedule derives them; a value that is not used cannot break anything.
+            const bool betasFromRange = !config.trainedBetas && config.betaSchedule != "squaredcos_cap_v2";
+            if (betasFromRange) {
+                for (const auto& [key, value] :
+                     {std::pair{"beta_start", *config.betaStart}, std::pair{"beta_end", *config.betaEnd}}) {
+                    if (!(value > 0 && value < 1)) { // NaN fails too
+                        reader.refuse(key, "a number in (0, 1)", formatConfigNumber(value));
+                    }
+                }
+                if (!(*config.betaStart < *config.betaEnd)) {
+                    reader.refuse("beta_start",
+                                  "below beta_end (" + formatConfigNumber(*config.betaEnd) + ") for the \""
+                                      + *config.betaSchedule + "\" schedule",
+                                  formatConfigNumber(*config.betaStart));
+                }
+            }
+            if (config.trainedBetas) {
+                for (std::size_t i = 0; i < config.trainedBetas->size(); ++i) {
+                    const double beta = (*config.trainedBetas)[i];
+                    if (!(beta > 0 && beta < 1)) {
+                        reader.refuse("trained_betas[" + std::to_string(i) + "]", "a number in (0, 1)",
+                                      formatConfigNumber(beta));
+                    }
+                }
+            }
+            if (config.stepsOffset && (*config.stepsOffset < 0 || *config.stepsOffset >= trainSteps)) {
+                reader.refuse("steps_offset", "an integer from 0 to " + std::to_string(trainSteps - 1),
+                              std::to_string(*config.stepsOffset));
+            }
+            for (const auto& [key, value] :
+                 {std::pair{"clip_sample_range", config.clipSampleRange}, std::pair{"sigma_min", config.sigmaMin},
+                  std::pair{"sigma_max", config.sigmaMax}}) {
+                if (value && !(std::isfinite(*value) && *value > 0)) {
+                    reader.refuse(key, "a positive number", formatConfigNumber(*value));
+                }
+            }
+            if (config.sigmaMin && config.sigmaMax && !(*config.sigmaMin < *config.sigmaMax)) {
+                reader.refuse("sigma_min", "below sigma_max (" + formatConfigNumber(*config.sigmaMax) + ")",
+                              formatConfigNumber(*config.sigmaMin));
+            }
+        }
     } // namespace
 
     SchedulerConfig SchedulerConfig::fromJson(const std::string& jsonText, const std::string& fileName)
     {
         Json json;
         try {
-            json = Json::parse(replacePythonNonFinite(jsonText));
+            json = parsePythonJson(jsonText);
         } catch (const Json::parse_error& error) {
             throw EngineError(fileName + " is not valid JSON: " + error.what());
         }
@@ -225,7 +246,17 @@ namespace Atelier::Engine
         reader.boolean("lower_order_final", config.lowerOrderFinal);
         reader.boolean("euler_at_final", config.eulerAtFinal);
         reader.string("variance_type", config.varianceType);
+        validate(config, reader);
         return config;
+    }
+
+    SchedulerConfig SchedulerConfig::fromFile(const std::filesystem::path& path)
+    {
+        std::error_code error;
+        if (!std::filesystem::exists(path, error)) {
+            throw EngineError(path.string() + ": cannot read the file (is the model folder complete?)");
+        }
+        return fromJson(readTextFile(path), path.string());
     }
 
     SchedulerConfig SchedulerConfig::sd15Defaults()

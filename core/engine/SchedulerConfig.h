@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -9,6 +10,9 @@
 
 namespace Atelier::Engine
 {
+    /// The longest training schedule the samplers accept; real models train on 1000 timesteps.
+    inline constexpr std::int64_t MaxTrainTimesteps = 100000;
+
     /// The fields of a diffusers `scheduler/scheduler_config.json` that Atelier's samplers read.
     ///
     /// Every field is optional, as in the file: a field left empty takes the default of the scheduler class that
@@ -66,8 +70,16 @@ namespace Atelier::Engine
         /// `beta_end` and `beta_schedule` are required, since every config diffusers writes has them and the class
         /// defaults (DDPM's) would silently give a Stable Diffusion model the wrong noise schedule. Throws
         /// EngineError naming @p fileName and the key when the text is not a JSON object, a required key is
-        /// missing or a key has the wrong type.
+        /// missing, a key has the wrong type, or a value cannot work: num_train_timesteps outside 2 to
+        /// MaxTrainTimesteps; beta_start or beta_end outside (0, 1) or not rising, when the schedule uses them;
+        /// trained_betas outside (0, 1); steps_offset outside the training timesteps; clip_sample_range,
+        /// sigma_min or sigma_max not positive and finite, or sigma_min not below sigma_max. Python's NaN,
+        /// Infinity and -Infinity read as those numbers, so such a value is refused by name.
         static SchedulerConfig fromJson(const std::string& jsonText, const std::string& fileName);
+
+        /// Reads @p path (a model's scheduler/scheduler_config.json) and parses it as fromJson does; errors name
+        /// the path. Also throws when the path is not a regular file or holds more than MaxTextFileBytes.
+        static SchedulerConfig fromFile(const std::filesystem::path& path);
 
         /// Stable Diffusion 1.5's scheduler_config.json (PNDM, scaled_linear 0.00085–0.012, steps_offset 1).
         static SchedulerConfig sd15Defaults();

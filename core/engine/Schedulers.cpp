@@ -228,8 +228,9 @@ namespace Atelier::Engine
         {
             Common common;
             common.numTrainTimesteps = config.numTrainTimesteps.value_or(1000);
-            if (common.numTrainTimesteps < 2 || common.numTrainTimesteps > 100000) {
-                unsupported("num_train_timesteps", std::to_string(common.numTrainTimesteps), scheduler, "2 to 100000");
+            if (common.numTrainTimesteps < 2 || common.numTrainTimesteps > MaxTrainTimesteps) {
+                unsupported("num_train_timesteps", std::to_string(common.numTrainTimesteps), scheduler,
+                            "2 to " + std::to_string(MaxTrainTimesteps));
             }
             const double betaStart = config.betaStart.value_or(0.0001);
             const double betaEnd = config.betaEnd.value_or(0.02);

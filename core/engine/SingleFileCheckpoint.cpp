@@ -293,6 +293,14 @@ namespace Atelier::Engine
                        "weight \"" + key + "\" has " + std::to_string(info->shape.size())
                            + " dimensions where a Stable Diffusion 1.x checkpoint has " + std::to_string(rank));
             }
+            // The configs' channel and vocabulary sizes come from these shapes; a zero would load and render black.
+            if (std::find(info->shape.begin(), info->shape.end(), 0) != info->shape.end()) {
+                std::string shape;
+                for (const std::int64_t extent : info->shape) {
+                    shape += (shape.empty() ? "" : ", ") + std::to_string(extent);
+                }
+                refuse(file, "weight \"" + key + "\" has the empty shape [" + shape + "]");
+            }
             return info->shape;
         }
 

@@ -27,9 +27,9 @@ namespace Atelier::Engine
     UNetConfig UNetConfig::fromConfig(const JsonConfig& config)
     {
         UNetConfig c;
-        c.inChannels = config.integer("in_channels");
-        c.outChannels = config.integer("out_channels");
-        c.blockOutChannels = config.integers("block_out_channels");
+        c.inChannels = config.integerAtLeast("in_channels", 1);
+        c.outChannels = config.integerAtLeast("out_channels", 1);
+        c.blockOutChannels = config.integersAtLeast("block_out_channels", 1);
         c.downBlockTypes = config.strings("down_block_types");
         c.upBlockTypes = config.strings("up_block_types");
         const std::size_t levels = c.blockOutChannels.size();
@@ -52,22 +52,29 @@ namespace Atelier::Engine
         if (mid != "UNetMidBlock2DCrossAttn") {
             throw EngineError(config.origin() + ": mid block type \"" + mid + "\" is not supported");
         }
-        c.layersPerBlock = config.integer("layers_per_block");
+        c.layersPerBlock = config.integerAtLeast("layers_per_block", 1);
         // diffusers' long-standing naming slip: SD 1.x configs give the number of heads as "attention_head_dim"
         // and leave "num_attention_heads" null. The newer key wins when present.
-        c.headsPerBlock = config.has("num_attention_heads") ? config.integerPerBlock("num_attention_heads", levels)
-                                                            : config.integerPerBlock("attention_head_dim", levels);
+        c.headsPerBlock = config.has("num_attention_heads") ? config.integerPerBlock("num_attention_heads", levels, 1)
+                                                            : config.integerPerBlock("attention_head_dim", levels, 1);
         c.transformerLayersPerBlock = config.has("transformer_layers_per_block")
-            ? config.integerPerBlock("transformer_layers_per_block", levels)
+            ? config.integerPerBlock("transformer_layers_per_block", levels, 1)
             : std::vector<std::int64_t>(levels, 1);
-        c.crossAttentionDim = config.integer("cross_attention_dim");
-        c.normGroups = config.integer("norm_num_groups", 32);
-        c.normEps = config.number("norm_eps", 1e-5);
-        c.downsamplePadding = config.integer("downsample_padding", 1);
+        c.crossAttentionDim = config.integerAtLeast("cross_attention_dim", 1);
+        c.normGroups = config.integerAtLeast("norm_num_groups", 1, 32);
+        for (std::size_t i = 0; i < levels; ++i) {
+            if (c.blockOutChannels[i] % c.normGroups != 0) {
+                config.refuse("block_out_channels[" + std::to_string(i) + "]",
+                              "a multiple of norm_num_groups (" + std::to_string(c.normGroups) + ")",
+                              std::to_string(c.blockOutChannels[i]));
+            }
+        }
+        c.normEps = config.positiveNumber("norm_eps", 1e-5);
+        c.downsamplePadding = config.integerAtLeast("downsample_padding", 0, 1);
         c.flipSinToCos = config.boolean("flip_sin_to_cos", true);
-        c.freqShift = config.number("freq_shift", 0);
+        c.freqShift = config.finiteNumber("freq_shift", 0);
         c.linearProjection = config.boolean("use_linear_projection", false);
-        c.sampleSize = config.integer("sample_size", 64);
+        c.sampleSize = config.integerAtLeast("sample_size", 1, 64);
         if (config.string("act_fn", "silu") != "silu") {
             throw EngineError(config.origin() + ": \"act_fn\" must be \"silu\"");
         }
@@ -78,7 +85,7 @@ namespace Atelier::Engine
             throw EngineError(config.origin() + ": only 3×3 \"conv_in_kernel\"/\"conv_out_kernel\" are supported");
         }
         for (std::size_t i = 0; i < levels; ++i) {
-            if (c.headsPerBlock[i] <= 0 || c.blockOutChannels[i] % c.headsPerBlock[i] != 0) {
+            if (c.blockOutChannels[i] % c.headsPerBlock[i] != 0) {
                 throw EngineError(config.origin() + ": block " + std::to_string(i) + " has "
                                   + std::to_string(c.blockOutChannels[i]) + " channels, not divisible into "
                                   + std::to_string(c.headsPerBlock[i]) + " attention heads");

@@ -35,7 +35,9 @@ namespace Atelier::Engine
         std::int64_t sampleSize = 64; ///< latent size the model was trained at (64 → 512 px for SD 1.x)
 
         /// Reads unet/config.json: the architecture comes from the config, never from SD 1.5's sizes.
-        /// Throws EngineError for missing keys and for options Atelier does not implement.
+        /// Throws EngineError for missing keys, for options Atelier does not implement and for values that cannot
+        /// work (channel, head, layer counts or sizes below 1, channels not divisible into the norm groups or the
+        /// heads, a norm epsilon that is not a positive number).
         static UNetConfig fromConfig(const JsonConfig& config);
         std::int64_t timeEmbeddingDim() const { return blockOutChannels.front() * 4; }
     };

@@ -19,7 +19,7 @@ namespace Atelier::Engine
     VaeConfig VaeConfig::fromConfig(const JsonConfig& config)
     {
         VaeConfig c;
-        c.blockOutChannels = config.integers("block_out_channels");
+        c.blockOutChannels = config.integersAtLeast("block_out_channels", 1);
         if (c.blockOutChannels.empty()) {
             throw EngineError(config.origin() + ": \"block_out_channels\" is empty");
         }
@@ -32,11 +32,19 @@ namespace Atelier::Engine
                 throw EngineError(config.origin() + ": up block type \"" + type + "\" is not supported");
             }
         }
-        c.layersPerBlock = config.integer("layers_per_block");
-        c.latentChannels = config.integer("latent_channels");
-        c.outChannels = config.integer("out_channels");
-        c.normGroups = config.integer("norm_num_groups", 32);
-        c.scalingFactor = config.number("scaling_factor", 0.18215);
+        c.layersPerBlock = config.integerAtLeast("layers_per_block", 1);
+        c.latentChannels = config.integerAtLeast("latent_channels", 1);
+        c.outChannels = config.integerAtLeast("out_channels", 1);
+        c.normGroups = config.integerAtLeast("norm_num_groups", 1, 32);
+        for (std::size_t i = 0; i < c.blockOutChannels.size(); ++i) {
+            if (c.blockOutChannels[i] % c.normGroups != 0) {
+                config.refuse("block_out_channels[" + std::to_string(i) + "]",
+                              "a multiple of norm_num_groups (" + std::to_string(c.normGroups) + ")",
+                              std::to_string(c.blockOutChannels[i]));
+            }
+        }
+        // The decoder divides the latents by it: zero gives infinities, a negative factor negates the latents.
+        c.scalingFactor = config.positiveNumber("scaling_factor", 0.18215);
         c.postQuantConv = config.boolean("use_post_quant_conv", true);
         c.midAttention = config.boolean("mid_block_add_attention", true);
         if (config.has("shift_factor") || config.has("latents_mean")) {

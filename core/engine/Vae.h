@@ -23,7 +23,9 @@ namespace Atelier::Engine
         bool postQuantConv = true;
         bool midAttention = true;
 
-        /// Reads vae/config.json; throws EngineError naming a missing key or an unsupported option.
+        /// Reads vae/config.json; throws EngineError naming a missing key, an unsupported option or a value that
+        /// cannot work (a channel or layer count below 1, channels not divisible into the norm groups, a scaling
+        /// factor that is not a positive number).
         static VaeConfig fromConfig(const JsonConfig& config);
         /// How many times larger than the latents the decoded image is (8 for SD 1.x).
         std::int64_t upscale() const { return std::int64_t{1} << (blockOutChannels.size() - 1); }

@@ -142,6 +142,25 @@ void TestClipTextEncoder::reportsBadConfig_data()
     QTest::newRow("heads do not divide width") << QByteArray(
         R"({"vocab_size":10,"hidden_size":30,"intermediate_size":4,"num_hidden_layers":1,"num_attention_heads":4,"max_position_embeddings":77})")
                                                << QStringLiteral("multiple of \"num_attention_heads\"");
+    // Values that cannot work: they used to load and fail later, or render black images.
+    QTest::newRow("no vocabulary") << QByteArray(
+        R"({"vocab_size":0,"hidden_size":32,"intermediate_size":4,"num_hidden_layers":1,"num_attention_heads":4,"max_position_embeddings":77})")
+                                   << QStringLiteral("vocab_size must be a positive integer, got 0");
+    QTest::newRow("negative width") << QByteArray(
+        R"({"vocab_size":10,"hidden_size":-32,"intermediate_size":4,"num_hidden_layers":1,"num_attention_heads":4,"max_position_embeddings":77})")
+                                    << QStringLiteral("hidden_size must be a positive integer, got -32");
+    QTest::newRow("no layers") << QByteArray(
+        R"({"vocab_size":10,"hidden_size":32,"intermediate_size":4,"num_hidden_layers":0,"num_attention_heads":4,"max_position_embeddings":77})")
+                               << QStringLiteral("num_hidden_layers must be a positive integer, got 0");
+    QTest::newRow("no heads") << QByteArray(
+        R"({"vocab_size":10,"hidden_size":32,"intermediate_size":4,"num_hidden_layers":1,"num_attention_heads":0,"max_position_embeddings":77})")
+                              << QStringLiteral("num_attention_heads must be a positive integer, got 0");
+    QTest::newRow("no positions") << QByteArray(
+        R"({"vocab_size":10,"hidden_size":32,"intermediate_size":4,"num_hidden_layers":1,"num_attention_heads":4,"max_position_embeddings":0})")
+                                  << QStringLiteral("max_position_embeddings must be a positive integer, got 0");
+    QTest::newRow("layer norm epsilon NaN") << QByteArray(
+        R"({"vocab_size":10,"hidden_size":32,"intermediate_size":4,"num_hidden_layers":1,"num_attention_heads":4,"max_position_embeddings":77,"layer_norm_eps":NaN})")
+                                            << QStringLiteral("layer_norm_eps must be a positive number, got NaN");
     QTest::newRow("unknown activation") << QByteArray(
         R"({"vocab_size":10,"hidden_size":32,"intermediate_size":4,"num_hidden_layers":1,"num_attention_heads":4,"max_position_embeddings":77,"hidden_act":"relu"})")
                                         << QStringLiteral("\"hidden_act\" \"relu\" is not supported");

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
+#include <QDir>
 #include <QFile>
 #include <QTemporaryDir>
 #include <QTest>
@@ -8,6 +9,9 @@
 #include <ATen/ops/equal.h>
 #include <ATen/ops/randn.h>
 
+#include <sys/stat.h>
+
+#include "EngineTestSupport.h"
 #include "TestSupport.h"
 #include "engine/EngineError.h"
 #include "engine/Safetensors.h"
@@ -44,6 +48,8 @@ private Q_SLOTS:
     void rejects_data();
     void rejects();
     void rejectsHugeDeclaredHeaderWithoutReadingIt();
+    void refusesWhatIsNotAFile_data();
+    void refusesWhatIsNotAFile();
     void refusesPickleCheckpoints_data();
     void refusesPickleCheckpoints();
     void roundTripsEveryDType_data();
@@ -171,6 +177,40 @@ void TestSafetensors::rejectsHugeDeclaredHeaderWithoutReadingIt()
     QVERIFY_THROWS_EXCEPTION(EngineError, SafetensorsFile::open(path.toStdString()));
     const QString max = write(QStringLiteral("max.safetensors"), lengthPrefix(~0ull) + ValidHeader);
     QVERIFY_THROWS_EXCEPTION(EngineError, SafetensorsFile::open(max.toStdString()));
+}
+
+void TestSafetensors::refusesWhatIsNotAFile_data()
+{
+    QTest::addColumn<QString>("kind");
+    QTest::addColumn<QString>("message");
+    QTest::newRow("FIFO") << QStringLiteral("fifo") << QStringLiteral("is a FIFO, not a file");
+    QTest::newRow("symbolic link to a FIFO")
+        << QStringLiteral("link to fifo") << QStringLiteral("is a FIFO, not a file");
+    QTest::newRow("symbolic link to /dev/zero")
+        << QStringLiteral("link to /dev/zero") << QStringLiteral("is a character device, not a file");
+    QTest::newRow("directory") << QStringLiteral("directory") << QStringLiteral("is a directory, not a file");
+}
+
+void TestSafetensors::refusesWhatIsNotAFile()
+{
+    // Opening a FIFO for reading blocks until a writer comes, so a --model naming one never finished loading.
+    QFETCH(QString, kind);
+    QFETCH(QString, message);
+    const QString path = m_dir->filePath(QStringLiteral("model.safetensors"));
+    const QString fifo = kind == QStringLiteral("fifo") ? path : m_dir->filePath(QStringLiteral("fifo"));
+    QCOMPARE(::mkfifo(QFile::encodeName(fifo).constData(), 0600), 0);
+    if (kind == QStringLiteral("link to fifo")) {
+        QVERIFY(QFile::link(fifo, path));
+    } else if (kind == QStringLiteral("link to /dev/zero")) {
+        QVERIFY(QFile::link(QStringLiteral("/dev/zero"), path));
+    } else if (kind == QStringLiteral("directory")) {
+        QVERIFY(QDir(m_dir->path()).mkdir(QStringLiteral("model.safetensors")));
+    }
+    const Atelier::Test::BoundedRun run
+        = Atelier::Test::runBounded([path] { SafetensorsFile::open(path.toStdString()); }, 5000, {fifo});
+    QVERIFY2(run.finished && run.elapsedMs < 5000,
+             qPrintable(QStringLiteral("still opening after %1 ms").arg(run.elapsedMs)));
+    QCOMPARE(run.engineError, path + QStringLiteral(": ") + message);
 }
 
 void TestSafetensors::refusesPickleCheckpoints_data()

@@ -4,15 +4,20 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QRegularExpression>
+#include <QTemporaryDir>
 #include <QTest>
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <ATen/TensorOperators.h>
 #include <ATen/ops/abs.h>
-#include <ATen/ops/equal.h>
 #include <ATen/ops/randn.h>
 #include <ATen/ops/tensor.h>
 
+#include <cfloat>
+#include <cmath>
+#include <limits>
+
+#include "EngineTestSupport.h"
 #include "TestSupport.h"
 #include "engine/EngineError.h"
 #include "engine/Safetensors.h"
@@ -48,6 +53,36 @@ namespace
         return prefix == QStringLiteral("euler_ancestral") ? std::string("euler_a") : prefix.toStdString();
     }
 
+    /// Empty when @p actual matches the golden schedule @p expected, otherwise the first difference. Timesteps
+    /// that diffusers holds as integers (PNDM's, DDIM's, DPM-Solver's) must match exactly; float32 values (Euler's
+    /// and LMS's timesteps, every sigma) within Float32Tolerance, since the float32 arithmetic that made the
+    /// goldens rounds differently on other CPUs.
+    QString scheduleMismatch(const char* name, const std::vector<double>& actual, const QJsonArray& expected,
+                             bool integersExact)
+    {
+        if (actual.size() != static_cast<std::size_t>(expected.size())) {
+            return QStringLiteral("%1: %2 values, expected %3")
+                .arg(QLatin1String(name))
+                .arg(actual.size())
+                .arg(expected.size());
+        }
+        for (qsizetype i = 0; i < expected.size(); ++i) {
+            const double value = actual[static_cast<std::size_t>(i)];
+            const double golden = expected[i].toDouble();
+            if (integersExact && std::trunc(golden) == golden) {
+                if (value != golden) {
+                    return QStringLiteral("%1[%2]: value %3, expected exactly %4")
+                        .arg(QLatin1String(name))
+                        .arg(i)
+                        .arg(QString::number(value, 'g', 17), QString::number(golden, 'g', 17));
+                }
+            } else if (const QString mismatch = Atelier::Test::float32Mismatch(value, golden); !mismatch.isEmpty()) {
+                return QStringLiteral("%1[%2]: %3").arg(QLatin1String(name)).arg(i).arg(mismatch);
+            }
+        }
+        return {};
+    }
+
     double maxAbsError(const at::Tensor& actual, const at::Tensor& expected)
     {
         return (actual.to(at::kDouble) - expected.to(at::kDouble)).abs().max().item<double>();
@@ -74,6 +109,8 @@ class TestSchedulers final : public QObject
     Q_OBJECT
 
 private Q_SLOTS:
+    void float32ComparisonAllowsAFewUlps_data();
+    void float32ComparisonAllowsAFewUlps();
     void matchesDiffusers_data();
     void matchesDiffusers();
     void matchesDiffusersVariants_data();
@@ -87,10 +124,88 @@ private Q_SLOTS:
     void rejectsUnknownNames();
     void rejectsBadConfigs_data();
     void rejectsBadConfigs();
+    void rejectsValuesThatCannotWork_data();
+    void rejectsValuesThatCannotWork();
     void rejectsUnsupportedOptions_data();
     void rejectsUnsupportedOptions();
     void requiresStepsInOrder();
 };
+
+void TestSchedulers::float32ComparisonAllowsAFewUlps_data()
+{
+    QTest::addColumn<double>("actual");
+    QTest::addColumn<double>("expected");
+    QTest::addColumn<qint64>("ulps"); // float32UlpDistance, -1 for NaN
+    QTest::addColumn<bool>("close");
+
+    // The sigma that differed on an AMD EPYC: the engine's and diffusers' value there, and the golden.
+    const double golden = 9.10293674469;
+    const float g = static_cast<float>(golden);
+    auto ulpsAway = [](float from, int ulps) {
+        for (; ulps > 0; --ulps) {
+            from = std::nextafter(from, std::numeric_limits<float>::infinity());
+        }
+        for (; ulps < 0; ++ulps) {
+            from = std::nextafter(from, -std::numeric_limits<float>::infinity());
+        }
+        return static_cast<double>(from);
+    };
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    const double inf = std::numeric_limits<double>::infinity();
+    QTest::newRow("equal") << golden << golden << qint64{0} << true;
+    QTest::newRow("the EPYC sigma, 1 ulp") << 9.10293769836 << golden << qint64{1} << true;
+    QTest::newRow("2 ulps above") << ulpsAway(g, 2) << golden << qint64{2} << true;
+    QTest::newRow("2 ulps below") << ulpsAway(g, -2) << golden << qint64{2} << true;
+    // Near zero a relative bound allows nothing; the ulps still allow rounding.
+    QTest::newRow("2 ulps from zero") << 2.0 * FLT_TRUE_MIN << 0.0 << qint64{2} << true;
+    QTest::newRow("-0 and +0") << -0.0 << 0.0 << qint64{0} << true;
+    // Where ulps are small against the value the relative bound is the looser one.
+    QTest::newRow("relative 9e-7, 15 ulps") << 1.9999 * (1 + 9e-7) << 1.9999 << qint64{15} << true;
+    QTest::newRow("20 ulps") << ulpsAway(1.0f, 20) << 1.0 << qint64{20} << false;
+    QTest::newRow("relative 1e-5 above") << golden * (1 + 1e-5) << golden << qint64{95} << false;
+    QTest::newRow("relative 1e-5 below") << golden * (1 - 1e-5) << golden << qint64{95} << false;
+    QTest::newRow("relative 1e-5, negative") << -golden * (1 + 1e-5) << -golden << qint64{95} << false;
+    QTest::newRow("relative 1e-5, tiny") << 1e-30 * (1 + 1e-5) << 1e-30 << qint64{106} << false;
+    QTest::newRow("opposite signs") << -golden << golden << qint64{2183351106} << false;
+    QTest::newRow("NaN value") << nan << golden << qint64{-1} << false;
+    QTest::newRow("NaN golden") << golden << nan << qint64{-1} << false;
+    QTest::newRow("NaN and NaN") << nan << nan << qint64{-1} << false;
+    // An infinity is one ulp from the largest float, yet no rounding makes one from the other.
+    QTest::newRow("infinity and the largest float") << inf << static_cast<double>(FLT_MAX) << qint64{1} << false;
+    QTest::newRow("infinity and infinity") << inf << inf << qint64{0} << true;
+}
+
+void TestSchedulers::float32ComparisonAllowsAFewUlps()
+{
+    // The tolerance every schedule comparison above relies on: loose enough for the last bit, no looser.
+    QFETCH(double, actual);
+    QFETCH(double, expected);
+    QFETCH(qint64, ulps);
+    QFETCH(bool, close);
+    QCOMPARE(Atelier::Test::float32UlpDistance(actual, expected),
+             ulps < 0 ? std::numeric_limits<std::int64_t>::max() : ulps);
+    const QString mismatch = Atelier::Test::float32Mismatch(actual, expected);
+    QVERIFY2(mismatch.isEmpty() == close, qPrintable(QStringLiteral("got \"%1\"").arg(mismatch)));
+    if (!close) {
+        // The message says what was compared: both values and how many ulps apart they are.
+        const QString values = QStringLiteral("value %1, expected %2 (")
+                                   .arg(QString::number(actual, 'g', 12), QString::number(expected, 'g', 12));
+        QVERIFY2(mismatch.startsWith(values), qPrintable(mismatch));
+        const QString distance
+            = ulps < 0 ? QStringLiteral("(NaN matches nothing, ") : QStringLiteral("(%1 ulps, ").arg(ulps);
+        QVERIFY2(mismatch.contains(distance), qPrintable(mismatch));
+        QVERIFY2(mismatch.endsWith(QStringLiteral("; allowed 4 ulps or relative 1e-06)")), qPrintable(mismatch));
+    }
+
+    // The tensor form agrees, and points at the element.
+    const at::Tensor actualTensor = at::tensor({1.0, 2.0, actual, 4.0}, at::kDouble);
+    const at::Tensor expectedTensor = at::tensor({1.0, 2.0, expected, 4.0}, at::kDouble);
+    const QString tensorMismatch = Atelier::Test::float32Mismatch(actualTensor, expectedTensor);
+    QVERIFY2(tensorMismatch.isEmpty() == close, qPrintable(tensorMismatch));
+    if (!close) {
+        QCOMPARE(tensorMismatch, QStringLiteral("1 of 4 elements differ; the worst, at flat index 2: ") + mismatch);
+    }
+}
 
 void TestSchedulers::matchesDiffusers_data()
 {
@@ -125,19 +240,16 @@ void TestSchedulers::matchesDiffusers()
     const auto scheduler = makeScheduler(samplerName(caseName), config);
     scheduler->setTimesteps(golden.value(QStringLiteral("num_inference_steps")).toInt());
 
-    // Timesteps, sigmas and the initial noise scale are float32 or int64 values in diffusers: exact.
-    const QJsonArray expectedTimesteps = golden.value(QStringLiteral("timesteps")).toArray();
-    QCOMPARE(scheduler->timesteps().size(), static_cast<std::size_t>(expectedTimesteps.size()));
-    for (qsizetype i = 0; i < expectedTimesteps.size(); ++i) {
-        QCOMPARE(scheduler->timesteps()[static_cast<std::size_t>(i)], expectedTimesteps[i].toDouble());
-    }
-    QCOMPARE(scheduler->initNoiseSigma(), golden.value(QStringLiteral("init_noise_sigma")).toDouble());
+    // Timesteps, sigmas and the initial noise scale are float32 or int64 values in diffusers.
+    const QString timesteps = scheduleMismatch("timesteps", scheduler->timesteps(),
+                                               golden.value(QStringLiteral("timesteps")).toArray(), true);
+    QVERIFY2(timesteps.isEmpty(), qPrintable(timesteps));
+    ATELIER_COMPARE_FLOAT32(scheduler->initNoiseSigma(), golden.value(QStringLiteral("init_noise_sigma")).toDouble(),
+                            "init_noise_sigma");
     if (golden.contains(QStringLiteral("sigmas"))) {
-        const QJsonArray expectedSigmas = golden.value(QStringLiteral("sigmas")).toArray();
-        QCOMPARE(scheduler->sigmas().size(), static_cast<std::size_t>(expectedSigmas.size()));
-        for (qsizetype i = 0; i < expectedSigmas.size(); ++i) {
-            QCOMPARE(scheduler->sigmas()[static_cast<std::size_t>(i)], expectedSigmas[i].toDouble());
-        }
+        const QString sigmas
+            = scheduleMismatch("sigmas", scheduler->sigmas(), golden.value(QStringLiteral("sigmas")).toArray(), false);
+        QVERIFY2(sigmas.isEmpty(), qPrintable(sigmas));
     } else {
         QVERIFY(scheduler->sigmas().empty());
     }
@@ -223,17 +335,14 @@ void TestSchedulers::matchesDiffusersVariants()
                                          SchedulerConfig::fromJson(configText, "scheduler_config.json"));
     scheduler->setTimesteps(golden.value(QStringLiteral("steps")).toInt());
 
-    const QJsonArray timesteps = golden.value(QStringLiteral("timesteps")).toArray();
-    QCOMPARE(scheduler->timesteps().size(), static_cast<std::size_t>(timesteps.size()));
-    for (qsizetype i = 0; i < timesteps.size(); ++i) {
-        QCOMPARE(scheduler->timesteps()[static_cast<std::size_t>(i)], timesteps[i].toDouble());
-    }
-    QCOMPARE(scheduler->initNoiseSigma(), golden.value(QStringLiteral("init_noise_sigma")).toDouble());
-    const QJsonArray sigmas = golden.value(QStringLiteral("sigmas")).toArray();
-    QCOMPARE(scheduler->sigmas().size(), static_cast<std::size_t>(sigmas.size()));
-    for (qsizetype i = 0; i < sigmas.size(); ++i) {
-        QCOMPARE(scheduler->sigmas()[static_cast<std::size_t>(i)], sigmas[i].toDouble());
-    }
+    const QString timesteps = scheduleMismatch("timesteps", scheduler->timesteps(),
+                                               golden.value(QStringLiteral("timesteps")).toArray(), true);
+    QVERIFY2(timesteps.isEmpty(), qPrintable(timesteps));
+    ATELIER_COMPARE_FLOAT32(scheduler->initNoiseSigma(), golden.value(QStringLiteral("init_noise_sigma")).toDouble(),
+                            "init_noise_sigma");
+    const QString sigmas
+        = scheduleMismatch("sigmas", scheduler->sigmas(), golden.value(QStringLiteral("sigmas")).toArray(), false);
+    QVERIFY2(sigmas.isEmpty(), qPrintable(sigmas));
 
     const QJsonArray samples = golden.value(QStringLiteral("samples")).toArray();
     if (samples.isEmpty()) {
@@ -262,7 +371,9 @@ void TestSchedulers::ancestralNoiseComesFromTheSeededGenerator_data()
 void TestSchedulers::ancestralNoiseComesFromTheSeededGenerator()
 {
     // The stored noise is what diffusers drew, one N(0,1) tensor per step from a CPU generator; LibTorch's CPU
-    // generator with the same seed must give the same bits, or no seeded run could match diffusers.
+    // generator with the same seed must give the same numbers, or no seeded run could match diffusers. Same up to
+    // float32 rounding: randn's Box-Muller transform uses AVX approximations of log and cos on CPUs with AVX2 and
+    // libm's elsewhere, in diffusers as here, while another seed or stream would be off by whole units.
     QFETCH(QString, fixture);
     const QJsonObject goldens = schedulerGoldens(fixture);
     const QJsonObject golden
@@ -278,7 +389,8 @@ void TestSchedulers::ancestralNoiseComesFromTheSeededGenerator()
     at::Generator generator = at::make_generator<at::CPUGeneratorImpl>(match.captured(1).toULongLong());
     for (std::int64_t k = 0; k < noise.size(0); ++k) {
         const at::Tensor drawn = at::randn(noise[k].sizes(), generator, at::TensorOptions().dtype(at::kFloat));
-        QVERIFY2(at::equal(drawn, noise[k]), qPrintable(QStringLiteral("step %1").arg(k)));
+        const QString mismatch = Atelier::Test::float32Mismatch(drawn, noise[k]);
+        QVERIFY2(mismatch.isEmpty(), qPrintable(QStringLiteral("step %1: %2").arg(k).arg(mismatch)));
     }
 }
 
@@ -393,6 +505,74 @@ void TestSchedulers::rejectsBadConfigs()
     QVERIFY2(!message.isEmpty(), "no EngineError");
     QVERIFY2(message.contains(named), qPrintable(message));
     QVERIFY2(message.contains(QStringLiteral("scheduler_config.json")), qPrintable(message));
+}
+
+void TestSchedulers::rejectsValuesThatCannotWork_data()
+{
+    // Each row changes members of tiny-sd15's scheduler_config.json as a file would hold them; an empty message
+    // means the changed config must load.
+    QTest::addColumn<QString>("changes");
+    QTest::addColumn<QString>("message");
+
+    QTest::newRow("unchanged") << QString() << QString();
+    QTest::newRow("beta_start -1") << QStringLiteral(R"("beta_start": -1)")
+                                   << QStringLiteral("beta_start must be a number in (0, 1), got -1");
+    QTest::newRow("beta_start 0") << QStringLiteral(R"("beta_start": 0)")
+                                  << QStringLiteral("beta_start must be a number in (0, 1), got 0");
+    QTest::newRow("beta_start NaN") << QStringLiteral(R"("beta_start": NaN)")
+                                    << QStringLiteral("beta_start must be a number in (0, 1), got NaN");
+    QTest::newRow("beta_end Infinity") << QStringLiteral(R"("beta_end": Infinity)")
+                                       << QStringLiteral("beta_end must be a number in (0, 1), got Infinity");
+    QTest::newRow("beta_end -Infinity") << QStringLiteral(R"("beta_end": -Infinity)")
+                                        << QStringLiteral("beta_end must be a number in (0, 1), got -Infinity");
+    QTest::newRow("beta_end 1") << QStringLiteral(R"("beta_end": 1.0)")
+                                << QStringLiteral("beta_end must be a number in (0, 1), got 1");
+    QTest::newRow("betas falling")
+        << QStringLiteral(R"("beta_start": 0.02)")
+        << QStringLiteral(R"(beta_start must be below beta_end (0.012) for the "scaled_linear" schedule, got 0.02)");
+    QTest::newRow("betas equal, linear")
+        << QStringLiteral(R"("beta_start": 0.012, "beta_schedule": "linear")")
+        << QStringLiteral(R"(beta_start must be below beta_end (0.012) for the "linear" schedule, got 0.012)");
+    // The cosine schedule and trained betas do not use the range, so it cannot break them.
+    QTest::newRow("cosine ignores the range")
+        << QStringLiteral(R"("beta_start": 0.5, "beta_end": 0.1, "beta_schedule": "squaredcos_cap_v2")") << QString();
+    QTest::newRow("trained betas holding 0") << QStringLiteral(R"("trained_betas": [0.001, 0, 0.002])")
+                                             << QStringLiteral("trained_betas[1] must be a number in (0, 1), got 0");
+    QTest::newRow("num_train_timesteps 0")
+        << QStringLiteral(R"("num_train_timesteps": 0)")
+        << QStringLiteral("num_train_timesteps must be an integer from 2 to 100000, got 0");
+    QTest::newRow("num_train_timesteps -1000")
+        << QStringLiteral(R"("num_train_timesteps": -1000)")
+        << QStringLiteral("num_train_timesteps must be an integer from 2 to 100000, got -1000");
+    QTest::newRow("steps_offset -1") << QStringLiteral(R"("steps_offset": -1)")
+                                     << QStringLiteral("steps_offset must be an integer from 0 to 999, got -1");
+    QTest::newRow("steps_offset past training")
+        << QStringLiteral(R"("steps_offset": 1000)")
+        << QStringLiteral("steps_offset must be an integer from 0 to 999, got 1000");
+    QTest::newRow("clip_sample_range 0") << QStringLiteral(R"("clip_sample_range": 0)")
+                                         << QStringLiteral("clip_sample_range must be a positive number, got 0");
+    QTest::newRow("sigma_min -0.5") << QStringLiteral(R"("sigma_min": -0.5)")
+                                    << QStringLiteral("sigma_min must be a positive number, got -0.5");
+    QTest::newRow("sigma_max NaN") << QStringLiteral(R"("sigma_max": NaN)")
+                                   << QStringLiteral("sigma_max must be a positive number, got NaN");
+    QTest::newRow("sigma_min above sigma_max") << QStringLiteral(R"("sigma_min": 10, "sigma_max": 1)")
+                                               << QStringLiteral("sigma_min must be below sigma_max (1), got 10");
+    QTest::newRow("Karras range") << QStringLiteral(R"("sigma_min": 0.03, "sigma_max": 14.6)") << QString();
+}
+
+void TestSchedulers::rejectsValuesThatCannotWork()
+{
+    // Such configs used to load and render black images with exit status 0.
+    QFETCH(QString, changes);
+    QFETCH(QString, message);
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    const QString relative = QStringLiteral("scheduler/scheduler_config.json");
+    const QString path = Atelier::Test::writeChangedConfig(QStringLiteral("tiny-sd15"), relative, dir.path(), changes);
+    QVERIFY(!path.isEmpty());
+    const QString error = engineErrorOf([&] { SchedulerConfig::fromFile(path.toStdString()); });
+    QCOMPARE(error, message.isEmpty() ? QString() : path + QStringLiteral(": ") + message);
+    QVERIFY(path.endsWith(relative));
 }
 
 void TestSchedulers::rejectsUnsupportedOptions_data()

@@ -106,6 +106,8 @@ private Q_SLOTS:
     void namesAMissingTensor();
     void refusesOtherModelFamilies_data();
     void refusesOtherModelFamilies();
+    void refusesEmptyWeights_data();
+    void refusesEmptyWeights();
 };
 
 void TestSingleFileCheckpoint::derivesTheFolderConfigs()
@@ -370,6 +372,52 @@ void TestSingleFileCheckpoint::refusesOtherModelFamilies()
         qInfo("%s", e.what());
         QVERIFY2(QString::fromUtf8(e.what()).contains(message), e.what());
         QVERIFY2(QString::fromUtf8(e.what()).startsWith(QString::fromStdString(path)), e.what());
+    }
+}
+
+void TestSingleFileCheckpoint::refusesEmptyWeights_data()
+{
+    // The configs' sizes come from these weights' shapes; a zero extent gave a model with no channels.
+    QTest::addColumn<QString>("key");
+    QTest::addColumn<int>("emptied"); // the dimension set to 0
+    QTest::addColumn<QString>("shape"); // the shape the message must show
+    QTest::newRow("UNet input channels") << QStringLiteral("model.diffusion_model.input_blocks.0.0.weight") << 1
+                                         << QStringLiteral("[32, 0, 3, 3]");
+    QTest::newRow("VAE latent channels") << QStringLiteral("first_stage_model.decoder.conv_in.weight") << 1
+                                         << QStringLiteral("[64, 0, 3, 3]");
+    QTest::newRow("text vocabulary") << QStringLiteral(
+        "cond_stage_model.transformer.text_model.embeddings.token_embedding.weight")
+                                     << 0 << QStringLiteral("[0, 48]");
+}
+
+void TestSingleFileCheckpoint::refusesEmptyWeights()
+{
+    QFETCH(QString, key);
+    QFETCH(int, emptied);
+    QFETCH(QString, shape);
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    const std::string path = dir.filePath(QStringLiteral("empty.safetensors")).toStdString();
+    const std::string name = key.toStdString();
+    const auto single = checkpoint();
+    QVERIFY(single->contains(name));
+    std::vector<std::int64_t> sizes = single->tensor(name).sizes().vec();
+    sizes.at(static_cast<std::size_t>(emptied)) = 0;
+    writeVariant(*single, path, [&](const std::string& k) { return k != name; }, {{name, at::zeros(sizes)}});
+    const auto file = SafetensorsFile::open(path);
+    try {
+        if (isUNetKey(name)) {
+            unetConfigFromCheckpoint(file);
+        } else if (key.startsWith(QStringLiteral("first_stage_model."))) {
+            vaeConfigFromCheckpoint(file);
+        } else {
+            textConfigFromCheckpoint(file);
+        }
+        QFAIL("a checkpoint with an empty weight was accepted");
+    } catch (const EngineError& e) {
+        QCOMPARE(QString::fromUtf8(e.what()),
+                 QString::fromStdString(path)
+                     + QStringLiteral(": weight \"%1\" has the empty shape %2").arg(key, shape));
     }
 }
 

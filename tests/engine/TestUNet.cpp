@@ -188,6 +188,35 @@ void TestUNet::rejectsUnsupportedConfigs_data()
         << QStringLiteral("set:attention_head_dim=7") << QStringLiteral("not divisible into 7 attention heads");
     QTest::newRow("class embeddings") << QStringLiteral("set:class_embed_type=\"timestep\"")
                                       << QStringLiteral("not supported");
+    // Values that cannot work: they used to load and render black images.
+    QTest::newRow("no input channels") << QStringLiteral("set:in_channels=0")
+                                       << QStringLiteral("in_channels must be a positive integer, got 0");
+    QTest::newRow("negative output channels")
+        << QStringLiteral("set:out_channels=-4") << QStringLiteral("out_channels must be a positive integer, got -4");
+    QTest::newRow("a level of 0 channels") << QStringLiteral("set:block_out_channels=[32,0]")
+                                           << QStringLiteral("block_out_channels[1] must be a positive integer, got 0");
+    QTest::newRow("no layers per block") << QStringLiteral("set:layers_per_block=0")
+                                         << QStringLiteral("layers_per_block must be a positive integer, got 0");
+    QTest::newRow("no attention heads") << QStringLiteral("set:attention_head_dim=0")
+                                        << QStringLiteral("attention_head_dim must be a positive integer, got 0");
+    QTest::newRow("a level without transformer layers")
+        << QStringLiteral("set:transformer_layers_per_block=[1,0]")
+        << QStringLiteral("transformer_layers_per_block[1] must be a positive integer, got 0");
+    QTest::newRow("no cross-attention width")
+        << QStringLiteral("set:cross_attention_dim=0")
+        << QStringLiteral("cross_attention_dim must be a positive integer, got 0");
+    QTest::newRow("no norm groups") << QStringLiteral("set:norm_num_groups=0")
+                                    << QStringLiteral("norm_num_groups must be a positive integer, got 0");
+    QTest::newRow("norm groups that do not divide the channels")
+        << QStringLiteral("set:norm_num_groups=24")
+        << QStringLiteral("block_out_channels[0] must be a multiple of norm_num_groups (24), got 32");
+    QTest::newRow("negative norm epsilon")
+        << QStringLiteral("set:norm_eps=-1e-5") << QStringLiteral("norm_eps must be a positive number, got -1e-05");
+    QTest::newRow("negative downsample padding")
+        << QStringLiteral("set:downsample_padding=-1")
+        << QStringLiteral("downsample_padding must be an integer of at least 0, got -1");
+    QTest::newRow("no sample size") << QStringLiteral("set:sample_size=0")
+                                    << QStringLiteral("sample_size must be a positive integer, got 0");
 }
 
 void TestUNet::rejectsUnsupportedConfigs()

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include <QJsonArray>
 #include <QJsonObject>
+#include <QTemporaryDir>
 #include <QTest>
 
 #include <ATen/TensorOperators.h>
@@ -30,6 +31,8 @@ private Q_SLOTS:
     void decodesLikeDiffusers();
     void postprocessClampsAndScales();
     void rejectsUnsupportedConfig();
+    void rejectsValuesThatCannotWork_data();
+    void rejectsValuesThatCannotWork();
 };
 
 void TestVae::decodesLikeDiffusers_data()
@@ -113,6 +116,62 @@ void TestVae::rejectsUnsupportedConfig()
     } catch (const EngineError& e) {
         QVERIFY2(QString::fromUtf8(e.what()).contains(QStringLiteral("\"layers_per_block\" is missing")), e.what());
     }
+}
+
+void TestVae::rejectsValuesThatCannotWork_data()
+{
+    // Each row changes members of tiny-sd15's vae/config.json as a file would hold them; an empty message means the
+    // changed config must load.
+    QTest::addColumn<QString>("changes");
+    QTest::addColumn<QString>("message");
+
+    QTest::newRow("unchanged") << QString() << QString();
+    QTest::newRow("scaling_factor null takes the default") << QStringLiteral(R"("scaling_factor": null)") << QString();
+    QTest::newRow("scaling_factor 0") << QStringLiteral(R"("scaling_factor": 0)")
+                                      << QStringLiteral("scaling_factor must be a positive number, got 0");
+    QTest::newRow("scaling_factor negative")
+        << QStringLiteral(R"("scaling_factor": -0.18215)")
+        << QStringLiteral("scaling_factor must be a positive number, got -0.18215");
+    QTest::newRow("scaling_factor NaN") << QStringLiteral(R"("scaling_factor": NaN)")
+                                        << QStringLiteral("scaling_factor must be a positive number, got NaN");
+    QTest::newRow("scaling_factor Infinity")
+        << QStringLiteral(R"("scaling_factor": Infinity)")
+        << QStringLiteral("scaling_factor must be a positive number, got Infinity");
+    QTest::newRow("latent_channels 0") << QStringLiteral(R"("latent_channels": 0)")
+                                       << QStringLiteral("latent_channels must be a positive integer, got 0");
+    QTest::newRow("out_channels negative")
+        << QStringLiteral(R"("out_channels": -3)") << QStringLiteral("out_channels must be a positive integer, got -3");
+    QTest::newRow("layers_per_block 0") << QStringLiteral(R"("layers_per_block": 0)")
+                                        << QStringLiteral("layers_per_block must be a positive integer, got 0");
+    QTest::newRow("a level of 0 channels") << QStringLiteral(R"("block_out_channels": [32, 0, 64, 64])")
+                                           << QStringLiteral("block_out_channels[1] must be a positive integer, got 0");
+    QTest::newRow("a level of negative channels")
+        << QStringLiteral(R"("block_out_channels": [32, 32, 64, -64])")
+        << QStringLiteral("block_out_channels[3] must be a positive integer, got -64");
+    QTest::newRow("norm_num_groups 0") << QStringLiteral(R"("norm_num_groups": 0)")
+                                       << QStringLiteral("norm_num_groups must be a positive integer, got 0");
+    QTest::newRow("norm groups that do not divide the channels")
+        << QStringLiteral(R"("norm_num_groups": 12)")
+        << QStringLiteral("block_out_channels[0] must be a multiple of norm_num_groups (12), got 32");
+}
+
+void TestVae::rejectsValuesThatCannotWork()
+{
+    // Such configs used to load and render black images with exit status 0.
+    QFETCH(QString, changes);
+    QFETCH(QString, message);
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    const QString path = Atelier::Test::writeChangedConfig(QStringLiteral("tiny-sd15"),
+                                                           QStringLiteral("vae/config.json"), dir.path(), changes);
+    QVERIFY(!path.isEmpty());
+    QString error;
+    try {
+        VaeConfig::fromConfig(JsonConfig::fromFile(path.toStdString()));
+    } catch (const EngineError& e) {
+        error = QString::fromUtf8(e.what());
+    }
+    QCOMPARE(error, message.isEmpty() ? QString() : path + QStringLiteral(": ") + message);
 }
 
 QTEST_GUILESS_MAIN(TestVae)
