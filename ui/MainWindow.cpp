@@ -43,6 +43,8 @@
 #include "import/PromptImport.h"
 #include "orchestration/Coordinator.h"
 #include "queue/PromptQueue.h"
+#include "render/RenderSettings.h"
+#include "render/Samplers.h"
 
 using namespace Qt::StringLiterals;
 
@@ -50,9 +52,11 @@ namespace Atelier
 {
     namespace
     {
-        // Atelier's scheduler names in the order the sampler box lists them; "" is the model's own.
-        const QStringList SamplerChoices{u""_s,         u"pndm"_s,     u"ddim"_s, u"euler"_s, u"euler_a"_s,
-                                         u"dpmpp_2m"_s, u"dpmpp_2m_karras"_s, u"lms"_s};
+        /// The sampler box's choices: "" (the model's own sampler), then Atelier's samplers.
+        QStringList samplerChoices()
+        {
+            return QStringList{QString()} + samplerNames();
+        }
 
         QString defaultOutputFolder()
         {
@@ -148,17 +152,22 @@ namespace Atelier
         m_galleryLabel->setBuddy(m_galleryView);
 
         // Render settings: the defaults for prompts that do not set their own (imported files may).
-        m_stepsSpin->setRange(1, 150);
-        m_cfgSpin->setRange(0, 30);
+        m_stepsSpin->setRange(RenderLimits::MinSteps, RenderLimits::MaxSteps);
+        m_cfgSpin->setRange(RenderLimits::MinCfgScale, RenderLimits::MaxCfgScale);
         m_cfgSpin->setSingleStep(0.5);
         m_cfgSpin->setDecimals(1);
         for (QSpinBox* side : {m_widthSpin, m_heightSpin}) {
-            side->setRange(64, 2048);
+            side->setRange(RenderLimits::MinSide, RenderLimits::MaxSide);
             side->setSingleStep(64);
             side->setSuffix(u" px"_s);
+            // The VAE works in blocks of 8 pixels: a typed 100 becomes 104, the size the image will have.
+            connect(side, &QSpinBox::editingFinished, side, [side] {
+                const int multiple = RenderLimits::SideMultiple;
+                side->setValue((side->value() + multiple - 1) / multiple * multiple);
+            });
         }
-        for (qsizetype i = 0; i < SamplerChoices.size(); ++i) {
-            m_samplerCombo->addItem(QString(), SamplerChoices.at(i));
+        for (const QString& sampler : samplerChoices()) {
+            m_samplerCombo->addItem(QString(), sampler);
         }
         m_deviceList->setMaximumHeight(m_deviceList->fontMetrics().lineSpacing() * 5);
         auto* sizeRow = new QHBoxLayout;
@@ -280,7 +289,7 @@ namespace Atelier
 
     void MainWindow::addPromptFromEditor()
     {
-        PromptJob job;
+        RenderSettings job;
         job.prompt = m_promptEdit->toPlainText().trimmed();
         job.negativePrompt = m_negativeEdit->toPlainText().trimmed();
         if (m_queue->enqueue(job)) {
@@ -305,7 +314,7 @@ namespace Atelier
         QStringList problems;
         for (const QString& path : paths) {
             const ImportResult result = importPromptFile(path);
-            for (const PromptJob& job : result.jobs) {
+            for (const RenderSettings& job : result.jobs) {
                 queued += m_queue->enqueue(job) ? 1 : 0;
             }
             for (const ImportIssue& issue : result.issues) {
@@ -413,8 +422,8 @@ namespace Atelier
             m_statusLabel->setText(tr("Choose at least one device to render on."));
             return false;
         }
-        const QString output = m_outputEdit->text().trimmed().isEmpty() ? defaultOutputFolder()
-                                                                          : m_outputEdit->text().trimmed();
+        const QString output
+            = m_outputEdit->text().trimmed().isEmpty() ? defaultOutputFolder() : m_outputEdit->text().trimmed();
         if (!QDir().mkpath(output)) {
             m_statusLabel->setText(tr("Cannot create the output folder %1").arg(QDir::toNativeSeparators(output)));
             return false;
@@ -427,20 +436,13 @@ namespace Atelier
         options.modelPath = m_modelEdit->text().trimmed();
         options.outputDirectory = QDir(output).absolutePath();
         options.keepRunningWhenIdle = true;
-        options.steps = m_stepsSpin->value();
-        options.cfgScale = m_cfgSpin->value();
-        options.width = m_widthSpin->value();
-        options.height = m_heightSpin->value();
-        options.scheduler = m_samplerCombo->currentData().toString();
-        for (const QString& device : devices) {
-            // Half precision on GPUs: twice the speed, and what SD 1.x checkpoints are published in.
-            if (device.startsWith(u"cuda"_s)) {
-                options.dtype = u"fp16"_s;
-            }
-        }
-        if (devices.size() > 1 && devices.contains(u"cpu"_s)) {
-            options.dtype = u"fp32"_s; // one setting for all workers, and the CPU runs fp32 only
-        }
+        options.defaults.steps = m_stepsSpin->value();
+        options.defaults.cfgScale = m_cfgSpin->value();
+        options.defaults.width = m_widthSpin->value();
+        options.defaults.height = m_heightSpin->value();
+        options.defaults.scheduler = m_samplerCombo->currentData().toString();
+        // Each device at its own precision (fp16 on GPUs, fp32 on the CPU), as the batch mode does.
+        options.precision = Precision::Auto;
 
         ++m_run;
         m_runDevices = devices;
@@ -450,8 +452,8 @@ namespace Atelier
         Coordinator* coordinator = m_coordinator.get();
         coordinator->setQueue(m_queue);
         connect(coordinator, &Coordinator::jobStarted, this, [this, coordinator](qint64 id, int rank) {
-            const JobOutcome& outcome = coordinator->outcomes().at(id);
-            m_gallery->jobStarted(galleryKey(id), outcome.job.prompt, outcome.job.seed.value_or(0));
+            const JobRecord& job = coordinator->jobs().at(id);
+            m_gallery->jobStarted(galleryKey(id), job.settings.prompt, job.settings.seed.value_or(0));
             m_galleryView->scrollTo(m_gallery->index(m_gallery->rowOf(galleryKey(id))));
             m_deviceActivity[rank] = tr("starting");
             updateDeviceStatus();
@@ -470,16 +472,15 @@ namespace Atelier
             m_gallery->jobFinished(galleryKey(id), path);
             retranslate();
         });
-        connect(coordinator, &Coordinator::jobFailed, this,
-                [this, coordinator](qint64 id, const QString& reason, bool willRetry) {
-                    // A job stopped with the run is not a failure: it goes back to the queue.
-                    if (coordinator->outcomes().at(id).state == JobOutcome::State::Pending && !willRetry) {
-                        m_gallery->jobStopped(galleryKey(id));
-                    } else {
-                        m_gallery->jobFailed(galleryKey(id), reason, willRetry);
-                    }
-                    retranslate();
-                });
+        connect(coordinator, &Coordinator::jobFailed, this, [this](qint64 id, const QString& reason, bool willRetry) {
+            m_gallery->jobFailed(galleryKey(id), reason, willRetry);
+            retranslate();
+        });
+        // A job stopped with the run is not a failure: it goes back to the queue.
+        connect(coordinator, &Coordinator::jobCanceled, this, [this](qint64 id) {
+            m_gallery->jobStopped(galleryKey(id));
+            retranslate();
+        });
         connect(coordinator, &Coordinator::workerEvent, this, [this](int rank, const QString& message) {
             if (rank >= 0) {
                 m_deviceActivity[rank] = message;
@@ -515,7 +516,7 @@ namespace Atelier
         // Ends the run first (its workers are killed), so that the coordinator, which feeds on the queue, cannot
         // take the returned jobs again; then what was running or waiting for a retry goes back to the front of the
         // queue, with its seed.
-        const QList<PromptJob> unfinished = m_coordinator->unfinishedJobs();
+        const QList<RenderSettings> unfinished = m_coordinator->unfinishedJobs();
         m_coordinator.reset();
         m_queue->prepend(unfinished);
     }
@@ -605,12 +606,12 @@ namespace Atelier
     void MainWindow::loadSettings()
     {
         const QSettings settings;
-        m_stepsSpin->setValue(settings.value(u"render/steps"_s, 20).toInt());
-        m_cfgSpin->setValue(settings.value(u"render/cfg"_s, 7.5).toDouble());
-        m_widthSpin->setValue(settings.value(u"render/width"_s, 512).toInt());
-        m_heightSpin->setValue(settings.value(u"render/height"_s, 512).toInt());
+        m_stepsSpin->setValue(settings.value(u"render/steps"_s, RenderDefaults::Steps).toInt());
+        m_cfgSpin->setValue(settings.value(u"render/cfg"_s, RenderDefaults::CfgScale).toDouble());
+        m_widthSpin->setValue(settings.value(u"render/width"_s, RenderDefaults::Width).toInt());
+        m_heightSpin->setValue(settings.value(u"render/height"_s, RenderDefaults::Height).toInt());
         m_samplerCombo->setCurrentIndex(
-            std::max(0, static_cast<int>(SamplerChoices.indexOf(settings.value(u"render/sampler"_s).toString()))));
+            std::max(0, m_samplerCombo->findData(settings.value(u"render/sampler"_s).toString())));
         m_modelEdit->setText(settings.value(u"render/model"_s).toString());
         m_outputEdit->setText(settings.value(u"render/output"_s, defaultOutputFolder()).toString());
     }
@@ -695,10 +696,10 @@ namespace Atelier
                 m_statusLabel->setText(tr("Stopping…"));
             } else {
                 m_statusLabel->setText(queued == 0 && m_gallery->countIn(GalleryModel::State::Rendering) == 0
-                                       ? tr("Rendering: %n image(s) made; waiting for prompts", nullptr, done)
-                                       : tr("Rendering: %n image(s) made, %1 queued, %2 failed", nullptr, done)
-                                             .arg(queued)
-                                             .arg(failed));
+                                           ? tr("Rendering: %n image(s) made; waiting for prompts", nullptr, done)
+                                           : tr("Rendering: %n image(s) made, %1 queued, %2 failed", nullptr, done)
+                                                 .arg(queued)
+                                                 .arg(failed));
             }
         } else {
             m_renderButton->setText(tr("&Render"));

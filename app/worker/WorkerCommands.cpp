@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "WorkerCommands.h"
 
+#include "render/Precision.h"
+
 #include <QCommandLineParser>
 #include <QCoreApplication>
 #include <QDir>
@@ -21,6 +23,9 @@
 #include "engine/Pipeline.h"
 #include "engine/Safetensors.h"
 #include "engine/Schedulers.h"
+#include "render/ImageMetadata.h"
+#include "render/RenderSettings.h"
+#include "render/Samplers.h"
 
 using namespace Qt::StringLiterals;
 using namespace Atelier::Engine;
@@ -72,6 +77,14 @@ namespace Atelier::Worker
             return value;
         }
 
+        QString sideHelp(QStringView side)
+        {
+            return u"Image %1 in pixels, %2 to %3 in multiples of %4."_s.arg(side)
+                .arg(RenderLimits::MinSide)
+                .arg(RenderLimits::MaxSide)
+                .arg(RenderLimits::SideMultiple);
+        }
+
         ModelPlacement placementFor(const QString& deviceText, const QString& dtypeText)
         {
             std::string error;
@@ -88,14 +101,13 @@ namespace Atelier::Worker
                 }
                 device = at::Device(at::kCUDA, static_cast<c10::DeviceIndex>(spec->index));
             }
-            const std::optional<at::ScalarType> dtype = parsePrecision(dtypeText.toStdString());
-            if (!dtype) {
-                throw UsageError{u"--dtype must be fp32, fp16 or bf16, got \"%1\""_s.arg(dtypeText)};
+            QString problem;
+            const QString precision = resolvedPrecisionName(dtypeText, deviceText, &problem);
+            if (precision.isEmpty()) {
+                throw UsageError{problem};
             }
-            if (*dtype != at::kFloat && spec->kind == DeviceSpec::Kind::Cpu) {
-                throw UsageError{u"--dtype %1 needs a CUDA device; the CPU runs fp32"_s.arg(dtypeText)};
-            }
-            return ModelPlacement::forDevice(device, *dtype);
+            return ModelPlacement::forDevice(device,
+                                             Engine::parsePrecision(precision.toStdString()).value_or(at::kFloat));
         }
 
         at::Tensor readLatents(const QString& path)
@@ -124,15 +136,21 @@ namespace Atelier::Worker
                 {u"prompt"_s, u"What to draw."_s, u"text"_s},
                 {u"negative"_s, u"What to avoid."_s, u"text"_s, QString()},
                 {u"seed"_s, u"Seed of the initial noise (as diffusers' CPU generator)."_s, u"n"_s, u"0"_s},
-                {u"steps"_s, u"Sampler steps."_s, u"n"_s, u"20"_s},
-                {u"cfg"_s, u"Classifier-free guidance scale; 1 turns guidance off."_s, u"x"_s, u"7.5"_s},
-                {u"width"_s, u"Image width in pixels (a multiple of 8)."_s, u"w"_s, u"512"_s},
-                {u"height"_s, u"Image height in pixels (a multiple of 8)."_s, u"h"_s, u"512"_s},
+                {u"steps"_s, u"Sampler steps, %1 to %2."_s.arg(RenderLimits::MinSteps).arg(RenderLimits::MaxSteps),
+                 u"n"_s, QString::number(RenderDefaults::Steps)},
+                {u"cfg"_s,
+                 u"Classifier-free guidance scale, %1 to %2; 1 turns guidance off."_s.arg(RenderLimits::MinCfgScale)
+                     .arg(RenderLimits::MaxCfgScale),
+                 u"x"_s, QString::number(RenderDefaults::CfgScale)},
+                {u"width"_s, sideHelp(u"width"), u"w"_s, QString::number(RenderDefaults::Width)},
+                {u"height"_s, sideHelp(u"height"), u"h"_s, QString::number(RenderDefaults::Height)},
                 {u"scheduler"_s,
-                 u"pndm, ddim, euler, euler_a, dpmpp_2m, dpmpp_2m_karras or lms. Default: the model's."_s, u"name"_s,
-                 QString()},
+                 u"%1, or an AUTOMATIC1111 sampler name (\"DPM++ 2M Karras\"). Default: the model's."_s.arg(
+                     samplerNames().join(u", "_s)),
+                 u"name"_s, QString()},
                 {u"device"_s, u"cpu or cuda:N."_s, u"device"_s, u"cpu"_s},
-                {u"dtype"_s, u"fp32, or fp16/bf16 on CUDA."_s, u"dtype"_s, u"fp32"_s},
+                {u"dtype"_s, u"auto (fp16 on CUDA, fp32 on the CPU), fp32, or fp16/bf16 on CUDA."_s, u"dtype"_s,
+                 u"auto"_s},
                 {u"threads"_s, u"CPU threads for LibTorch (default: LibTorch's choice)."_s, u"n"_s, u"0"_s},
                 {u"out"_s, u"The PNG to write."_s, u"file.png"_s},
                 {u"latents-in"_s,
@@ -152,30 +170,48 @@ namespace Atelier::Worker
                     throw UsageError{u"--%1 is required"_s.arg(QString::fromLatin1(required))};
                 }
             }
-            const QString scheduler = parser.value(u"scheduler"_s);
-            if (!scheduler.isEmpty()) {
-                const auto names = schedulerNames();
-                if (std::find(names.begin(), names.end(), scheduler.toStdString()) == names.end()) {
-                    QStringList valid;
-                    for (const auto name : names) {
-                        valid.append(QString::fromUtf8(name.data(), static_cast<qsizetype>(name.size())));
-                    }
-                    throw UsageError{
-                        u"--scheduler must be one of %1, got \"%2\""_s.arg(valid.join(u", "_s), scheduler)};
+            // The A1111 name is taken too, so that settings copied from an infotext work as they are.
+            const QString schedulerText = parser.value(u"scheduler"_s);
+            const QString scheduler = schedulerText.isEmpty() ? QString() : samplerFromName(schedulerText);
+            if (!schedulerText.isEmpty() && scheduler.isEmpty()) {
+                throw UsageError{unknownSamplerMessage(schedulerText, u"--scheduler")};
+            }
+
+            RenderSettings render;
+            render.prompt = parser.value(u"prompt"_s);
+            render.negativePrompt = parser.value(u"negative"_s);
+            render.scheduler = scheduler;
+            int steps = 0;
+            double cfgScale = 0;
+            int width = 0;
+            int height = 0;
+            for (const QString& problem : {RenderChecks::stepsText(parser.value(u"steps"_s), u"--steps", &steps),
+                                           RenderChecks::cfgScaleText(parser.value(u"cfg"_s), u"--cfg", &cfgScale),
+                                           RenderChecks::sideText(parser.value(u"width"_s), u"--width", &width),
+                                           RenderChecks::sideText(parser.value(u"height"_s), u"--height", &height),
+                                           RenderChecks::promptBytes(render.prompt, u"--prompt"),
+                                           RenderChecks::promptBytes(render.negativePrompt, u"--negative")}) {
+                if (!problem.isEmpty()) {
+                    throw UsageError{problem};
                 }
             }
+            render.steps = steps;
+            render.cfgScale = cfgScale;
+            render.width = width;
+            render.height = height;
+            render.seed = parseNumber<quint64>(parser, u"seed"_s, 0, std::numeric_limits<quint64>::max());
 
             GenerationSettings settings;
             settings.scheduler = scheduler.toStdString();
-            settings.steps = parseNumber<int>(parser, u"steps"_s, 1, 1000);
-            settings.guidanceScale = parseNumber<double>(parser, u"cfg"_s, 0.0, 100.0);
-            settings.width = parseNumber<int>(parser, u"width"_s, 8, 8192);
-            settings.height = parseNumber<int>(parser, u"height"_s, 8, 8192);
+            settings.steps = steps;
+            settings.guidanceScale = cfgScale;
+            settings.width = width;
+            settings.height = height;
             const int threads = parseNumber<int>(parser, u"threads"_s, 0, 1024);
             ImageRequest request;
-            request.prompt = parser.value(u"prompt"_s).toStdString();
-            request.negativePrompt = parser.value(u"negative"_s).toStdString();
-            request.seed = parseNumber<quint64>(parser, u"seed"_s, 0, std::numeric_limits<quint64>::max());
+            request.prompt = render.prompt.toStdString();
+            request.negativePrompt = render.negativePrompt.toStdString();
+            request.seed = *render.seed;
             const ModelPlacement placement = placementFor(parser.value(u"device"_s), parser.value(u"dtype"_s));
             if (threads > 0) {
                 at::set_num_threads(threads);
@@ -203,10 +239,16 @@ namespace Atelier::Worker
                 std::fputc('\n', stderr);
             }
 
+            // The infotext names the sampler that ran: the model's own when none was asked for.
+            if (scheduler.isEmpty()) {
+                render.scheduler = QString::fromStdString(model->defaultScheduler);
+            }
+            // No model hash: hashing a multi-gigabyte checkpoint would double a one-image run's time.
+            const Infotext infotext{render, QString(), infotextModelName(parser.value(u"model"_s))};
             const QString out = parser.value(u"out"_s);
-            const QString error
-                = writeRgbPng(out, result.images.const_data_ptr<std::uint8_t>(),
-                              static_cast<int>(result.images.size(2)), static_cast<int>(result.images.size(1)));
+            const QString error = writeRgbPng(
+                out, result.images.const_data_ptr<std::uint8_t>(), static_cast<int>(result.images.size(2)),
+                static_cast<int>(result.images.size(1)), {{u"parameters"_s, infotext.toString()}});
             if (!error.isEmpty()) {
                 throw EngineError(error.toStdString());
             }
@@ -216,6 +258,21 @@ namespace Atelier::Worker
             return 0;
         }
     } // namespace
+
+    QString resolvedPrecisionName(const QString& requested, const QString& device, QString* error)
+    {
+        const std::optional<Precision> precision = Atelier::parsePrecision(requested);
+        if (!precision) {
+            *error = u"--dtype must be auto, fp32, fp16 or bf16, got \"%1\""_s.arg(requested);
+            return {};
+        }
+        const std::optional<Precision> resolved = resolvePrecision(*precision, device, error);
+        if (!resolved) {
+            *error = u"--dtype "_s + *error;
+            return {};
+        }
+        return precisionName(*resolved);
+    }
 
     QString dataDirectory()
     {

@@ -10,6 +10,9 @@ namespace Atelier::Worker
     int runGenerate(const QStringList& arguments);
     /// `atelier-worker tokenize TEXT`: prints the 77 token ids the text encoder would get, as a JSON array.
     int runTokenize(const QStringList& arguments);
+    /// The precision a worker on @p device computes in for `--dtype` @p requested ("auto", "fp32", "fp16",
+    /// "bf16"; see render/Precision.h): "fp32", "fp16" or "bf16", or an empty string with @p error set.
+    QString resolvedPrecisionName(const QString& requested, const QString& device, QString* error);
     /// Where Atelier's data (the embedded model, the CLIP vocabulary) lives: <bin>/../share/atelier.
     QString dataDirectory();
 } // namespace Atelier::Worker

@@ -13,6 +13,8 @@
 #include <optional>
 #include <type_traits>
 
+#include "render/Samplers.h"
+
 using namespace Qt::StringLiterals;
 
 namespace Atelier
@@ -28,36 +30,6 @@ namespace Atelier
         {
             return std::find(std::begin(allowedKeys), std::end(allowedKeys), key) != std::end(allowedKeys);
         }
-
-        struct SamplerAlias
-        {
-            QStringView name;
-            QStringView scheduler;
-        };
-        // A1111's sampler names and aliases (modules/sd_samplers_*.py), then Atelier's own scheduler names. The first
-        // entry of each scheduler is the name A1111 writes into its images.
-        constexpr SamplerAlias samplerAliases[] = {
-            {u"Euler a", u"euler_a"},
-            {u"k_euler_a", u"euler_a"},
-            {u"k_euler_ancestral", u"euler_a"},
-            {u"Euler", u"euler"},
-            {u"k_euler", u"euler"},
-            {u"LMS", u"lms"},
-            {u"k_lms", u"lms"},
-            {u"DDIM", u"ddim"},
-            {u"PLMS", u"pndm"},
-            {u"DPM++ 2M", u"dpmpp_2m"},
-            {u"k_dpmpp_2m", u"dpmpp_2m"},
-            {u"DPM++ 2M Karras", u"dpmpp_2m_karras"},
-            {u"k_dpmpp_2m_ka", u"dpmpp_2m_karras"},
-            {u"pndm", u"pndm"},
-            {u"ddim", u"ddim"},
-            {u"euler", u"euler"},
-            {u"euler_a", u"euler_a"},
-            {u"dpmpp_2m", u"dpmpp_2m"},
-            {u"dpmpp_2m_karras", u"dpmpp_2m_karras"},
-            {u"lms", u"lms"},
-        };
 
         enum class Format
         {
@@ -1179,7 +1151,7 @@ namespace Atelier
                     promptBad = promptBad || f.key == u"prompt";
                 };
                 QStringList seen;
-                PromptJob job;
+                RenderSettings job;
                 bool promptSeen = false;
                 std::optional<quint64> seed;
                 qint64 batchSize = 1;
@@ -1221,12 +1193,11 @@ namespace Atelier
                         fieldIssue(f, u"%1 contains a NUL character"_s.arg(name(f.key)));
                         continue;
                     }
-                    auto whole = [&](qint64 min, qint64 max, qint64 multiple = 1) -> std::optional<int> {
+                    auto whole = [&](qint64 min, qint64 max) -> std::optional<int> {
                         const std::optional<qint64> v = parseWhole(f.text);
-                        if (!v || *v < min || *v > max || *v % multiple != 0) {
+                        if (!v || *v < min || *v > max) {
                             fieldIssue(f,
-                                       u"%1 must be a whole number%2 from %3 to %4, not \"%5\""_s.arg(name(f.key))
-                                           .arg(multiple > 1 ? u" (a multiple of %1)"_s.arg(multiple) : QString())
+                                       u"%1 must be a whole number from %2 to %3, not \"%4\""_s.arg(name(f.key))
                                            .arg(min)
                                            .arg(max)
                                            .arg(excerpt(f.text)));
@@ -1234,17 +1205,30 @@ namespace Atelier
                         }
                         return int(*v);
                     };
-                    if (f.key == u"prompt") {
-                        job.prompt = f.text;
-                    } else if (f.key == u"negative_prompt") {
-                        job.negativePrompt = f.text;
+                    // A render setting in range: parseWhole takes the formats' forms ("20.0", JSON's 2e1), RenderChecks
+                    // the limits. Its message for the text quotes the value as the file wrote it.
+                    auto renderWhole = [&](QString (*byValue)(qint64, QStringView),
+                                           QString (*byText)(QStringView, QStringView, int*)) -> std::optional<int> {
+                        const QString field = name(f.key);
+                        const std::optional<qint64> v = parseWhole(f.text);
+                        if (v && byValue(*v, field).isEmpty()) {
+                            return int(*v);
+                        }
+                        const QString problem = byText(f.text, field, nullptr);
+                        fieldIssue(f, problem.isEmpty() ? byValue(v.value_or(0), field) : problem);
+                        return std::nullopt;
+                    };
+                    if (f.key == u"prompt" || f.key == u"negative_prompt") {
+                        if (const QString problem = RenderChecks::promptBytes(f.text, name(f.key));
+                            !problem.isEmpty()) {
+                            fieldIssue(f, problem);
+                        } else {
+                            (f.key == u"prompt" ? job.prompt : job.negativePrompt) = f.text;
+                        }
                     } else if (f.key == u"sampler_name") {
-                        const QString scheduler = schedulerForSamplerName(f.text);
+                        const QString scheduler = samplerFromName(f.text);
                         if (scheduler.isEmpty()) {
-                            fieldIssue(f,
-                                       u"unknown sampler \"%1\" in %2 (known: Euler a, Euler, LMS, DDIM, PLMS, "
-                                       "DPM++ 2M, DPM++ 2M Karras, or pndm, ddim, euler, euler_a, dpmpp_2m, "
-                                       "dpmpp_2m_karras, lms)"_s.arg(excerpt(f.text), name(f.key)));
+                            fieldIssue(f, unknownSamplerMessage(f.text, name(f.key)));
                         } else {
                             job.scheduler = scheduler;
                         }
@@ -1263,21 +1247,19 @@ namespace Atelier
                             break;
                         }
                     } else if (f.key == u"cfg_scale") {
-                        bool parsed = false;
-                        const double v = QStringView(f.text).trimmed().toDouble(&parsed);
-                        if (!parsed || !std::isfinite(v) || v < 0.0 || v > 100.0) {
-                            fieldIssue(
-                                f,
-                                u"%1 must be a number from 0 to 100, not \"%2\""_s.arg(name(f.key), excerpt(f.text)));
+                        double v = 0;
+                        if (const QString problem = RenderChecks::cfgScaleText(f.text, name(f.key), &v);
+                            !problem.isEmpty()) {
+                            fieldIssue(f, problem);
                         } else {
                             job.cfgScale = v;
                         }
                     } else if (f.key == u"steps") {
-                        if (const auto v = whole(1, 1000)) {
+                        if (const auto v = renderWhole(RenderChecks::steps, RenderChecks::stepsText)) {
                             job.steps = *v;
                         }
                     } else if (f.key == u"width" || f.key == u"height") {
-                        if (const auto v = whole(8, 8192, 8)) {
+                        if (const auto v = renderWhole(RenderChecks::side, RenderChecks::sideText)) {
                             (f.key == u"width" ? job.width : job.height) = *v;
                         }
                     } else if (f.key == u"batch_size") {
@@ -1313,7 +1295,7 @@ namespace Atelier
                     return;
                 }
                 for (qint64 k = 0; k < count; ++k) {
-                    PromptJob expanded = job;
+                    RenderSettings expanded = job;
                     // With a seed, a batch gets consecutive seeds as in A1111; without one, every image gets the
                     // next seed from the caller's base seed, or else its own random seed, stored in the job so that
                     // the image can be made again.
@@ -1365,27 +1347,6 @@ namespace Atelier
     QString ImportIssue::toString() const
     {
         return line > 0 ? u"%1:%2: %3"_s.arg(file, QString::number(line), message) : u"%1: %2"_s.arg(file, message);
-    }
-
-    QString schedulerForSamplerName(QStringView samplerName)
-    {
-        samplerName = samplerName.trimmed();
-        for (const SamplerAlias& alias : samplerAliases) {
-            if (samplerName.compare(alias.name, Qt::CaseInsensitive) == 0) {
-                return alias.scheduler.toString();
-            }
-        }
-        return {};
-    }
-
-    QString a1111SamplerName(QStringView scheduler)
-    {
-        for (const SamplerAlias& alias : samplerAliases) {
-            if (alias.scheduler == scheduler) {
-                return alias.name.toString();
-            }
-        }
-        return scheduler.toString();
     }
 
     ImportResult importPromptFile(const QString& path, const ImportOptions& options, const QString& format)

@@ -7,7 +7,7 @@
 
 #include <optional>
 
-#include "queue/PromptJob.h"
+#include "render/RenderSettings.h"
 
 namespace Atelier
 {
@@ -27,7 +27,7 @@ namespace Atelier
     struct ImportResult
     {
         /// The jobs of every valid record, in file order; empty when aborted.
-        QList<PromptJob> jobs;
+        QList<RenderSettings> jobs;
         /// Every problem found, in file order (capped at ImportOptions::maxIssues plus one "too many" notice).
         QList<ImportIssue> issues;
         /// True when strict mode met an issue: jobs is then empty, issues still lists everything found.
@@ -71,20 +71,14 @@ namespace Atelier
     /// strict UTF-8. Invalid bytes, NUL and over-long lines are reported with their line and the records
     /// touching those lines skipped.
     ///
-    /// Values: steps 1..1000, cfg_scale 0..100, width/height 8..8192 in multiples of 8, seed 0..2^64-1
-    /// (-1 or unset: a random seed is drawn and stored in the job), batch_size 1..1000, n_iter 1..1000.
-    /// sampler_name takes A1111's names ("Euler a", "DPM++ 2M Karras", …) or Atelier's scheduler names.
+    /// Values: steps, cfg_scale, width and height within RenderLimits (render/RenderSettings.h), prompt and
+    /// negative_prompt at most RenderLimits::MaxPromptBytes of UTF-8 each, seed 0..2^64-1 (-1 or unset: a random seed
+    /// is drawn and stored in the job), batch_size 1..1000, n_iter 1..1000. sampler_name takes A1111's names
+    /// ("Euler a", "DPM++ 2M Karras", …) or Atelier's own (render/Samplers.h); the job holds Atelier's.
     /// A record with batch_size × n_iter > 1 becomes that many jobs; with a seed they get consecutive seeds
     /// (seed, seed + 1, …) as A1111 renders a batch; without one each job gets its own random seed.
     ImportResult importPromptFile(const QString& path, const ImportOptions& options = {}, const QString& format = {});
     /// As importPromptFile, for bytes already in memory; @p nameForMessages stands for the file in issues.
     ImportResult importPromptData(const QByteArray& data, const QString& format, const QString& nameForMessages,
                                   const ImportOptions& options = {});
-
-    /// Atelier's scheduler name for an A1111 sampler name ("Euler a" → "euler_a", "PLMS" → "pndm") or for
-    /// one of Atelier's own names, compared case-insensitively; an empty string when there is none.
-    QString schedulerForSamplerName(QStringView samplerName);
-    /// The name AUTOMATIC1111 gives one of Atelier's schedulers ("pndm" → "PLMS", "euler_a" → "Euler a"), as it
-    /// writes it into images; an unknown name is returned unchanged.
-    QString a1111SamplerName(QStringView scheduler);
 } // namespace Atelier

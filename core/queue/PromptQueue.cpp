@@ -11,7 +11,7 @@ namespace Atelier
         : QAbstractListModel(parent)
     { }
 
-    bool PromptQueue::enqueue(const PromptJob& job)
+    bool PromptQueue::enqueue(const RenderSettings& job)
     {
         if (job.prompt.trimmed().isEmpty()) {
             return false;
@@ -24,11 +24,11 @@ namespace Atelier
         return true;
     }
 
-    void PromptQueue::prepend(const QList<PromptJob>& jobs)
+    void PromptQueue::prepend(const QList<RenderSettings>& jobs)
     {
-        QList<PromptJob> kept;
+        QList<RenderSettings> kept;
         std::copy_if(jobs.begin(), jobs.end(), std::back_inserter(kept),
-                     [](const PromptJob& job) { return !job.prompt.trimmed().isEmpty(); });
+                     [](const RenderSettings& job) { return !job.prompt.trimmed().isEmpty(); });
         if (kept.isEmpty()) {
             return;
         }
@@ -38,13 +38,13 @@ namespace Atelier
         emit sizeChanged(m_jobs.size());
     }
 
-    std::optional<PromptJob> PromptQueue::takeFirst()
+    std::optional<RenderSettings> PromptQueue::takeFirst()
     {
         if (m_jobs.isEmpty()) {
             return std::nullopt;
         }
         beginRemoveRows({}, 0, 0);
-        PromptJob job = m_jobs.takeFirst();
+        RenderSettings job = m_jobs.takeFirst();
         endRemoveRows();
         emit sizeChanged(m_jobs.size());
         return job;
@@ -91,7 +91,7 @@ namespace Atelier
         return m_jobs.isEmpty();
     }
 
-    PromptJob PromptQueue::at(qsizetype row) const
+    RenderSettings PromptQueue::at(qsizetype row) const
     {
         return m_jobs.at(row);
     }
@@ -106,7 +106,7 @@ namespace Atelier
         if (!checkIndex(index, CheckIndexOption::IndexIsValid | CheckIndexOption::ParentIsInvalid)) {
             return {};
         }
-        const PromptJob& job = m_jobs.at(index.row());
+        const RenderSettings& job = m_jobs.at(index.row());
         switch (role) {
         case Qt::DisplayRole:
         case Qt::ToolTipRole:

@@ -14,10 +14,10 @@ using namespace Qt::StringLiterals;
 
 namespace Atelier
 {
-    QByteArray toPromptFile(const QList<PromptJob>& jobs)
+    QByteArray toPromptFile(const QList<RenderSettings>& jobs)
     {
         QByteArray out;
-        for (const PromptJob& job : jobs) {
+        for (const RenderSettings& job : jobs) {
             QJsonObject object{{u"prompt"_s, job.prompt}};
             if (!job.negativePrompt.isEmpty()) {
                 object.insert(u"negative_prompt"_s, job.negativePrompt);
@@ -48,7 +48,7 @@ namespace Atelier
         return out;
     }
 
-    QString savePromptFile(const QList<PromptJob>& jobs, const QString& path)
+    QString savePromptFile(const QList<RenderSettings>& jobs, const QString& path)
     {
         if (!QDir().mkpath(QFileInfo(path).absolutePath())) {
             return u"cannot create the folder of %1"_s.arg(path);

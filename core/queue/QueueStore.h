@@ -6,7 +6,7 @@
 #include <QObject>
 #include <QString>
 
-#include "PromptJob.h"
+#include "render/RenderSettings.h"
 
 class QTimer;
 
@@ -17,11 +17,11 @@ namespace Atelier
     /// @p jobs as a JSON Lines prompt file, one object per job with the fields importPromptFile() reads (prompt,
     /// negative_prompt, seed, steps, cfg_scale, width, height, sampler_name); unset fields are left out. Seeds are
     /// written as exact integers, up to 2^64 − 1.
-    QByteArray toPromptFile(const QList<PromptJob>& jobs);
+    QByteArray toPromptFile(const QList<RenderSettings>& jobs);
 
     /// Writes toPromptFile(@p jobs) to @p path atomically (a crash leaves the old file or the new one, never half
     /// of one). Returns an empty string, or why it could not.
-    QString savePromptFile(const QList<PromptJob>& jobs, const QString& path);
+    QString savePromptFile(const QList<RenderSettings>& jobs, const QString& path);
 
     /// Keeps a copy of the queue on disk, so that quitting (or a crash of the window) loses no queued prompt: every
     /// change is written shortly after it happens, and once more when the autosave is destroyed. The file is an

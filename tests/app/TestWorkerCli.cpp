@@ -58,15 +58,23 @@ void TestWorkerCli::generateReproducesDiffusersFromTheSeed_data()
     QTest::addColumn<QString>("caseName");
     const QString folder = fixturePath(QStringLiteral("tiny-sd15"));
     const QString single = fixturePath(QStringLiteral("tiny-sd15/single-file/tiny-sd15.safetensors"));
-    QTest::newRow("folder, pndm") << folder << QStringLiteral("seed_pndm");
-    QTest::newRow("folder, dpmpp_2m with negative") << folder << QStringLiteral("seed_dpmpp_2m");
-    QTest::newRow("single file, euler_a") << single << QStringLiteral("seed_euler_a");
+    QTest::addColumn<QString>("sampler"); // as given to --scheduler
+    QTest::addColumn<QString>("a1111"); // as the infotext names it
+    QTest::newRow("folder, pndm") << folder << QStringLiteral("seed_pndm") << QStringLiteral("pndm")
+                                  << QStringLiteral("PLMS");
+    QTest::newRow("folder, dpmpp_2m with negative")
+        << folder << QStringLiteral("seed_dpmpp_2m") << QStringLiteral("dpmpp_2m") << QStringLiteral("DPM++ 2M");
+    // An A1111 name, as copied from an infotext, is taken as well.
+    QTest::newRow("single file, Euler a")
+        << single << QStringLiteral("seed_euler_a") << QStringLiteral("Euler a") << QStringLiteral("Euler a");
 }
 
 void TestWorkerCli::generateReproducesDiffusersFromTheSeed()
 {
     QFETCH(QString, model);
     QFETCH(QString, caseName);
+    QFETCH(QString, sampler);
+    QFETCH(QString, a1111);
     QJsonObject golden;
     for (const auto& c :
          goldenIndex(QStringLiteral("tiny-sd15"))[QStringLiteral("seed_cases")][QStringLiteral("cases")].toArray()) {
@@ -75,10 +83,6 @@ void TestWorkerCli::generateReproducesDiffusersFromTheSeed()
         }
     }
     QVERIFY(!golden.isEmpty());
-    const QHash<QString, QString> schedulers{
-        {QStringLiteral("PNDMScheduler"), QStringLiteral("pndm")},
-        {QStringLiteral("EulerAncestralDiscreteScheduler"), QStringLiteral("euler_a")},
-        {QStringLiteral("DPMSolverMultistepScheduler"), QStringLiteral("dpmpp_2m")}};
     const QString out = m_dir->filePath(QStringLiteral("out.png"));
     QStringList args{QStringLiteral("generate"),
                      QStringLiteral("--model"),
@@ -96,7 +100,7 @@ void TestWorkerCli::generateReproducesDiffusersFromTheSeed()
                      QStringLiteral("--height"),
                      QString::number(golden[QStringLiteral("height")].toInt()),
                      QStringLiteral("--scheduler"),
-                     schedulers.value(golden[QStringLiteral("scheduler_class")].toString()),
+                     sampler,
                      QStringLiteral("--device"),
                      QStringLiteral("cpu"),
                      QStringLiteral("--out"),
@@ -116,6 +120,22 @@ void TestWorkerCli::generateReproducesDiffusersFromTheSeed()
     const double difference = (actual.to(at::kInt) - expected.to(at::kInt)).abs().max().item<double>();
     QVERIFY2(difference <= 1, qPrintable(QString::number(difference)));
     QVERIFY(!QFileInfo::exists(out + QStringLiteral(".tmp")));
+
+    // A1111's infotext, which its PNG Info tab reads: the settings as given, the sampler by A1111's name.
+    const QString infotext = QImage(out).text(QStringLiteral("parameters"));
+    const QString prompt = golden[QStringLiteral("prompts")][0].toString();
+    QVERIFY2(infotext.startsWith(prompt + QLatin1Char('\n')), qPrintable(infotext));
+    QCOMPARE(infotext.contains(QStringLiteral("\nNegative prompt: ")),
+             golden[QStringLiteral("negative_prompts")].isArray());
+    const QString parameters = QStringLiteral("Steps: %1, Sampler: %2, CFG scale: %3, Seed: %4, Size: %5x%6, Model: %7")
+                                   .arg(golden[QStringLiteral("num_inference_steps")].toInt())
+                                   .arg(a1111)
+                                   .arg(golden[QStringLiteral("guidance_scale")].toDouble())
+                                   .arg(golden[QStringLiteral("seeds")][0].toInteger())
+                                   .arg(golden[QStringLiteral("width")].toInt())
+                                   .arg(golden[QStringLiteral("height")].toInt())
+                                   .arg(QFileInfo(model).completeBaseName());
+    QVERIFY2(infotext.endsWith(QLatin1Char('\n') + parameters), qPrintable(infotext));
 }
 
 void TestWorkerCli::latentsRoundTrip()
@@ -178,11 +198,23 @@ void TestWorkerCli::badArgumentsAreNamed_data()
                                               QStringLiteral("x.png")}
                                << 2 << QStringLiteral("--prompt is required");
     QTest::newRow("steps not a number") << base + QStringList{QStringLiteral("--steps"), QStringLiteral("many")} << 2
-                                        << QStringLiteral("--steps must be a number");
+                                        << QStringLiteral("--steps must be a whole number from 1 to 150, not \"many\"");
+    QTest::newRow("steps 151") << base + QStringList{QStringLiteral("--steps"), QStringLiteral("151")} << 2
+                               << QStringLiteral("--steps must be a whole number from 1 to 150, not \"151\"");
+    QTest::newRow("cfg nan") << base + QStringList{QStringLiteral("--cfg"), QStringLiteral("nan")} << 2
+                             << QStringLiteral("--cfg must be a number from 0 to 30, not \"nan\"");
+    QTest::newRow("width 8192") << base + QStringList{QStringLiteral("--width"), QStringLiteral("8192")} << 2
+                                << QStringLiteral("--width must be a whole number (a multiple of 8) from 64 to 2048");
+    QTest::newRow("height 100") << base + QStringList{QStringLiteral("--height"), QStringLiteral("100")} << 2
+                                << QStringLiteral("--height must be a whole number (a multiple of 8)");
+    QTest::newRow("prompt over 16 KiB") << QStringList{QStringLiteral("generate"), QStringLiteral("--prompt"),
+                                                       QString(16385, QLatin1Char('a')), QStringLiteral("--out"),
+                                                       QStringLiteral("/tmp/never-written.png")}
+                                        << 2 << QStringLiteral("--prompt must be at most 16384 bytes of UTF-8");
     QTest::newRow("seed negative") << base + QStringList{QStringLiteral("--seed"), QStringLiteral("-1")} << 2
                                    << QStringLiteral("--seed must be a number");
     QTest::newRow("unknown scheduler") << base + QStringList{QStringLiteral("--scheduler"), QStringLiteral("heun")} << 2
-                                       << QStringLiteral("--scheduler must be one of pndm, ddim");
+                                       << QStringLiteral("unknown sampler \"heun\" in --scheduler (known: Euler a");
     QTest::newRow("bad device") << base + QStringList{QStringLiteral("--device"), QStringLiteral("gpu0")} << 2
                                 << QStringLiteral("unknown device \"gpu0\"");
     QTest::newRow("fp16 on the CPU") << base + QStringList{QStringLiteral("--dtype"), QStringLiteral("fp16")} << 2

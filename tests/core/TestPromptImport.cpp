@@ -16,7 +16,7 @@ namespace
     QStringList prompts(const ImportResult& result)
     {
         QStringList list;
-        for (const PromptJob& job : result.jobs) {
+        for (const RenderSettings& job : result.jobs) {
             list.append(job.prompt);
         }
         return list;
@@ -73,8 +73,6 @@ class TestPromptImport final : public QObject
     Q_OBJECT
 
 private slots:
-    void a1111SamplerNamesRoundTrip_data();
-    void a1111SamplerNamesRoundTrip();
     void fixtures_data();
     void fixtures();
     void a1111AllOptions();
@@ -87,6 +85,8 @@ private slots:
     void samplerNames();
     void values_data();
     void values();
+    void renderLimitMessages_data();
+    void renderLimitMessages();
     void shellQuoting_data();
     void shellQuoting();
     void overlongLine();
@@ -182,7 +182,7 @@ void TestPromptImport::a1111AllOptions()
     QVERIFY2(result.issues.isEmpty(), qPrintable(describe(result)));
     QCOMPARE(result.jobs.size(), 6);
 
-    const PromptJob& full = result.jobs.at(0);
+    const RenderSettings& full = result.jobs.at(0);
     QCOMPARE(full.prompt, u"a lighthouse on a cliff, oil painting"_s);
     QCOMPARE(full.negativePrompt, u"blurry, low quality"_s);
     QCOMPARE(full.seed, std::optional<quint64>(42));
@@ -193,7 +193,7 @@ void TestPromptImport::a1111AllOptions()
     QCOMPARE(full.scheduler, std::optional<QString>(u"dpmpp_2m_karras"_s));
 
     // --prompt and --negative_prompt take every word up to the next option, as in A1111.
-    const PromptJob& words = result.jobs.at(1);
+    const RenderSettings& words = result.jobs.at(1);
     QCOMPARE(words.prompt, u"a cat sitting"_s);
     QCOMPARE(words.negativePrompt, u"dog"_s);
     QCOMPARE(words.steps, std::optional<int>(10));
@@ -241,7 +241,7 @@ void TestPromptImport::jsonArray()
     const ImportResult result = importPromptFile(Test::dataPath(u"prompts/array.json"_s));
     QVERIFY2(result.issues.isEmpty(), qPrintable(describe(result)));
     QCOMPARE(result.jobs.size(), 3);
-    const PromptJob& first = result.jobs.at(0);
+    const RenderSettings& first = result.jobs.at(0);
     QCOMPARE(first.prompt, u"a lighthouse"_s);
     QCOMPARE(first.negativePrompt, u"blurry"_s);
     QCOMPARE(first.seed, std::optional<quint64>(18446744073709551615ULL)); // exact, not via double
@@ -250,7 +250,7 @@ void TestPromptImport::jsonArray()
     QCOMPARE(first.width, std::optional<int>(512));
     QCOMPARE(first.height, std::optional<int>(512));
     QCOMPARE(first.scheduler, std::optional<QString>(u"euler_a"_s));
-    const PromptJob& strings = result.jobs.at(1);
+    const RenderSettings& strings = result.jobs.at(1);
     QCOMPARE(strings.seed, std::optional<quint64>(12));
     QCOMPARE(strings.steps, std::optional<int>(20));
     QCOMPARE(strings.cfgScale, std::optional<double>(6.0));
@@ -352,8 +352,6 @@ void TestPromptImport::samplerNames()
 {
     QFETCH(QString, name);
     QFETCH(QString, scheduler);
-    QCOMPARE(schedulerForSamplerName(name), scheduler);
-
     const ImportResult result = importText(u"--prompt x --sampler_name '%1'"_s.arg(name));
     if (scheduler.isEmpty()) {
         QCOMPARE(result.jobs.size(), 0);
@@ -384,25 +382,34 @@ void TestPromptImport::values_data()
     row("steps 1e9 jsonl", jsonl, u"{\"prompt\": \"x\", \"steps\": 1e9}"_s, u"steps"_s);
     row("steps 1e9 string", jsonl, u"{\"prompt\": \"x\", \"steps\": \"1e9\"}"_s, u"steps"_s);
     row("steps 0", txt, u"--prompt x --steps 0"_s, u"steps"_s);
-    row("steps 1001", txt, u"--prompt x --steps 1001"_s, u"steps"_s);
+    row("steps 151", txt, u"--prompt x --steps 151"_s, u"steps"_s);
+    row("steps 1000", txt, u"--prompt x --steps 1000"_s, u"steps"_s);
     row("steps 2.5", txt, u"--prompt x --steps 2.5"_s, u"steps"_s);
     row("steps huge", txt, u"--prompt x --steps 99999999999999999999999"_s, u"steps"_s);
     row("steps word", txt, u"--prompt x --steps many"_s, u"steps"_s);
-    row("steps 1000", txt, u"--prompt x --steps 1000"_s, QString());
+    row("steps 150", txt, u"--prompt x --steps 150"_s, QString());
+    row("steps 1", txt, u"--prompt x --steps 1"_s, QString());
     row("steps 20.0", jsonl, u"{\"prompt\": \"x\", \"steps\": 20.0}"_s, QString());
     row("steps bool", jsonl, u"{\"prompt\": \"x\", \"steps\": true}"_s, u"steps"_s);
     row("steps array", jsonl, u"{\"prompt\": \"x\", \"steps\": [20]}"_s, u"steps"_s);
     row("cfg nan", txt, u"--prompt x --cfg_scale nan"_s, u"cfg_scale"_s);
     row("cfg inf", txt, u"--prompt x --cfg_scale inf"_s, u"cfg_scale"_s);
     row("cfg negative", txt, u"--prompt x --cfg_scale -1"_s, u"cfg_scale"_s);
-    row("cfg 100.5", txt, u"--prompt x --cfg_scale 100.5"_s, u"cfg_scale"_s);
+    row("cfg 30.5", txt, u"--prompt x --cfg_scale 30.5"_s, u"cfg_scale"_s);
+    row("cfg 100", jsonl, u"{\"prompt\": \"x\", \"cfg_scale\": 100}"_s, u"cfg_scale"_s);
     row("cfg 0", txt, u"--prompt x --cfg_scale 0"_s, QString());
-    row("cfg 100", jsonl, u"{\"prompt\": \"x\", \"cfg_scale\": 100}"_s, QString());
+    row("cfg 30", jsonl, u"{\"prompt\": \"x\", \"cfg_scale\": 30}"_s, QString());
+    row("cfg 7.5 string", jsonl, u"{\"prompt\": \"x\", \"cfg_scale\": \"7.5\"}"_s, QString());
     row("width 513", txt, u"--prompt x --width 513"_s, u"width"_s);
     row("width 0", txt, u"--prompt x --width 0"_s, u"width"_s);
     row("width 8200", txt, u"--prompt x --width 8200"_s, u"width"_s);
-    row("width 8192", txt, u"--prompt x --width 8192"_s, QString());
-    row("height 8", txt, u"--prompt x --height 8"_s, QString());
+    row("width 8192", txt, u"--prompt x --width 8192"_s, u"width"_s);
+    row("width 2056", txt, u"--prompt x --width 2056"_s, u"width"_s);
+    row("width 2048", txt, u"--prompt x --width 2048"_s, QString());
+    row("width 2048.0", jsonl, u"{\"prompt\": \"x\", \"width\": 2048.0}"_s, QString());
+    row("height 8", txt, u"--prompt x --height 8"_s, u"height"_s);
+    row("height 56", txt, u"--prompt x --height 56"_s, u"height"_s);
+    row("height 64", txt, u"--prompt x --height 64"_s, QString());
     row("height -8", txt, u"--prompt x --height -8"_s, u"height"_s);
     row("seed -1", txt, u"--prompt x --seed -1"_s, QString());
     row("seed max", txt, u"--prompt x --seed 18446744073709551615"_s, QString());
@@ -412,6 +419,16 @@ void TestPromptImport::values_data()
     row("seed float", jsonl, u"{\"prompt\": \"x\", \"seed\": 1.5}"_s, u"seed"_s);
     row("batch_size 0", txt, u"--prompt x --batch_size 0"_s, u"batch_size"_s);
     row("n_iter 1001", txt, u"--prompt x --n_iter 1001"_s, u"n_iter"_s);
+    const QString limit = QString(RenderLimits::MaxPromptBytes, u'a');
+    row("prompt at the byte limit", jsonl, u"{\"prompt\": \"%1\"}"_s.arg(limit), QString());
+    row("prompt a byte over", jsonl, u"{\"prompt\": \"%1b\"}"_s.arg(limit), u"prompt"_s);
+    // 'é' is 2 bytes of UTF-8 but one character: the limit counts bytes.
+    const QString accents = QString(RenderLimits::MaxPromptBytes / 2, u'é');
+    row("two-byte prompt at the limit", jsonl, u"{\"prompt\": \"%1\"}"_s.arg(accents), QString());
+    row("two-byte prompt over", txt, u"--prompt x%1"_s.arg(accents), u"prompt"_s);
+    row("negative a byte over", jsonl, u"{\"prompt\": \"x\", \"negative_prompt\": \"%1b\"}"_s.arg(limit),
+        u"negative_prompt"_s);
+    row("plain line over", txt, limit + u"b"_s, u"prompt"_s);
     row("no prompt", txt, u"--seed 5 --steps 20"_s, u"prompt"_s);
     row("empty prompt", txt, u"--prompt '' --seed 5"_s, u"prompt"_s);
     row("blank JSON prompt", jsonl, u"{\"prompt\": \"  \"}"_s, u"prompt"_s);
@@ -460,6 +477,46 @@ void TestPromptImport::values()
     }
 }
 
+void TestPromptImport::renderLimitMessages_data()
+{
+    QTest::addColumn<QString>("format");
+    QTest::addColumn<QString>("text");
+    QTest::addColumn<QString>("issue");
+
+    QTest::newRow("steps 0") << u"txt"_s << u"--prompt x --steps 0"_s
+                             << u"inline.txt:1: --steps must be a whole number from 1 to 150, not \"0\""_s;
+    QTest::newRow("steps 1e9 as written")
+        << u"jsonl"_s << u"{\"prompt\": \"x\", \"steps\": 1e9}"_s
+        << u"inline.jsonl:1: steps must be a whole number from 1 to 150, not \"1e9\""_s;
+    QTest::newRow("steps word") << u"txt"_s << u"--prompt x --steps many"_s
+                                << u"inline.txt:1: --steps must be a whole number from 1 to 150, not \"many\""_s;
+    QTest::newRow("cfg nan") << u"txt"_s << u"--prompt x --cfg_scale nan"_s
+                             << u"inline.txt:1: --cfg_scale must be a number from 0 to 30, not \"nan\""_s;
+    QTest::newRow("width 100") << u"csv"_s << u"prompt,width\nx,100\n"_s
+                               << u"inline.csv:2: width must be a whole number (a multiple of 8) from 64 to 2048, "
+                                  "not \"100\""_s;
+    QTest::newRow("prompt bytes") << u"jsonl"_s
+                                  << u"{\"prompt\": \"%1\"}"_s.arg(QString(RenderLimits::MaxPromptBytes + 1, u'a'))
+                                  << u"inline.jsonl:1: prompt must be at most 16384 bytes of UTF-8 (16 KiB), not 16385 "
+                                     "bytes"_s;
+    QTest::newRow("unknown sampler") << u"txt"_s << u"--prompt x --sampler_name UniPC"_s
+                                     << u"inline.txt:1: unknown sampler \"UniPC\" in --sampler_name (known: Euler a, "
+                                        "Euler, LMS, DDIM, PLMS, DPM++ 2M, DPM++ 2M Karras, or pndm, ddim, euler, "
+                                        "euler_a, dpmpp_2m, dpmpp_2m_karras, lms)"_s;
+}
+
+// Every limit the importer applies is RenderLimits', worded by RenderChecks, with the file, line and field.
+void TestPromptImport::renderLimitMessages()
+{
+    QFETCH(QString, format);
+    QFETCH(QString, text);
+    QFETCH(QString, issue);
+    const ImportResult result = importText(text, format);
+    QCOMPARE(result.jobs.size(), 0);
+    QCOMPARE(result.issues.size(), 1);
+    QCOMPARE(result.issues.first().toString(), issue);
+}
+
 void TestPromptImport::shellQuoting_data()
 {
     QTest::addColumn<QString>("line");
@@ -495,14 +552,19 @@ void TestPromptImport::shellQuoting()
 void TestPromptImport::overlongLine()
 {
     ImportOptions options;
-    const QByteArray atLimit(options.maxLineBytes, 'x');
     const QByteArray overLimit(options.maxLineBytes + 1, 'y');
     for (const QString& format : {u"txt"_s, u"jsonl"_s}) {
-        const auto wrap = [&](const QByteArray& p) {
-            // {"prompt":"…"} adds 13 bytes: the line keeps the length of p.
-            return format == u"txt" ? p : "{\"prompt\":\"" + p.left(std::max<qsizetype>(p.size() - 13, 2)) + "\"}";
+        const bool txt = format == u"txt";
+        const auto record
+            = [&](const QByteArray& prompt) { return txt ? "--prompt " + prompt : "{\"prompt\":\"" + prompt + "\"}"; };
+        // Spaces pad a record to @p length bytes while its prompt stays below the prompt's own (smaller) limit.
+        const auto padded = [&](qsizetype length) {
+            const QByteArray head = txt ? "--prompt" : "{\"prompt\":";
+            const QByteArray tail = txt ? "long" : "\"long\"}";
+            return head + QByteArray(length - head.size() - tail.size(), ' ') + tail;
         };
-        const QByteArray data = wrap("ok") + '\n' + wrap(overLimit) + "\r\n" + wrap(atLimit) + '\n' + wrap("ok2");
+        const QByteArray data = record("ok") + '\n' + padded(options.maxLineBytes + 1) + "\r\n"
+            + padded(options.maxLineBytes) + '\n' + record("ok2");
         const ImportResult result = importPromptData(data, format, u"long"_s);
         QCOMPARE(result.jobs.size(), 3);
         QCOMPARE(issueLines(result), QList<int>{2});
@@ -672,29 +734,6 @@ void TestPromptImport::issueText()
     const ImportResult empty = importPromptData({}, u"csv"_s, u"empty.csv"_s);
     QCOMPARE(empty.issues.size(), 1);
     QCOMPARE(empty.issues.first().toString(), u"empty.csv: the file contains no prompts"_s);
-}
-
-void TestPromptImport::a1111SamplerNamesRoundTrip_data()
-{
-    QTest::addColumn<QString>("scheduler");
-    QTest::addColumn<QString>("a1111");
-    QTest::newRow("pndm") << u"pndm"_s << u"PLMS"_s;
-    QTest::newRow("ddim") << u"ddim"_s << u"DDIM"_s;
-    QTest::newRow("euler") << u"euler"_s << u"Euler"_s;
-    QTest::newRow("euler_a") << u"euler_a"_s << u"Euler a"_s;
-    QTest::newRow("dpmpp_2m") << u"dpmpp_2m"_s << u"DPM++ 2M"_s;
-    QTest::newRow("dpmpp_2m_karras") << u"dpmpp_2m_karras"_s << u"DPM++ 2M Karras"_s;
-    QTest::newRow("lms") << u"lms"_s << u"LMS"_s;
-}
-
-void TestPromptImport::a1111SamplerNamesRoundTrip()
-{
-    // What the worker writes into an image must read back as the same sampler when the image's parameters
-    // are pasted into a prompt file.
-    QFETCH(QString, scheduler);
-    QFETCH(QString, a1111);
-    QCOMPARE(a1111SamplerName(scheduler), a1111);
-    QCOMPARE(schedulerForSamplerName(a1111), scheduler);
 }
 
 QTEST_GUILESS_MAIN(TestPromptImport)

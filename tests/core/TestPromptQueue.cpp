@@ -10,9 +10,9 @@ using namespace Qt::StringLiterals;
 
 namespace
 {
-    PromptJob job(const QString& prompt)
+    RenderSettings job(const QString& prompt)
     {
-        PromptJob j;
+        RenderSettings j;
         j.prompt = prompt;
         return j;
     }
@@ -121,7 +121,7 @@ void TestPromptQueue::removeRows()
 void TestPromptQueue::exposesJobFields()
 {
     PromptQueue queue;
-    PromptJob j = job(u"a lighthouse"_s);
+    RenderSettings j = job(u"a lighthouse"_s);
     j.negativePrompt = u"blurry"_s;
     j.seed = 1234567890123ULL;
     j.steps = 30;
@@ -129,7 +129,7 @@ void TestPromptQueue::exposesJobFields()
     const QModelIndex index = queue.index(0);
     QCOMPARE(index.data(PromptQueue::NegativePromptRole).toString(), u"blurry"_s);
     QCOMPARE(index.data(PromptQueue::SeedRole).toULongLong(), 1234567890123ULL);
-    QCOMPARE(index.data(PromptQueue::JobRole).value<PromptJob>(), j);
+    QCOMPARE(index.data(PromptQueue::JobRole).value<RenderSettings>(), j);
     QVERIFY(!queue.index(1).isValid());
     queue.clear();
     QCOMPARE(queue.rowCount(), 0);

@@ -12,7 +12,7 @@
 using namespace Atelier;
 using namespace Qt::StringLiterals;
 
-Q_DECLARE_METATYPE(QList<Atelier::PromptJob>)
+Q_DECLARE_METATYPE(QList<Atelier::RenderSettings>)
 
 class TestQueueStore final : public QObject
 {
@@ -27,20 +27,26 @@ private slots:
 
 void TestQueueStore::roundTripsThroughTheImporter_data()
 {
-    QTest::addColumn<QList<PromptJob>>("jobs");
-    PromptJob full{u"a lighthouse at dusk, \"oil\" painting\non two lines"_s, u"blurry, 低质量"_s,
-                   std::numeric_limits<quint64>::max(), 30, 6.5, 768, 512, u"dpmpp_2m_karras"_s};
-    PromptJob plain{u"山水画"_s, {}, 0, {}, {}, {}, {}, {}};
-    PromptJob bigSeed{u"a fox"_s, {}, (quint64(1) << 53) + 1, {}, {}, {}, {}, u"euler_a"_s};
-    QTest::newRow("every field") << QList<PromptJob>{full};
-    QTest::newRow("seed above 2^53 stays exact") << QList<PromptJob>{bigSeed};
-    QTest::newRow("several, in order") << QList<PromptJob>{plain, full, bigSeed};
-    QTest::newRow("empty queue") << QList<PromptJob>{};
+    QTest::addColumn<QList<RenderSettings>>("jobs");
+    RenderSettings full{u"a lighthouse at dusk, \"oil\" painting\non two lines"_s,
+                        u"blurry, 低质量"_s,
+                        std::numeric_limits<quint64>::max(),
+                        30,
+                        6.5,
+                        768,
+                        512,
+                        u"dpmpp_2m_karras"_s};
+    RenderSettings plain{u"山水画"_s, {}, 0, {}, {}, {}, {}, {}};
+    RenderSettings bigSeed{u"a fox"_s, {}, (quint64(1) << 53) + 1, {}, {}, {}, {}, u"euler_a"_s};
+    QTest::newRow("every field") << QList<RenderSettings>{full};
+    QTest::newRow("seed above 2^53 stays exact") << QList<RenderSettings>{bigSeed};
+    QTest::newRow("several, in order") << QList<RenderSettings>{plain, full, bigSeed};
+    QTest::newRow("empty queue") << QList<RenderSettings>{};
 }
 
 void TestQueueStore::roundTripsThroughTheImporter()
 {
-    QFETCH(QList<PromptJob>, jobs);
+    QFETCH(QList<RenderSettings>, jobs);
     QTemporaryDir dir;
     const QString path = dir.filePath(u"queue.jsonl"_s);
     QCOMPARE(savePromptFile(jobs, path), QString());
@@ -61,12 +67,12 @@ void TestQueueStore::autosaveFollowsTheQueue()
     PromptQueue queue;
     {
         QueueAutosave autosave(&queue, path);
-        QVERIFY(queue.enqueue(PromptJob{u"first"_s, {}, 1, {}, {}, {}, {}, {}}));
-        QVERIFY(queue.enqueue(PromptJob{u"second"_s, {}, 2, {}, {}, {}, {}, {}}));
+        QVERIFY(queue.enqueue(RenderSettings{u"first"_s, {}, 1, {}, {}, {}, {}, {}}));
+        QVERIFY(queue.enqueue(RenderSettings{u"second"_s, {}, 2, {}, {}, {}, {}, {}}));
         // Written shortly after the change, without waiting for the autosave to go.
         QTRY_VERIFY_WITH_TIMEOUT(importPromptFile(path).jobs.size() == 2, 5000);
         queue.takeFirst();
-        queue.enqueue(PromptJob{u"third"_s, {}, 3, {}, {}, {}, {}, {}});
+        queue.enqueue(RenderSettings{u"third"_s, {}, 3, {}, {}, {}, {}, {}});
     } // and once more when it goes, whatever the timer said
     const ImportResult saved = importPromptFile(path);
     QCOMPARE(saved.jobs.size(), 2);
@@ -84,7 +90,7 @@ void TestQueueStore::unwritablePlaceIsReported()
     PromptQueue queue;
     QueueAutosave autosave(&queue, dir.filePath(u"blocked/queue.jsonl"_s));
     QSignalSpy failed(&autosave, &QueueAutosave::saveFailed);
-    QVERIFY(queue.enqueue(PromptJob{u"a cat"_s, {}, 1, {}, {}, {}, {}, {}}));
+    QVERIFY(queue.enqueue(RenderSettings{u"a cat"_s, {}, 1, {}, {}, {}, {}, {}}));
     QTRY_COMPARE_WITH_TIMEOUT(failed.size(), 1, 5000);
     QVERIFY(failed.first().first().toString().contains(u"blocked"_s));
     // A second failure in a row is not announced again.

@@ -136,7 +136,7 @@ void TestMainWindow::ctrlEnterQueuesWithNegativePrompt()
 void TestMainWindow::removesSelectedPrompts()
 {
     for (const auto& p : {u"one"_s, u"two"_s, u"three"_s}) {
-        PromptJob job;
+        RenderSettings job;
         job.prompt = p;
         m_queue->enqueue(job);
     }
@@ -278,7 +278,7 @@ void TestMainWindow::startTwoSlowPrompts(const QString& output)
 {
     useTinySettings(m_window.get(), output, 60);
     for (const QString& prompt : {u"first"_s, u"second"_s}) {
-        QVERIFY(m_queue->enqueue(PromptJob{prompt, {}, std::nullopt, {}, {}, {}, {}, {}}));
+        QVERIFY(m_queue->enqueue(RenderSettings{prompt, {}, std::nullopt, {}, {}, {}, {}, {}}));
     }
     QTest::mouseClick(m_window->findChild<QPushButton*>(u"renderButton"_s), Qt::LeftButton);
     QTRY_VERIFY_WITH_TIMEOUT(m_window->gallery()->rowCount() == 1
@@ -332,7 +332,7 @@ void TestMainWindow::aModelThatDoesNotLoadIsExplainedAndNothingIsLost()
     QTemporaryDir out;
     useTinySettings(m_window.get(), out.path(), 2);
     m_window->findChild<QLineEdit*>(u"modelEdit"_s)->setText(out.filePath(u"no-such-model.safetensors"_s));
-    QVERIFY(m_queue->enqueue(PromptJob{u"a lighthouse"_s, {}, 5, {}, {}, {}, {}, {}}));
+    QVERIFY(m_queue->enqueue(RenderSettings{u"a lighthouse"_s, {}, 5, {}, {}, {}, {}, {}}));
     QTest::mouseClick(m_window->findChild<QPushButton*>(u"renderButton"_s), Qt::LeftButton);
     // The worker fails to load three times in a row (1 s, 2 s backoff), the device is disabled, the run ends.
     QTRY_VERIFY_WITH_TIMEOUT(!m_window->isRendering(), 90000);

@@ -1,0 +1,64 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#pragma once
+
+#include <QJsonObject>
+#include <QString>
+#include <QStringList>
+
+#include "render/RenderSettings.h"
+
+namespace Atelier
+{
+    /// What AUTOMATIC1111 writes into a PNG's "parameters" text chunk (its "infotext"), which its PNG Info tab,
+    /// civitai and other tools read:
+    /// `<prompt>\nNegative prompt: <neg>\nSteps: 8, Sampler: PLMS, CFG scale: 7.5, Seed: 42, Size: 64x64,
+    /// Model hash: 0123456789, Model: name`. The negative line is left out when there is none, as A1111 does, and so
+    /// is every unset setting and empty model field. Values holding a comma, a colon or a line break are JSON-quoted.
+    struct Infotext
+    {
+        RenderSettings settings; ///< resolved (sampler as Atelier's canonical name); unset fields are left out
+        QString modelHash; ///< first 10 hex digits of the SHA-256 of the weights; empty: left out
+        QString modelName; ///< empty: left out
+
+        QString toString() const;
+    };
+
+    /// An infotext read back (A1111's or Atelier's): the settings it names, and what could not be used.
+    struct InfotextReadResult
+    {
+        Infotext infotext; ///< settings it does not name, or names with an invalid value, stay unset
+        QStringList ignored; ///< "Key: value" pairs Atelier does not use (kept for the user to see)
+        QString error; ///< non-empty when the text is not an infotext at all, or a value is invalid
+    };
+
+    /// Parses A1111's infotext as A1111 does: prompt lines (each trimmed), an optional "Negative prompt:" block, and
+    /// the last line's comma-separated "Key: value" pairs (values may be JSON-quoted); a last line of fewer than three
+    /// pairs is not an infotext. Reads Steps, Sampler (with A1111 1.9's "Schedule type: Karras"), CFG scale, Seed,
+    /// Size, Model hash and Model; other keys go to `ignored`. Never throws; limits as RenderLimits.
+    InfotextReadResult readInfotext(const QString& text);
+
+    /// The name infotexts give the model at @p modelPath, as A1111 names a checkpoint: a file's name without its
+    /// extension ("v1-5-pruned-emaonly"), or a diffusers folder's name.
+    QString infotextModelName(const QString& modelPath);
+
+    /// The `atelier` chunk of a PNG: how the image was made, for provenance.
+    struct Provenance
+    {
+        qint64 queueItemId = -1; ///< the coordinator's job id, so every image maps back to its item
+        RenderSettings settings; ///< resolved
+        int unetEvaluations = 0; ///< what the sampler ran (PNDM runs one more than the steps asked)
+        QString model;
+        QString modelHash;
+        QString device;
+        QString deviceName;
+        QString precision; ///< "fp32", "fp16", "bf16"
+        QJsonObject extra; ///< timings, versions, batch, process group: merged in as they are
+
+        /// The JSON object written into the chunk: `queueItemId`, `device`, `deviceName`, `dtype` (the precision),
+        /// `model`, `modelHash`, the resolved settings (`scheduler`, `seed` as text so that no reader rounds it above
+        /// 2^53, `steps`, `cfgScale`, `width`, `height`; the prompts are in the infotext), `unetEvaluations`, then
+        /// every key of `extra` these do not already name. `steps` is the number asked for, the one the infotext
+        /// shows; `unetEvaluations` what ran.
+        QJsonObject toJson() const;
+    };
+} // namespace Atelier

@@ -1,0 +1,205 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "RenderSettings.h"
+
+#include <QLocale>
+
+#include <algorithm>
+#include <cmath>
+
+#include "render/Samplers.h"
+
+using namespace Qt::StringLiterals;
+
+namespace Atelier
+{
+    namespace
+    {
+        /// @p text for a message: at most 60 characters, so that a message stays readable whatever was typed.
+        QString excerpt(QStringView text)
+        {
+            constexpr qsizetype maxLength = 60;
+            if (text.size() <= maxLength) {
+                return text.toString();
+            }
+            const qsizetype cut = text.at(maxLength - 1).isHighSurrogate() ? maxLength - 1 : maxLength;
+            return text.left(cut).toString() + u'\u2026';
+        }
+
+        QString stepsMessage(QStringView field, QStringView given)
+        {
+            return u"%1 must be a whole number from %2 to %3, not \"%4\""_s.arg(field)
+                .arg(RenderLimits::MinSteps)
+                .arg(RenderLimits::MaxSteps)
+                .arg(excerpt(given));
+        }
+
+        QString cfgScaleMessage(QStringView field, QStringView given)
+        {
+            return u"%1 must be a number from %2 to %3, not \"%4\""_s.arg(field)
+                .arg(RenderLimits::MinCfgScale)
+                .arg(RenderLimits::MaxCfgScale)
+                .arg(excerpt(given));
+        }
+
+        QString sideMessage(QStringView field, QStringView given)
+        {
+            return u"%1 must be a whole number (a multiple of %2) from %3 to %4, not \"%5\""_s.arg(field)
+                .arg(RenderLimits::SideMultiple)
+                .arg(RenderLimits::MinSide)
+                .arg(RenderLimits::MaxSide)
+                .arg(excerpt(given));
+        }
+
+        bool stepsFit(qint64 value)
+        {
+            return value >= RenderLimits::MinSteps && value <= RenderLimits::MaxSteps;
+        }
+
+        bool cfgScaleFits(double value)
+        {
+            // NaN fails both comparisons; the explicit test keeps that from depending on how they are written.
+            return std::isfinite(value) && value >= RenderLimits::MinCfgScale && value <= RenderLimits::MaxCfgScale;
+        }
+
+        bool sideFits(qint64 value)
+        {
+            return value >= RenderLimits::MinSide && value <= RenderLimits::MaxSide
+                && value % RenderLimits::SideMultiple == 0;
+        }
+
+        /// Plain decimal digits with an optional sign, surrounded by spaces at most; nullopt for anything else
+        /// (fractions, exponents, words) and for numbers beyond qint64.
+        std::optional<qint64> parseWhole(QStringView given)
+        {
+            const QStringView text = given.trimmed();
+            const QStringView digits = text.startsWith(u'-') || text.startsWith(u'+') ? text.mid(1) : text;
+            if (digits.isEmpty()
+                || !std::all_of(digits.begin(), digits.end(), [](QChar c) { return c >= u'0' && c <= u'9'; })) {
+                return std::nullopt;
+            }
+            bool ok = false;
+            const qint64 value = text.toLongLong(&ok);
+            return ok ? std::optional<qint64>(value) : std::nullopt;
+        }
+    } // namespace
+
+    namespace RenderChecks
+    {
+        QString steps(qint64 value, QStringView field)
+        {
+            return stepsFit(value) ? QString() : stepsMessage(field, QString::number(value));
+        }
+
+        QString cfgScale(double value, QStringView field)
+        {
+            return cfgScaleFits(value)
+                ? QString()
+                : cfgScaleMessage(field, QString::number(value, 'g', QLocale::FloatingPointShortest));
+        }
+
+        QString side(qint64 value, QStringView field)
+        {
+            return sideFits(value) ? QString() : sideMessage(field, QString::number(value));
+        }
+
+        QString promptBytes(const QString& text, QStringView field)
+        {
+            // One UTF-16 unit never takes more than 3 bytes of UTF-8, so short texts need no conversion.
+            if (text.size() * 3 <= RenderLimits::MaxPromptBytes) {
+                return {};
+            }
+            const qsizetype bytes = text.toUtf8().size();
+            if (bytes <= RenderLimits::MaxPromptBytes) {
+                return {};
+            }
+            return u"%1 must be at most %2 bytes of UTF-8 (%3 KiB), not %4 bytes"_s.arg(field)
+                .arg(RenderLimits::MaxPromptBytes)
+                .arg(RenderLimits::MaxPromptBytes / 1024)
+                .arg(bytes);
+        }
+
+        QString stepsText(QStringView given, QStringView field, int* value)
+        {
+            const std::optional<qint64> parsed = parseWhole(given);
+            if (!parsed || !stepsFit(*parsed)) {
+                return stepsMessage(field, given);
+            }
+            if (value) {
+                *value = static_cast<int>(*parsed);
+            }
+            return {};
+        }
+
+        QString cfgScaleText(QStringView given, QStringView field, double* value)
+        {
+            bool ok = false;
+            const double parsed = given.trimmed().toDouble(&ok);
+            if (!ok || !cfgScaleFits(parsed)) {
+                return cfgScaleMessage(field, given);
+            }
+            if (value) {
+                *value = parsed;
+            }
+            return {};
+        }
+
+        QString sideText(QStringView given, QStringView field, int* value)
+        {
+            const std::optional<qint64> parsed = parseWhole(given);
+            if (!parsed || !sideFits(*parsed)) {
+                return sideMessage(field, given);
+            }
+            if (value) {
+                *value = static_cast<int>(*parsed);
+            }
+            return {};
+        }
+    } // namespace RenderChecks
+
+    RenderSettings RenderSettings::withDefaults(const RenderSettings& defaults) const
+    {
+        RenderSettings resolved = *this;
+        resolved.steps = steps.value_or(defaults.steps.value_or(RenderDefaults::Steps));
+        resolved.cfgScale = cfgScale.value_or(defaults.cfgScale.value_or(RenderDefaults::CfgScale));
+        resolved.width = width.value_or(defaults.width.value_or(RenderDefaults::Width));
+        resolved.height = height.value_or(defaults.height.value_or(RenderDefaults::Height));
+        // No sampler anywhere: the model's own, which only the worker knows once the model is loaded.
+        resolved.scheduler = scheduler.value_or(defaults.scheduler.value_or(QString()));
+        return resolved;
+    }
+
+    QList<SettingProblem> RenderSettings::problems() const
+    {
+        QList<SettingProblem> found;
+        auto add = [&found](const QString& field, const QString& message) {
+            if (!message.isEmpty()) {
+                found.append(SettingProblem{field, message});
+            }
+        };
+        add(u"prompt"_s, RenderChecks::promptBytes(prompt, u"prompt"));
+        add(u"negative_prompt"_s, RenderChecks::promptBytes(negativePrompt, u"negative_prompt"));
+        if (steps) {
+            add(u"steps"_s, RenderChecks::steps(*steps));
+        }
+        if (cfgScale) {
+            add(u"cfg_scale"_s, RenderChecks::cfgScale(*cfgScale));
+        }
+        if (width) {
+            add(u"width"_s, RenderChecks::side(*width, u"width"));
+        }
+        if (height) {
+            add(u"height"_s, RenderChecks::side(*height, u"height"));
+        }
+        if (scheduler && !scheduler->isEmpty()) {
+            // The field holds canonical names only: everything downstream (protocol, engine) compares them as is.
+            const QString canonical = samplerFromName(*scheduler);
+            if (canonical.isEmpty()) {
+                add(u"sampler_name"_s, unknownSamplerMessage(*scheduler, u"sampler_name"));
+            } else if (canonical != *scheduler) {
+                add(u"sampler_name"_s,
+                    u"sampler_name must be given by Atelier's name \"%1\", not \"%2\""_s.arg(canonical, *scheduler));
+            }
+        }
+        return found;
+    }
+} // namespace Atelier

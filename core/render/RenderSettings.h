@@ -1,0 +1,86 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#pragma once
+
+#include <QList>
+#include <QMetaType>
+#include <QString>
+#include <QStringView>
+
+#include <optional>
+
+namespace Atelier
+{
+    /// The one home of every render setting's limits. The importer, the command lines, the window, the
+    /// coordinator, the protocol and the worker all check against these; nothing else restates them.
+    namespace RenderLimits
+    {
+        inline constexpr int MinSteps = 1;
+        inline constexpr int MaxSteps = 150; ///< AUTOMATIC1111's own ceiling
+        inline constexpr double MinCfgScale = 0;
+        inline constexpr double MaxCfgScale = 30;
+        inline constexpr int MinSide = 64; ///< pixels; SD 1.x's VAE needs at least 8 latent pixels
+        inline constexpr int MaxSide = 2048; ///< pixels; beyond this a render runs out of memory on most machines
+        inline constexpr int SideMultiple = 8; ///< the VAE's downscale factor
+        /// Each of prompt and negative prompt, in UTF-8 bytes; a job carrying both stays far below the protocol's
+        /// control frame size.
+        inline constexpr qsizetype MaxPromptBytes = 16 * 1024;
+    } // namespace RenderLimits
+
+    /// The values a setting takes when neither the item nor the run gives one.
+    namespace RenderDefaults
+    {
+        inline constexpr int Steps = 20;
+        inline constexpr double CfgScale = 7.5;
+        inline constexpr int Width = 512;
+        inline constexpr int Height = 512;
+    } // namespace RenderDefaults
+
+    /// One problem with one setting, for messages such as `prompts.txt:3: steps must be …` or `--cfg must be …`.
+    struct SettingProblem
+    {
+        QString field; ///< the A1111 / prompt-file name: "steps", "cfg_scale", "width", "sampler_name", …
+        QString message; ///< a sentence that names the field, the allowed range and the value given
+        friend bool operator==(const SettingProblem&, const SettingProblem&) = default;
+    };
+
+    /// One queue item: what the artist asked for. Unset fields take the run's defaults (withDefaults()); a seed left
+    /// unset is drawn once, when the item is first dispatched, and kept for its retries and in its image.
+    struct RenderSettings
+    {
+        QString prompt;
+        QString negativePrompt;
+        std::optional<quint64> seed;
+        std::optional<int> steps;
+        std::optional<double> cfgScale;
+        std::optional<int> width;
+        std::optional<int> height;
+        std::optional<QString> scheduler; ///< the sampler's canonical name (see Samplers.h); "" is the model's own
+
+        /// This item with every unset field (seed excepted) taken from @p defaults, then from RenderDefaults.
+        RenderSettings withDefaults(const RenderSettings& defaults) const;
+        /// Every problem with the fields that are set (prompt sizes included); empty when the item can render.
+        QList<SettingProblem> problems() const;
+
+        friend bool operator==(const RenderSettings&, const RenderSettings&) = default;
+    };
+
+    /// Field checks shared by every entry point; each returns an empty string or the message for @p field, e.g.
+    /// `steps must be a whole number from 1 to 150, not "0"`.
+    namespace RenderChecks
+    {
+        QString steps(qint64 value, QStringView field = u"steps");
+        QString cfgScale(double value, QStringView field = u"cfg_scale"); ///< NaN and infinities are refused
+        QString side(qint64 value, QStringView field); ///< "width" / "height"
+        QString promptBytes(const QString& text, QStringView field); ///< "prompt" / "negative_prompt"
+
+        // The same checks for text as typed (a command-line value, a prompt-file cell): the message quotes @p given,
+        // so "many" or "1e9" reads back as the user wrote it. A whole number is plain decimal digits with an optional
+        // sign; surrounding spaces are allowed. On success the value is stored in @p value when given. (Named apart
+        // from the checks above, so that those stay single functions whose address callers can take.)
+        QString stepsText(QStringView given, QStringView field, int* value = nullptr);
+        QString cfgScaleText(QStringView given, QStringView field, double* value = nullptr);
+        QString sideText(QStringView given, QStringView field, int* value = nullptr);
+    } // namespace RenderChecks
+} // namespace Atelier
+
+Q_DECLARE_METATYPE(Atelier::RenderSettings)
