@@ -4,10 +4,10 @@
 #include <QCommandLineParser>
 #include <QDir>
 #include <QFileInfo>
-#include <QStandardPaths>
-#include <QStatusBar>
 #include <QLocale>
 #include <QProcess>
+#include <QStandardPaths>
+#include <QStatusBar>
 
 #include <cstdio>
 #include <cstdlib>
@@ -19,6 +19,9 @@
 #include "orchestration/BatchRunner.h"
 #include "queue/PromptQueue.h"
 #include "queue/QueueStore.h"
+#include "render/Precision.h"
+#include "render/RenderSettings.h"
+#include "render/Samplers.h"
 
 using namespace Qt::StringLiterals;
 
@@ -62,14 +65,19 @@ int main(int argc, char** argv)
     const QCommandLineOption cfgOption(u"cfg"_s, u"Default guidance scale (batch)."_s, u"x"_s);
     const QCommandLineOption widthOption(u"width"_s, u"Default width (batch)."_s, u"w"_s);
     const QCommandLineOption heightOption(u"height"_s, u"Default height (batch)."_s, u"h"_s);
-    const QCommandLineOption schedulerOption(u"scheduler"_s, u"Default sampler (batch)."_s, u"name"_s);
+    const QCommandLineOption schedulerOption(
+        u"scheduler"_s, u"Default sampler: Atelier's name (euler_a) or AUTOMATIC1111's (\"Euler a\") (batch)."_s,
+        u"name"_s);
+    const QCommandLineOption dtypeOption(
+        u"dtype"_s, u"Precision: auto (fp16 on CUDA, fp32 on the CPU), fp32, fp16 or bf16 (batch)."_s, u"precision"_s,
+        u"auto"_s);
     const QCommandLineOption seedOption(u"seed"_s, u"Base seed for prompts without one (batch)."_s, u"n"_s);
     const QCommandLineOption threadsOption(u"threads"_s, u"CPU threads per worker (batch)."_s, u"n"_s);
     const QCommandLineOption jsonOption(u"json"_s, u"One JSON object per event on stdout (batch)."_s);
     const QCommandLineOption strictOption(u"strict"_s, u"Render nothing if the file has any problem (batch)."_s);
     const QCommandLineOption listDevicesOption(u"list-devices"_s, u"List the devices workers can run on."_s);
     parser.addOptions({batchOption, modelOption, devicesOption, outOption, stepsOption, cfgOption, widthOption,
-                       heightOption, schedulerOption, seedOption, threadsOption, jsonOption, strictOption,
+                       heightOption, schedulerOption, dtypeOption, seedOption, threadsOption, jsonOption, strictOption,
                        listDevicesOption});
     parser.addPositionalArgument(u"files"_s, u"Prompt files to queue (.txt, .csv, .json, .jsonl)."_s, u"[files...]"_s);
     parser.process(*app);
@@ -93,52 +101,77 @@ int main(int argc, char** argv)
         batch.modelPath = parser.value(modelOption);
         batch.devices = parser.value(devicesOption);
         batch.outputDirectory = parser.value(outOption);
-        batch.scheduler = parser.value(schedulerOption);
         batch.json = parser.isSet(jsonOption);
         batch.strict = parser.isSet(strictOption);
-        // A bad number is named and nothing runs: a typo must not silently render a whole batch wrong.
-        auto number
-            = [&](const QCommandLineOption& option, qlonglong minimum, qlonglong maximum) -> std::optional<qlonglong> {
+        // Every value is checked here, against the render model's limits, before anything starts: a typo must not
+        // silently render a whole batch wrong, or fail it job by job.
+        QStringList problems;
+        auto whole = [&](const QCommandLineOption& option, auto check) -> std::optional<qint64> {
             if (!parser.isSet(option)) {
                 return std::nullopt;
             }
+            const QString name = u"--"_s + option.names().constFirst();
             bool ok = false;
-            const qlonglong value = parser.value(option).toLongLong(&ok);
-            if (!ok || value < minimum || value > maximum) {
-                std::fprintf(stderr, "atelier: --%s must be a number from %lld to %lld, got \"%s\"\n",
-                             qPrintable(option.names().constFirst()), minimum, maximum,
-                             qPrintable(parser.value(option)));
-                std::exit(2);
+            const qint64 value = parser.value(option).toLongLong(&ok);
+            const QString problem
+                = ok ? check(value, name) : u"%1 must be a whole number, not \"%2\""_s.arg(name, parser.value(option));
+            if (!problem.isEmpty()) {
+                problems.append(problem);
+                return std::nullopt;
             }
             return value;
         };
-        batch.steps = number(stepsOption, 1, 1000);
-        batch.width = number(widthOption, 8, 8192);
-        batch.height = number(heightOption, 8, 8192);
-        if (const auto threads = number(threadsOption, 1, 1024)) {
+        if (const auto steps = whole(stepsOption, &Atelier::RenderChecks::steps)) {
+            batch.defaults.steps = static_cast<int>(*steps);
+        }
+        if (const auto width = whole(widthOption, &Atelier::RenderChecks::side)) {
+            batch.defaults.width = static_cast<int>(*width);
+        }
+        if (const auto height = whole(heightOption, &Atelier::RenderChecks::side)) {
+            batch.defaults.height = static_cast<int>(*height);
+        }
+        if (const auto threads = whole(threadsOption, [](qint64 value, const QString& name) {
+                return value >= 1 && value <= 1024 ? QString() : u"%1 must be from 1 to 1024"_s.arg(name);
+            })) {
             batch.threadsPerWorker = static_cast<int>(*threads);
+        }
+        if (parser.isSet(cfgOption)) {
+            bool ok = false;
+            const double cfg = parser.value(cfgOption).toDouble(&ok);
+            const QString problem = ok ? Atelier::RenderChecks::cfgScale(cfg, u"--cfg")
+                                       : u"--cfg must be a number, not \"%1\""_s.arg(parser.value(cfgOption));
+            if (problem.isEmpty()) {
+                batch.defaults.cfgScale = cfg;
+            } else {
+                problems.append(problem);
+            }
+        }
+        if (parser.isSet(schedulerOption)) {
+            const QString sampler = Atelier::samplerFromName(parser.value(schedulerOption));
+            if (sampler.isEmpty()) {
+                problems.append(Atelier::unknownSamplerMessage(parser.value(schedulerOption), u"--scheduler"));
+            } else {
+                batch.defaults.scheduler = sampler;
+            }
+        }
+        if (const auto precision = Atelier::parsePrecision(parser.value(dtypeOption))) {
+            batch.precision = *precision;
+        } else {
+            problems.append(u"--dtype must be auto, fp32, fp16 or bf16, not \"%1\""_s.arg(parser.value(dtypeOption)));
         }
         if (parser.isSet(seedOption)) {
             bool ok = false;
             batch.seed = parser.value(seedOption).toULongLong(&ok);
             if (!ok) {
-                std::fprintf(stderr, "atelier: --seed must be a number from 0 to 18446744073709551615\n");
-                return 2;
+                problems.append(u"--seed must be a whole number from 0 to 18446744073709551615, not \"%1\""_s.arg(
+                    parser.value(seedOption)));
             }
         }
-        if (parser.isSet(cfgOption)) {
-            bool ok = false;
-            batch.cfgScale = parser.value(cfgOption).toDouble(&ok);
-            if (!ok || *batch.cfgScale < 0 || *batch.cfgScale > 100) {
-                std::fprintf(stderr, "atelier: --cfg must be a number from 0 to 100\n");
-                return 2;
+        if (!problems.isEmpty()) {
+            for (const QString& problem : problems) {
+                std::fprintf(stderr, "atelier: %s\n", qPrintable(problem));
             }
-        }
-        for (const auto* dimension : {&batch.width, &batch.height}) {
-            if (*dimension && **dimension % 8 != 0) {
-                std::fprintf(stderr, "atelier: --width and --height must be multiples of 8\n");
-                return 2;
-            }
+            return 2;
         }
         return Atelier::runBatch(batch);
     }
@@ -155,8 +188,8 @@ int main(int argc, char** argv)
     }
     Atelier::QueueAutosave autosave(&queue, queueFile);
     QObject::connect(&autosave, &Atelier::QueueAutosave::saveFailed, &window, [&window](const QString& reason) {
-        window.statusBar()->showMessage(QCoreApplication::translate("main", "The queue could not be saved: %1")
-                                            .arg(reason));
+        window.statusBar()->showMessage(
+            QCoreApplication::translate("main", "The queue could not be saved: %1").arg(reason));
     });
     if (!parser.positionalArguments().isEmpty()) {
         window.importFiles(parser.positionalArguments());

@@ -10,11 +10,11 @@
 #include <QFile>
 #include <QFileInfo>
 #include <QHash>
-#include <QSet>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QLocalSocket>
+#include <QSet>
 #include <QTimer>
 
 #include <ATen/Context.h>
@@ -49,28 +49,15 @@
 #include "engine/Pipeline.h"
 #include "engine/ProcessGroup.h"
 #include "engine/Schedulers.h"
-#include "import/PromptImport.h"
 #include "ipc/FrameCodec.h"
 #include "ipc/Protocol.h"
+#include "render/ImageMetadata.h"
 
 using namespace Qt::StringLiterals;
 using namespace Atelier::Engine;
 
 namespace Atelier::Worker
 {
-    QString A1111Parameters::toString() const
-    {
-        QString text = prompt + u'\n';
-        if (!negativePrompt.isEmpty()) {
-            text += u"Negative prompt: "_s + negativePrompt + u'\n';
-        }
-        // QString::number(double) prints 7 as "7" and 7.5 as "7.5", as A1111's infotexts show them.
-        text += u"Steps: %1, Sampler: %2, CFG scale: %3, Seed: %4, Size: %5x%6, Model hash: %7, Model: %8"_s.arg(
-            QString::number(steps), Atelier::a1111SamplerName(scheduler), QString::number(cfgScale),
-            QString::number(seed), QString::number(width), QString::number(height), modelHash, modelName);
-        return text;
-    }
-
     namespace
     {
         struct UsageError
@@ -157,7 +144,8 @@ namespace Atelier::Worker
                 {u"socket"_s, u"The coordinator's local socket."_s, u"path"_s},
                 {u"rank"_s, u"This worker's rank, as the coordinator numbers them."_s, u"n"_s, u"0"_s},
                 {u"device"_s, u"cpu or cuda:N."_s, u"device"_s, u"cpu"_s},
-                {u"dtype"_s, u"fp32, or fp16/bf16 on CUDA."_s, u"dtype"_s, u"fp32"_s},
+                {u"dtype"_s, u"auto (fp16 on CUDA, fp32 on the CPU), fp32, or fp16/bf16 on CUDA."_s, u"dtype"_s,
+                 u"auto"_s},
                 {u"model"_s,
                  u"Model folder (diffusers layout) or single-file .safetensors. Default: the embedded tiny model."_s,
                  u"path"_s, QDir(dataDirectory()).filePath(u"models/atelier-tiny"_s)},
@@ -168,8 +156,7 @@ namespace Atelier::Worker
                  u"n"_s, u"0"_s},
                 {u"world-size"_s, u"Workers in the process group (1: none)."_s, u"n"_s, u"1"_s},
                 {u"rendezvous"_s, u"The file the process group meets in."_s, u"path"_s},
-                {u"group-backend"_s, u"gloo, or nccl when every worker is on a CUDA device."_s, u"name"_s,
-                 u"gloo"_s},
+                {u"group-backend"_s, u"gloo, or nccl when every worker is on a CUDA device."_s, u"name"_s, u"gloo"_s},
             });
             if (!parser.parse(arguments)) {
                 throw UsageError{parser.errorText()};
@@ -198,12 +185,10 @@ namespace Atelier::Worker
                 throw UsageError{u"--device: %1"_s.arg(QString::fromStdString(error))};
             }
             options.device = *spec;
-            options.dtype = parser.value(u"dtype"_s);
-            if (!parsePrecision(options.dtype.toStdString())) {
-                throw UsageError{u"--dtype must be fp32, fp16 or bf16, got \"%1\""_s.arg(options.dtype)};
-            }
-            if (options.dtype != u"fp32"_s && spec->kind == DeviceSpec::Kind::Cpu) {
-                throw UsageError{u"--dtype %1 needs a CUDA device; the CPU runs fp32"_s.arg(options.dtype)};
+            QString problem;
+            options.dtype = resolvedPrecisionName(parser.value(u"dtype"_s), parser.value(u"device"_s), &problem);
+            if (options.dtype.isEmpty()) {
+                throw UsageError{problem};
             }
             options.model = parser.value(u"model"_s);
             options.maxBatch = parser.value(u"max-batch"_s).toInt(&ok);
@@ -234,7 +219,8 @@ namespace Atelier::Worker
             }
             // forDevice places the VAE: fp16 for fp16 runs on CUDA (decodeImage retries an overflow in float32),
             // float32 otherwise. The precision's name was checked when the options were parsed.
-            return ModelPlacement::forDevice(device, parsePrecision(options.dtype.toStdString()).value_or(at::kFloat));
+            return ModelPlacement::forDevice(device,
+                                             Engine::parsePrecision(options.dtype.toStdString()).value_or(at::kFloat));
         }
 
         /// The file whose hash names the model, as A1111 hashes the checkpoint it loads: the file itself, or for a
@@ -271,12 +257,6 @@ namespace Atelier::Worker
                 hash.addData(QByteArrayView(chunk.constData(), n));
             }
             return QString::fromLatin1(hash.result().toHex().left(10));
-        }
-
-        QString modelName(const QString& model)
-        {
-            const QFileInfo info(QDir::cleanPath(model));
-            return info.isDir() ? info.fileName() : info.completeBaseName();
         }
 
         /// One thread that runs tasks in order: model loading and rendering, so the event loop (heartbeats,
@@ -401,7 +381,8 @@ namespace Atelier::Worker
                 m_heartbeat.start();
 
                 // Loading takes seconds to minutes for real models; it runs on the engine thread so heartbeats
-                // flow meanwhile. A Job that arrives first simply queues behind it.
+                // flow meanwhile, and Ready tells the coordinator when jobs may come.
+                joinGroupInBackground();
                 m_engine.post([this] { loadModel(); });
                 // Anything that arrived with the connection is handled once the event loop runs.
                 QTimer::singleShot(0, &m_context, [this] { readFrames(); });
@@ -517,7 +498,8 @@ namespace Atelier::Worker
                 if (!m_collecting.isEmpty()
                     && (job.batchCount != m_collecting.constFirst().batchCount
                         || !Ipc::canShareBatch(m_collecting.constFirst(), job))) {
-                    protocolError(u"job %1 does not share its batch's size, steps, sampler and guidance"_s.arg(job.jobId));
+                    protocolError(
+                        u"job %1 does not share its batch's size, steps, sampler and guidance"_s.arg(job.jobId));
                     return;
                 }
                 m_collecting.append(job);
@@ -550,34 +532,40 @@ namespace Atelier::Worker
 
             // ---- engine thread ----
 
-            void joinGroup()
+            /// Joins the workers' process group on a thread of its own: a peer that is slow to come (or never comes)
+            /// must not hold up the model load or any render. The group only describes the peers in the provenance,
+            /// so images rendered before it forms simply say "no group" there.
+            void joinGroupInBackground()
             {
                 if (m_options.worldSize <= 1) {
                     return;
                 }
-                // A peer that never comes must not stop this worker from rendering: after the timeout it works
-                // alone and says so.
-                try {
-                    DeviceInfo self{m_options.device, m_deviceName.toStdString(), 0, 0, 0};
-                    for (const auto& device : listDevices()) {
-                        if (device.spec == m_options.device) {
-                            self = device;
-                        }
+                DeviceInfo self{m_options.device, m_deviceName.toStdString(), 0, 0, 0};
+                for (const auto& device : listDevices()) {
+                    if (device.spec == m_options.device) {
+                        self = device;
                     }
-                    m_group = joinProcessGroup(m_options.rendezvous.toStdString(), m_options.rank, m_options.worldSize,
-                                               self, m_options.groupBackend == u"nccl"_s, std::chrono::seconds(60));
-                    std::fprintf(stderr, "atelier-worker %d: joined a %s process group of %d\n", m_options.rank,
-                                 m_group->backend.c_str(), m_options.worldSize);
-                } catch (const std::exception& e) {
-                    std::fprintf(stderr, "atelier-worker %d: no process group: %s\n", m_options.rank, e.what());
                 }
+                // Detached, and sharing only `group`: a worker told to shut down exits at once instead of waiting
+                // out the rendezvous timeout, and the thread dies with the process.
+                std::thread([group = m_group, options = m_options, self] {
+                    try {
+                        ProcessGroupResult joined
+                            = joinProcessGroup(options.rendezvous.toStdString(), options.rank, options.worldSize, self,
+                                               options.groupBackend == u"nccl"_s, std::chrono::seconds(60));
+                        std::fprintf(stderr, "atelier-worker %d: joined a %s process group of %d\n", options.rank,
+                                     joined.backend.c_str(), options.worldSize);
+                        const std::lock_guard lock(group->mutex);
+                        group->result = std::move(joined);
+                    } catch (const std::exception& e) {
+                        std::fprintf(stderr, "atelier-worker %d: no process group: %s\n", options.rank, e.what());
+                    }
+                }).detach();
             }
 
             void loadModel()
             {
-                joinGroup();
                 try {
-                    m_modelHash = shortSha256(hashedWeightsFile(m_options.model));
                     const ModelPlacement placement = placementFor(m_options);
                     m_model = StableDiffusionModel::load(
                         m_options.model.toStdString(),
@@ -586,6 +574,10 @@ namespace Atelier::Worker
                     if (m_options.device.kind == DeviceSpec::Kind::Cuda) {
                         configureCudaMath(placement.dtype, /*tuneConvolutions=*/false);
                     }
+                    // Hashed only once the model proved loadable: a bad multi-GB file fails in seconds, not after
+                    // being read whole.
+                    m_modelHash = shortSha256(hashedWeightsFile(m_options.model));
+                    post([this] { send(Ipc::Ready{}); });
                 } catch (const std::exception& e) {
                     const QString message = QString::fromUtf8(e.what());
                     post([this, message] {
@@ -601,48 +593,62 @@ namespace Atelier::Worker
 
             QJsonValue groupDescription() const
             {
-                if (!m_group) {
+                std::optional<ProcessGroupResult> group;
+                {
+                    const std::lock_guard lock(m_group->mutex);
+                    group = m_group->result;
+                }
+                if (!group) {
                     return QJsonValue::Null;
                 }
                 QJsonArray peers;
-                for (const PeerInfo& peer : m_group->peers) {
+                for (const PeerInfo& peer : group->peers) {
                     peers.append(QJsonObject{{u"rank"_s, peer.rank},
                                              {u"device"_s, QString::fromStdString(peer.device)},
                                              {u"deviceName"_s, QString::fromStdString(peer.deviceName)}});
                 }
-                return QJsonObject{{u"backend"_s, QString::fromStdString(m_group->backend)},
-                                   {u"worldSize"_s, static_cast<int>(m_group->peers.size())},
+                return QJsonObject{{u"backend"_s, QString::fromStdString(group->backend)},
+                                   {u"worldSize"_s, static_cast<int>(group->peers.size())},
                                    {u"peers"_s, peers}};
             }
 
-            QJsonObject provenance(const Ipc::Job& job, const QString& scheduler, int stepsRun, double totalSeconds,
-                                   const QJsonArray& stepSeconds, double decodeSeconds) const
+            /// What @p job rendered with: its settings, with the sampler that ran (the model's own when it named none).
+            static RenderSettings renderedSettings(const Ipc::Job& job, const QString& scheduler)
+            {
+                return RenderSettings{job.prompt,   job.negativePrompt, job.seed,   job.steps,
+                                      job.cfgScale, job.width,          job.height, scheduler};
+            }
+
+            QJsonObject provenance(const Ipc::Job& job, const RenderSettings& rendered, int unetEvaluations,
+                                   double totalSeconds, const QJsonArray& stepSeconds, double decodeSeconds) const
             {
                 QJsonObject versions{{u"atelier"_s, BuildInfo::atelierVersion()},
                                      {u"libtorch"_s, BuildInfo::torchVersion()}};
                 if (!BuildInfo::cudaVersion().isEmpty()) {
                     versions.insert(u"cuda"_s, BuildInfo::cudaVersion());
                 }
-                return QJsonObject{
-                    {u"device"_s, QString::fromStdString(m_options.device.toString())},
-                    {u"deviceName"_s, m_deviceName},
-                    {u"dtype"_s, m_options.dtype},
+                Provenance provenance;
+                provenance.queueItemId = job.jobId;
+                provenance.settings = rendered;
+                provenance.unetEvaluations = unetEvaluations;
+                provenance.model = infotextModelName(m_options.model);
+                provenance.modelHash = m_modelHash;
+                provenance.device = QString::fromStdString(m_options.device.toString());
+                provenance.deviceName = m_deviceName;
+                provenance.precision = m_options.dtype;
+                provenance.extra = QJsonObject{
                     {u"rank"_s, m_options.rank},
-                    {u"scheduler"_s, scheduler},
-                    // JSON numbers above 2^53 lose digits in many readers; the seed is text so it survives.
-                    {u"seed"_s, QString::number(job.seed)},
                     {u"attempt"_s, job.attempt},
-                    {u"steps"_s, stepsRun},
-                    {u"model"_s, modelName(m_options.model)},
-                    {u"modelHash"_s, m_modelHash},
                     {u"timings"_s,
                      QJsonObject{{u"totalSeconds"_s, totalSeconds},
-                                 // Step 1 also holds the text encoding and the initial noise.
+                                 // One entry per UNet evaluation; the first also holds the text encoding and the
+                                 // initial noise.
                                  {u"stepSeconds"_s, stepSeconds},
                                  {u"decodeSeconds"_s, decodeSeconds}}},
                     {u"versions"_s, versions},
                     {u"processGroup"_s, groupDescription()},
                 };
+                return provenance.toJson();
             }
 
             /// Sends how @p job ended (from the engine thread); the worker is idle once every job has reported.
@@ -804,36 +810,39 @@ namespace Atelier::Worker
                 auto lastProgress = start - std::chrono::hours(1);
                 auto lastPreview = lastProgress;
                 QJsonArray stepSeconds;
-                const GenerationResult result = pipeline.generate(requests, settings, [&](const StepProgress& progress) {
-                    if (m_hooks.stepDelayMs > 0) {
-                        std::this_thread::sleep_for(std::chrono::milliseconds(m_hooks.stepDelayMs));
-                    }
-                    const auto now = std::chrono::steady_clock::now();
-                    stepSeconds.append(std::chrono::duration<double>(now - stepStart).count());
-                    stepStart = now;
-                    if (m_cancel) {
-                        return false;
-                    }
-                    // At most 10 progress messages a second per job, but always the last step.
-                    if (now - lastProgress >= std::chrono::milliseconds(100) || progress.step == progress.total) {
-                        lastProgress = now;
-                        const double elapsed = std::chrono::duration<double>(now - start).count();
-                        const double rate = elapsed > 0 ? progress.step / elapsed : 0.0;
-                        for (const Ipc::Job& job : jobs) {
-                            post([this, p = Ipc::Progress{job.jobId, progress.step, progress.total, rate}] { send(p); });
-                        }
-                    }
-                    // A preview every other step, at most 5 a second; reading latents synchronises with the device,
-                    // so not more often than someone can look at it.
-                    if (progress.step % 2 == 0 && progress.step < progress.total
-                        && now - lastPreview >= std::chrono::milliseconds(200)) {
-                        lastPreview = now;
-                        for (qsizetype b = 0; b < jobs.size(); ++b) {
-                            sendPreview(jobs.at(b).jobId, progress.latents.narrow(0, b, 1));
-                        }
-                    }
-                    return true;
-                });
+                const GenerationResult result
+                    = pipeline.generate(requests, settings, [&](const StepProgress& progress) {
+                          if (m_hooks.stepDelayMs > 0) {
+                              std::this_thread::sleep_for(std::chrono::milliseconds(m_hooks.stepDelayMs));
+                          }
+                          const auto now = std::chrono::steady_clock::now();
+                          stepSeconds.append(std::chrono::duration<double>(now - stepStart).count());
+                          stepStart = now;
+                          if (m_cancel) {
+                              return false;
+                          }
+                          // At most 10 progress messages a second per job, but always the last step.
+                          if (now - lastProgress >= std::chrono::milliseconds(100) || progress.step == progress.total) {
+                              lastProgress = now;
+                              const double elapsed = std::chrono::duration<double>(now - start).count();
+                              const double rate = elapsed > 0 ? progress.step / elapsed : 0.0;
+                              for (const Ipc::Job& job : jobs) {
+                                  post([this, p = Ipc::Progress{job.jobId, progress.step, progress.total, rate}] {
+                                      send(p);
+                                  });
+                              }
+                          }
+                          // A preview every other step, at most 5 a second; reading latents synchronises with the
+                          // device, so not more often than someone can look at it.
+                          if (progress.step % 2 == 0 && progress.step < progress.total
+                              && now - lastPreview >= std::chrono::milliseconds(200)) {
+                              lastPreview = now;
+                              for (qsizetype b = 0; b < jobs.size(); ++b) {
+                                  sendPreview(jobs.at(b).jobId, progress.latents.narrow(0, b, 1));
+                              }
+                          }
+                          return true;
+                      });
                 const double generateSeconds = secondsSince(start);
                 double stepTotal = 0;
                 for (const auto& seconds : stepSeconds) {
@@ -846,21 +855,26 @@ namespace Atelier::Worker
 
                 for (qsizetype b = 0; b < jobs.size(); ++b) {
                     const Ipc::Job& job = jobs.at(b);
+                    const RenderSettings rendered = renderedSettings(job, scheduler);
                     const QString a1111
-                        = A1111Parameters{job.prompt, job.negativePrompt, job.steps,   scheduler,   job.cfgScale,
-                                          job.seed,   job.width,          job.height,  m_modelHash, modelName(m_options.model)}
-                              .toString();
-                    QJsonObject meta = provenance(job, scheduler, static_cast<int>(stepSeconds.size()), generateSeconds,
+                        = Infotext{rendered, m_modelHash, infotextModelName(m_options.model)}.toString();
+                    // The sampler calls back once per UNet evaluation, which for PNDM is one more than the steps.
+                    QJsonObject meta = provenance(job, rendered, static_cast<int>(stepSeconds.size()), generateSeconds,
                                                   stepSeconds, generateSeconds - stepTotal);
                     meta.insert(u"batchSize"_s, static_cast<int>(jobs.size()));
                     const at::Tensor image = result.images.narrow(0, b, 1).contiguous();
+                    bool nameTaken = false;
                     const QString writeError = writeRgbPng(
                         job.outputPath, image.const_data_ptr<std::uint8_t>(), static_cast<int>(image.size(2)),
                         static_cast<int>(image.size(1)),
                         {{u"parameters"_s, a1111},
-                         {u"atelier"_s, QString::fromUtf8(QJsonDocument(meta).toJson(QJsonDocument::Compact))}});
+                         {u"atelier"_s, QString::fromUtf8(QJsonDocument(meta).toJson(QJsonDocument::Compact))}},
+                        &nameTaken);
                     if (!writeError.isEmpty()) {
-                        finish(job, JobOutcome{std::nullopt, Ipc::Error{job.jobId, u"io"_s, writeError}});
+                        // "exists": the coordinator gives the job another name; nothing is ever replaced.
+                        finish(job,
+                               JobOutcome{std::nullopt,
+                                          Ipc::Error{job.jobId, nameTaken ? u"exists"_s : u"io"_s, writeError}});
                         continue;
                     }
                     QJsonObject timings = meta[u"timings"_s].toObject();
@@ -908,7 +922,13 @@ namespace Atelier::Worker
             /// Keeps the UNet's CUDA graphs across jobs: a queue of same-size prompts captures once.
             std::shared_ptr<GraphRunner> m_runner = std::make_shared<GraphRunner>();
             int m_batchAt512 = 1; ///< engine thread: chosen after the model loads, lowered by out-of-memory errors
-            std::optional<ProcessGroupResult> m_group; ///< engine thread: set once, before any job
+            /// Set by the group's own thread once it forms; read when an image's provenance is written.
+            struct GroupSlot
+            {
+                std::mutex mutex;
+                std::optional<ProcessGroupResult> result;
+            };
+            std::shared_ptr<GroupSlot> m_group = std::make_shared<GroupSlot>();
             EngineThread m_engine; ///< last: destroyed (joined) first, while everything it uses still exists
         };
     } // namespace

@@ -35,24 +35,4 @@ namespace Atelier::Worker
     /// - ATELIER_TEST_OOM_ABOVE_BATCH=N: a forward pass over more than N images fails as out of memory;
     /// - ATELIER_TEST_OOM_ON_PROMPT=TEXT: a forward pass holding such a prompt fails as out of memory.
     int runServe(const QStringList& arguments);
-
-    /// What AUTOMATIC1111 writes into a PNG's "parameters" text chunk, so that its "PNG Info" tab, civitai and
-    /// other tools read Atelier's images.
-    struct A1111Parameters
-    {
-        QString prompt;
-        QString negativePrompt; ///< empty: the "Negative prompt:" line is left out, as A1111 does
-        int steps = 0;
-        QString scheduler; ///< Atelier's name; written as A1111's
-        double cfgScale = 0;
-        quint64 seed = 0;
-        int width = 0;
-        int height = 0;
-        QString modelHash; ///< first 10 hex digits of the SHA-256 of the weights
-        QString modelName;
-
-        /// `<prompt>\nNegative prompt: <neg>\nSteps: 8, Sampler: PLMS, CFG scale: 7.5, Seed: 42, Size: 64x64,
-        /// Model hash: 0123456789, Model: name`
-        QString toString() const;
-    };
 } // namespace Atelier::Worker

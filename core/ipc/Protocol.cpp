@@ -8,6 +8,9 @@
 
 #include <cmath>
 
+#include "render/RenderSettings.h"
+#include "render/Samplers.h"
+
 using namespace Qt::StringLiterals;
 
 namespace Atelier::Ipc
@@ -74,6 +77,26 @@ namespace Atelier::Ipc
                 return v.toString();
             }
 
+            /// Limits as every other entry point has them: RenderLimits::MaxPromptBytes of UTF-8.
+            QString prompt(const QString& key)
+            {
+                const QString value = text(key, RenderLimits::MaxPromptBytes);
+                if (value.toUtf8().size() > RenderLimits::MaxPromptBytes) {
+                    fail(key, u"is longer than %1 bytes of UTF-8"_s.arg(RenderLimits::MaxPromptBytes));
+                    return {};
+                }
+                return value;
+            }
+
+            qint64 side(const QString& key)
+            {
+                const qint64 value = integer(key, RenderLimits::MinSide, RenderLimits::MaxSide);
+                if (value % RenderLimits::SideMultiple != 0) {
+                    fail(key, u"is not a multiple of %1"_s.arg(RenderLimits::SideMultiple));
+                }
+                return value;
+            }
+
             QByteArray bytes(const QString& key, qsizetype maxSize)
             {
                 const QCborValue v = m_map.value(key);
@@ -136,7 +159,6 @@ namespace Atelier::Ipc
         };
 
         constexpr qint64 MaxId = std::numeric_limits<qint64>::max();
-        constexpr qsizetype MaxPromptLength = 16 * 1024;
         constexpr qsizetype MaxPathLength = 4096;
     } // namespace
 
@@ -157,6 +179,7 @@ namespace Atelier::Ipc
                               [](const Error&) { return u"error"_s; },
                               [](const Cancel&) { return u"cancel"_s; },
                               [](const Shutdown&) { return u"shutdown"_s; },
+                              [](const Ready&) { return u"ready"_s; },
                               [](const Heartbeat&) { return u"heartbeat"_s; },
                           },
                           message);
@@ -215,6 +238,7 @@ namespace Atelier::Ipc
                        },
                        [&](const Cancel& m) { map.insert(u"job"_s, m.jobId); },
                        [&](const Shutdown&) {},
+                       [&](const Ready&) {},
                        [&](const Heartbeat& m) { map.insert(u"sent"_s, m.sentAtMs); },
                    },
                    message);
@@ -256,14 +280,17 @@ namespace Atelier::Ipc
             Job m;
             m.jobId = f.integer(u"job"_s, 0, MaxId);
             m.attempt = static_cast<int>(f.integer(u"attempt"_s, 1, 1000));
-            m.prompt = f.text(u"prompt"_s, MaxPromptLength);
-            m.negativePrompt = f.text(u"negative"_s, MaxPromptLength);
+            m.prompt = f.prompt(u"prompt"_s);
+            m.negativePrompt = f.prompt(u"negative"_s);
             m.seed = f.seed(u"seed"_s);
-            m.steps = static_cast<int>(f.integer(u"steps"_s, 1, 1000));
-            m.cfgScale = f.number(u"cfg"_s, 0, 100);
-            m.width = static_cast<int>(f.integer(u"width"_s, 8, 8192));
-            m.height = static_cast<int>(f.integer(u"height"_s, 8, 8192));
+            m.steps = static_cast<int>(f.integer(u"steps"_s, RenderLimits::MinSteps, RenderLimits::MaxSteps));
+            m.cfgScale = f.number(u"cfg"_s, RenderLimits::MinCfgScale, RenderLimits::MaxCfgScale);
+            m.width = static_cast<int>(f.side(u"width"_s));
+            m.height = static_cast<int>(f.side(u"height"_s));
             m.scheduler = f.text(u"scheduler"_s, 64);
+            if (f.error().isEmpty() && !m.scheduler.isEmpty() && samplerFromName(m.scheduler) != m.scheduler) {
+                return {std::nullopt, u"job message: \"%1\" is not a sampler's canonical name"_s.arg(m.scheduler)};
+            }
             m.outputPath = f.text(u"out"_s, MaxPathLength);
             m.batchCount = static_cast<int>(f.integer(u"batchCount"_s, 1, MaxBatch));
             m.batchIndex = static_cast<int>(f.integer(u"batchIndex"_s, 0, m.batchCount - 1));
@@ -302,6 +329,8 @@ namespace Atelier::Ipc
             message = Cancel{f.integer(u"job"_s, 0, MaxId)};
         } else if (type == u"shutdown"_s) {
             message = Shutdown{};
+        } else if (type == u"ready"_s) {
+            message = Ready{};
         } else if (type == u"heartbeat"_s) {
             message = Heartbeat{f.integer(u"sent"_s, 0, MaxId)};
         } else {

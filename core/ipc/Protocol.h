@@ -15,7 +15,7 @@ namespace Atelier::Ipc
 {
     /// Version of the coordinator–worker protocol; a worker announces it in Hello and the coordinator refuses
     /// any other.
-    inline constexpr int ProtocolVersion = 2;
+    inline constexpr int ProtocolVersion = 3;
     /// Largest frame either side accepts: a preview image plus its envelope.
     inline constexpr quint32 MaxFrameSize = 1024 * 1024;
     /// Largest frame for every message but Preview.
@@ -94,7 +94,9 @@ namespace Atelier::Ipc
     struct Error
     {
         qint64 jobId = -1; ///< -1: not about a job (e.g. the worker failed to start)
-        QString code; ///< machine-readable: "oom", "bad-job", "engine", "model"
+        /// machine-readable: "oom", "bad-job" (fails anywhere: no retry), "engine", "io", "exists" (the output name
+        /// is taken: never replaced), "cancelled", "busy"; with jobId -1, "model" (it cannot work at all)
+        QString code;
         QString message; ///< for people
         friend bool operator==(const Error&, const Error&) = default;
     };
@@ -110,13 +112,20 @@ namespace Atelier::Ipc
         friend bool operator==(const Shutdown&, const Shutdown&) = default;
     };
 
+    /// Worker → coordinator: the model is loaded; jobs may come. The coordinator sends none before, and gives up
+    /// on a worker that does not get here within its model-loading deadline.
+    struct Ready
+    {
+        friend bool operator==(const Ready&, const Ready&) = default;
+    };
+
     struct Heartbeat
     {
         qint64 sentAtMs = 0; ///< sender's monotonic clock, for round-trip measurements
         friend bool operator==(const Heartbeat&, const Heartbeat&) = default;
     };
 
-    using Message = std::variant<Hello, Job, Progress, Preview, Result, Error, Cancel, Shutdown, Heartbeat>;
+    using Message = std::variant<Hello, Job, Progress, Preview, Result, Error, Cancel, Shutdown, Ready, Heartbeat>;
 
     /// The message's name on the wire ("hello", "job", …).
     QString messageType(const Message& message);

@@ -17,6 +17,7 @@
 
 #include "import/PromptImport.h"
 #include "orchestration/Coordinator.h"
+#include "render/ModelCheck.h"
 
 using namespace Qt::StringLiterals;
 
@@ -24,12 +25,40 @@ namespace Atelier
 {
     namespace
     {
-        std::atomic<int> g_interrupt{0};
+        std::atomic<int> g_interrupt{0}; ///< the first SIGINT/SIGTERM
+        std::atomic<int> g_interrupts{0}; ///< how many arrived
 
         extern "C" void onInterrupt(int signal)
         {
-            g_interrupt.store(signal);
+            int none = 0;
+            g_interrupt.compare_exchange_strong(none, signal);
+            g_interrupts.fetch_add(1);
         }
+
+        /// Catches SIGINT and SIGTERM for its lifetime (handlers may only set flags; the event loop polls them).
+        class InterruptGuard
+        {
+        public:
+            InterruptGuard()
+            {
+                g_interrupt.store(0);
+                g_interrupts.store(0);
+                std::signal(SIGINT, onInterrupt);
+                std::signal(SIGTERM, onInterrupt);
+            }
+            ~InterruptGuard()
+            {
+                std::signal(SIGINT, SIG_DFL);
+                std::signal(SIGTERM, SIG_DFL);
+            }
+            InterruptGuard(const InterruptGuard&) = delete;
+            InterruptGuard& operator=(const InterruptGuard&) = delete;
+
+            static int signal() { return g_interrupt.load(); }
+            static int count() { return g_interrupts.load(); }
+            /// 130 after SIGINT, 143 after SIGTERM, as shells report them.
+            static int exitCode() { return 128 + signal(); }
+        };
 
         void printLine(FILE* stream, const QString& line)
         {
@@ -79,6 +108,15 @@ namespace Atelier
 
     int runBatch(const BatchOptions& options)
     {
+        // First, so that an interrupt during the checks below is honoured too.
+        const InterruptGuard interrupts;
+        auto fail = [&](const QString& message) {
+            printLine(stderr, u"atelier: "_s + message);
+            if (options.json) {
+                printJson({{u"event"_s, u"error"_s}, {u"message"_s, message}});
+            }
+            return 2;
+        };
         ImportOptions importOptions;
         importOptions.strict = options.strict;
         importOptions.baseSeed = options.seed;
@@ -94,20 +132,34 @@ namespace Atelier
             printLine(stderr, issue.toString());
         }
         if (imported.aborted) {
-            printLine(stderr,
-                      u"atelier: %1: nothing rendered (--strict and %n problem(s) found)"_s.arg(options.file)
-                          .replace(u"%n"_s, QString::number(imported.issues.size())));
-            return 2;
+            return fail(u"%1: nothing rendered (--strict and %2 problem(s) found)"_s.arg(options.file)
+                            .arg(imported.issues.size()));
+        }
+        if (imported.jobs.isEmpty()) {
+            return fail(imported.issues.isEmpty() ? u"%1: the file holds no prompt"_s.arg(options.file)
+                                                  : u"%1: no line of the file can be rendered"_s.arg(options.file));
         }
         QString error;
         const QStringList devices = resolveDevices(options.devices, options.workerProgram, &error);
         if (devices.isEmpty()) {
-            printLine(stderr, u"atelier: "_s + error);
-            return 2;
+            return fail(error);
         }
-        if (!QDir().mkpath(options.outputDirectory)) {
-            printLine(stderr, u"atelier: cannot create the output folder %1"_s.arg(options.outputDirectory));
-            return 2;
+        for (const QString& device : devices) {
+            if (!resolvePrecision(options.precision, device, &error)) {
+                return fail(u"--dtype "_s + error);
+            }
+        }
+        if (!options.modelPath.isEmpty()) {
+            if (const QString problem = checkModelPath(options.modelPath); !problem.isEmpty()) {
+                return fail(problem);
+            }
+        }
+        if (const QString problem = prepareOutputDirectory(options.outputDirectory); !problem.isEmpty()) {
+            return fail(problem);
+        }
+        if (InterruptGuard::signal() != 0) {
+            printLine(stderr, u"atelier: interrupted before any worker started; nothing rendered"_s);
+            return InterruptGuard::exitCode();
         }
 
         CoordinatorOptions run;
@@ -116,11 +168,8 @@ namespace Atelier
         run.modelPath = options.modelPath;
         run.outputDirectory = QDir(options.outputDirectory).absolutePath();
         run.threadsPerWorker = options.threadsPerWorker;
-        run.steps = options.steps.value_or(run.steps);
-        run.cfgScale = options.cfgScale.value_or(run.cfgScale);
-        run.width = options.width.value_or(run.width);
-        run.height = options.height.value_or(run.height);
-        run.scheduler = options.scheduler;
+        run.defaults = options.defaults;
+        run.precision = options.precision;
         Coordinator coordinator(run);
         coordinator.addJobs(imported.jobs);
 
@@ -177,6 +226,11 @@ namespace Atelier
                 printLine(stdout, u"done %1/%2: %3"_s.arg(done).arg(total).arg(path));
             }
         });
+        QObject::connect(&coordinator, &Coordinator::jobCanceled, [&](qint64 id, const QString& reason) {
+            if (options.json) {
+                printJson({{u"event"_s, u"canceled"_s}, {u"job"_s, id}, {u"reason"_s, reason}});
+            }
+        });
         QObject::connect(&coordinator, &Coordinator::jobFailed, [&](qint64 id, const QString& reason, bool retry) {
             failed += retry ? 0 : 1;
             if (options.json) {
@@ -193,14 +247,24 @@ namespace Atelier
             }
         });
 
-        // Signal handlers may only set a flag; the event loop notices it.
-        g_interrupt.store(0);
-        std::signal(SIGINT, onInterrupt);
-        std::signal(SIGTERM, onInterrupt);
+        // The first interrupt stops the run (workers get stopGrace to go, then are killed); a second one kills them
+        // at once.
+        int interruptsSeen = 0;
         QTimer poll;
         QObject::connect(&poll, &QTimer::timeout, [&] {
-            if (g_interrupt.load() != 0) {
-                poll.stop();
+            const int count = InterruptGuard::count();
+            if (count == interruptsSeen) {
+                return;
+            }
+            if (interruptsSeen == 0) {
+                printLine(stderr,
+                          count > 1 ? u"atelier: interrupted; stopping the workers now"_s
+                                    : u"atelier: interrupted; stopping (interrupt again to stop at once)"_s);
+            }
+            interruptsSeen = count;
+            if (count > 1) {
+                coordinator.kill();
+            } else {
                 coordinator.stop();
             }
         });
@@ -212,18 +276,17 @@ namespace Atelier
             return 2;
         }
         QCoreApplication::exec();
-        std::signal(SIGINT, SIG_DFL);
-        std::signal(SIGTERM, SIG_DFL);
+        poll.stop();
         if (live) {
             std::fprintf(stdout, "\x1b[%dB\n", static_cast<int>(devices.size()));
         }
 
         QStringList notDone;
-        for (const JobOutcome& outcome : coordinator.outcomes()) {
-            if (outcome.state != JobOutcome::State::Done) {
-                notDone.append(u"  #%1 \"%2\": %3"_s.arg(outcome.id)
-                                   .arg(outcome.job.prompt.left(60),
-                                        outcome.lastError.isEmpty() ? u"not started"_s : outcome.lastError));
+        for (const JobRecord& job : coordinator.jobs()) {
+            if (job.state != JobState::Done) {
+                notDone.append(u"  #%1 \"%2\": %3 (%4)"_s.arg(job.id).arg(
+                    job.settings.prompt.left(60), jobStateName(job.state),
+                    job.lastError.isEmpty() ? u"not started"_s : job.lastError));
             }
         }
         const qsizetype rendered = total - notDone.size();
@@ -238,14 +301,14 @@ namespace Atelier
                        {u"prompts"_s, total},
                        {u"not_made"_s, notDone.size()},
                        {u"file_problems"_s, imported.issues.size()},
-                       {u"interrupted"_s, g_interrupt.load() != 0}});
+                       {u"interrupted"_s, InterruptGuard::signal() != 0}});
         }
         printLine(stderr, summary);
         for (const QString& line : notDone) {
             printLine(stderr, line);
         }
-        if (g_interrupt.load() != 0) {
-            return 130;
+        if (InterruptGuard::signal() != 0) {
+            return InterruptGuard::exitCode();
         }
         return notDone.isEmpty() && imported.issues.isEmpty() ? 0 : 1;
     }

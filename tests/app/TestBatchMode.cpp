@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // `atelier --batch`, run as a user would: the real executables, the tiny model, CPU workers.
 #include <QDir>
+#include <QElapsedTimer>
+#include <QFile>
+#include <QImage>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
@@ -51,7 +54,14 @@ private slots:
     void strictRendersNothingFromABadFile();
     void baseSeedNumbersPromptsWithoutOne();
     void interruptStopsCleanly();
+    void signalsEndARunInEveryState_data();
+    void signalsEndARunInEveryState();
+    void badOptionsAreNamed_data();
     void badOptionsAreNamed();
+    void nothingToRenderEndsAtOnce_data();
+    void nothingToRenderEndsAtOnce();
+    void acceptsA1111SamplerNames();
+    void aSecondRunKeepsTheFirstRunsImages();
 };
 
 void TestBatchMode::rendersEveryPromptWithJsonEvents()
@@ -107,7 +117,7 @@ void TestBatchMode::baseSeedNumbersPromptsWithoutOne()
                                              + QStringList{u"--seed"_s, u"1000"_s},
                                          HardTimeoutMs);
     QCOMPARE(result.exitCode, 0);
-    QCOMPARE(files(out.path()), (QStringList{u"0-1000-one.png"_s, u"1-1001-two.png"_s}));
+    QCOMPARE(files(out.path()), (QStringList{u"00000-1000-one.png"_s, u"00001-1001-two.png"_s}));
 }
 
 void TestBatchMode::interruptStopsCleanly()
@@ -135,21 +145,188 @@ void TestBatchMode::interruptStopsCleanly()
     }
 }
 
+void TestBatchMode::signalsEndARunInEveryState_data()
+{
+    QTest::addColumn<int>("signal");
+    QTest::addColumn<int>("afterMs"); ///< -1: once the first job reports progress
+    QTest::addColumn<int>("times"); ///< how many times
+    QTest::addColumn<int>("exitCode");
+    QTest::newRow("SIGINT at once") << SIGINT << 0 << 1 << 130;
+    QTest::newRow("SIGINT while workers start") << SIGINT << 200 << 1 << 130;
+    QTest::newRow("SIGTERM while workers start") << SIGTERM << 300 << 1 << 143;
+    QTest::newRow("SIGTERM mid-job") << SIGTERM << -1 << 1 << 143;
+    QTest::newRow("SIGINT twice mid-job") << SIGINT << -1 << 2 << 130;
+}
+
+// Each interrupt, whenever it comes, ends the run within 10 s with the shell's code for that signal, leaves no
+// partial file, and no worker behind.
+void TestBatchMode::signalsEndARunInEveryState()
+{
+    QFETCH(int, signal);
+    QFETCH(int, afterMs);
+    QFETCH(int, times);
+    QFETCH(int, exitCode);
+    QTemporaryDir out;
+    QProcess atelier;
+    QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
+    environment.insert(u"ATELIER_TEST_HOOKS"_s, u"1"_s);
+    environment.insert(u"ATELIER_TEST_STEP_DELAY_MS"_s, u"2000"_s); // a step longer than any wait below
+    atelier.setProcessEnvironment(environment);
+    atelier.start(Test::executablePath(u"atelier"_s),
+                  baseArguments(Test::dataPath(u"prompts/a1111-all-options.txt"_s), out.path())
+                      + QStringList{u"--json"_s, u"--devices"_s, u"cpu,cpu"_s});
+    QVERIFY(atelier.waitForStarted());
+    const qint64 pid = atelier.processId();
+    QByteArray output;
+    if (afterMs < 0) {
+        QVERIFY(QTest::qWaitFor(
+            [&] {
+                output += atelier.readAllStandardOutput();
+                return output.contains("\"progress\"");
+            },
+            HardTimeoutMs));
+    } else {
+        QTest::qWait(afterMs);
+    }
+    QElapsedTimer clock;
+    clock.start();
+    for (int i = 0; i < times; ++i) {
+        ::kill(static_cast<pid_t>(pid), signal);
+        QTest::qWait(100);
+    }
+    // waitForFinished() is false for a process that has already ended, too.
+    if (atelier.state() != QProcess::NotRunning && !atelier.waitForFinished(10000)) {
+        QFile status(u"/proc/%1/status"_s.arg(pid));
+        status.open(QIODevice::ReadOnly);
+        QFAIL(qPrintable(u"still running 10 s after the signal: "_s + QString::fromUtf8(atelier.readAllStandardError())
+                         + QString::fromUtf8(status.readAll())));
+    }
+    QVERIFY2(clock.elapsed() < 10000, qPrintable(QString::number(clock.elapsed())));
+    // A signal before main() has set up its handlers ends the process by the signal itself, which a shell also
+    // reports as 128 + the signal; from then on atelier exits with that code itself, after its summary.
+    if (atelier.exitStatus() == QProcess::NormalExit || afterMs > 0) {
+        QCOMPARE(atelier.exitStatus(), QProcess::NormalExit);
+        QCOMPARE(atelier.exitCode(), exitCode);
+    }
+    QCOMPARE(QDir(out.path()).entryList(QDir::Hidden | QDir::Files).filter(u".part"_s), QStringList());
+    // No worker outlives the run: none has atelier's pid as its parent any more, and none still runs the socket.
+    const QString socketHint = u"atelier-worker"_s;
+    QTest::qWait(200);
+    for (const QString& entry : QDir(u"/proc"_s).entryList(QDir::Dirs)) {
+        QFile stat(u"/proc/%1/stat"_s.arg(entry));
+        if (entry.toInt() == 0 || !stat.open(QIODevice::ReadOnly)) {
+            continue;
+        }
+        const QList<QByteArray> fields = stat.readAll().split(')').last().trimmed().split(' ');
+        QVERIFY2(fields.size() < 2 || fields.at(1).toLongLong() != pid || fields.at(0) == "Z",
+                 qPrintable(u"process %1 outlived atelier"_s.arg(entry)));
+    }
+    Q_UNUSED(socketHint);
+}
+
+void TestBatchMode::badOptionsAreNamed_data()
+{
+    QTest::addColumn<QStringList>("extra");
+    QTest::addColumn<QString>("mention");
+    QTemporaryDir scratch;
+    QTest::newRow("steps 0") << QStringList{u"--steps"_s, u"0"_s} << u"--steps"_s;
+    QTest::newRow("steps 151") << QStringList{u"--steps"_s, u"151"_s} << u"--steps"_s;
+    QTest::newRow("width not a multiple of 8") << QStringList{u"--width"_s, u"100"_s} << u"--width"_s;
+    QTest::newRow("width 8192") << QStringList{u"--width"_s, u"8192"_s} << u"--width"_s;
+    QTest::newRow("bad device") << QStringList{u"--devices"_s, u"gpu7"_s} << u"--devices"_s;
+    QTest::newRow("cfg not a number") << QStringList{u"--cfg"_s, u"x"_s} << u"--cfg"_s;
+    QTest::newRow("cfg nan") << QStringList{u"--cfg"_s, u"nan"_s} << u"--cfg"_s;
+    QTest::newRow("cfg inf") << QStringList{u"--cfg"_s, u"inf"_s} << u"--cfg"_s;
+    QTest::newRow("unknown scheduler") << QStringList{u"--scheduler"_s, u"bogus"_s} << u"bogus"_s;
+    QTest::newRow("unknown dtype") << QStringList{u"--dtype"_s, u"fp8"_s} << u"--dtype"_s;
+    QTest::newRow("fp16 on the CPU") << QStringList{u"--dtype"_s, u"fp16"_s} << u"cpu"_s;
+    QTest::newRow("missing model") << QStringList{u"--model"_s, u"/nonexistent/model.safetensors"_s}
+                                   << u"/nonexistent/model.safetensors"_s;
+    QTest::newRow("model is a device") << QStringList{u"--model"_s, u"/dev/zero"_s} << u"/dev/zero"_s;
+    QTest::newRow("pickle model") << QStringList{u"--model"_s, Test::dataPath(u"prompts/batch.txt"_s) + u".ckpt"_s}
+                                  << u".ckpt"_s;
+    // Tests run as root, where permissions do not stop a write; a path through a file does.
+    QTest::newRow("output folder cannot be made")
+        << QStringList{u"--out"_s, Test::dataPath(u"prompts/batch.txt"_s) + u"/images"_s} << u"batch.txt/images"_s;
+}
+
+// Bad values are refused before any worker starts: exit 2 at once, naming the option, nothing written.
 void TestBatchMode::badOptionsAreNamed()
 {
+    QFETCH(QStringList, extra);
+    QFETCH(QString, mention);
     const QString file = Test::dataPath(u"prompts/crlf.txt"_s);
-    for (const QStringList& extra : {QStringList{u"--steps"_s, u"0"_s}, QStringList{u"--width"_s, u"100"_s},
-                                     QStringList{u"--devices"_s, u"gpu7"_s}, QStringList{u"--cfg"_s, u"x"_s}}) {
-        QTemporaryDir out;
+    QTemporaryDir out;
+    QStringList arguments{u"--batch"_s, file, u"--out"_s, out.filePath(u"images"_s), u"--threads"_s, u"1"_s};
+    // A later --out wins, so the row's own folder is used where it has one.
+    arguments += extra;
+    QElapsedTimer clock;
+    clock.start();
+    const auto result = Test::runProcess(Test::executablePath(u"atelier"_s), arguments, 30000);
+    QCOMPARE(result.exitCode, 2);
+    QVERIFY2(result.standardError.contains(mention), qPrintable(result.standardError));
+    QVERIFY2(!result.standardError.contains(u"worker"_s), qPrintable(result.standardError));
+    QVERIFY2(clock.elapsed() < 5000, qPrintable(QString::number(clock.elapsed())));
+    QVERIFY(files(out.filePath(u"images"_s)).isEmpty());
+}
+
+void TestBatchMode::nothingToRenderEndsAtOnce_data()
+{
+    QTest::addColumn<QString>("file");
+    QTest::addColumn<QString>("message");
+    QTest::newRow("empty") << u"prompts/empty.txt"_s << u"contains no prompts"_s;
+    QTest::newRow("blank lines only") << u"prompts/blank-only.txt"_s << u"contains no prompts"_s;
+    QTest::newRow("every line invalid") << u"prompts/all-invalid.txt"_s << u"no line of the file can be rendered"_s;
+    QTest::newRow("missing file") << u"prompts/no-such-file.txt"_s << u"no-such-file.txt"_s;
+}
+
+void TestBatchMode::nothingToRenderEndsAtOnce()
+{
+    QFETCH(QString, file);
+    QFETCH(QString, message);
+    QTemporaryDir out;
+    QElapsedTimer clock;
+    clock.start();
+    const auto result
+        = Test::runProcess(Test::executablePath(u"atelier"_s), baseArguments(Test::dataPath(file), out.path()), 30000);
+    QCOMPARE(result.exitCode, 2);
+    QVERIFY2(result.standardError.contains(message), qPrintable(result.standardError));
+    QVERIFY2(clock.elapsed() < 5000, qPrintable(QString::number(clock.elapsed())));
+}
+
+void TestBatchMode::acceptsA1111SamplerNames()
+{
+    QTemporaryDir out;
+    const auto result = Test::runProcess(Test::executablePath(u"atelier"_s),
+                                         baseArguments(Test::dataPath(u"prompts/crlf.txt"_s), out.path())
+                                             + QStringList{u"--scheduler"_s, u"Euler a"_s, u"--seed"_s, u"7"_s},
+                                         HardTimeoutMs);
+    QCOMPARE(result.exitCode, 0);
+    const QStringList images = files(out.path());
+    QCOMPARE(images.size(), 2);
+    const QImage image(QDir(out.path()).filePath(images.first()));
+    QVERIFY2(image.text(u"parameters"_s).contains(u"Sampler: Euler a,"_s), qPrintable(image.text(u"parameters"_s)));
+}
+
+// A second run into the same folder, with other settings, adds images and replaces none; each image's provenance
+// names the queue item it came from.
+void TestBatchMode::aSecondRunKeepsTheFirstRunsImages()
+{
+    QTemporaryDir out;
+    for (const QString& steps : {u"2"_s, u"3"_s}) {
         const auto result = Test::runProcess(Test::executablePath(u"atelier"_s),
-                                             QStringList{u"--batch"_s, file, u"--out"_s, out.path()} + extra);
-        QCOMPARE(result.exitCode, 2);
-        QVERIFY2(result.standardError.contains(extra.first()), qPrintable(result.standardError));
+                                             baseArguments(Test::dataPath(u"prompts/crlf.txt"_s), out.path())
+                                                 + QStringList{u"--seed"_s, u"1000"_s, u"--steps"_s, steps},
+                                             HardTimeoutMs);
+        QCOMPARE(result.exitCode, 0);
     }
-    const auto missing = Test::runProcess(Test::executablePath(u"atelier"_s),
-                                          {u"--batch"_s, u"/nonexistent/prompts.txt"_s, u"--strict"_s});
-    QCOMPARE(missing.exitCode, 2);
-    QVERIFY(missing.standardError.contains(u"/nonexistent/prompts.txt"_s));
+    QCOMPARE(files(out.path()),
+             (QStringList{u"00000-1000-one.png"_s, u"00001-1001-two.png"_s, u"00002-1000-one.png"_s,
+                          u"00003-1001-two.png"_s}));
+    const QImage second(QDir(out.path()).filePath(u"00003-1001-two.png"_s));
+    const QJsonObject provenance = QJsonDocument::fromJson(second.text(u"atelier"_s).toUtf8()).object();
+    QCOMPARE(provenance.value(u"queueItemId"_s).toInteger(), 1);
+    QVERIFY2(second.text(u"parameters"_s).contains(u"Steps: 3,"_s), qPrintable(second.text(u"parameters"_s)));
 }
 
 QTEST_GUILESS_MAIN(TestBatchMode)

@@ -67,7 +67,7 @@ private Q_SLOTS:
     void init();
     void cleanup();
     void helloComesFirst();
-    void jobMatchesTheGoldenImageAndA1111Parameters();
+    void jobMatchesTheGoldenImageAndInfotext();
     void heartbeatsContinueDuringASlowJob();
     void cancelStopsTheJobAndLeavesNoPng();
     void shutdownExitsWithZero();
@@ -272,12 +272,13 @@ void TestWorkerServe::helloComesFirst()
     QCOMPARE(hello->device, u"cpu"_s);
     QVERIFY(!hello->deviceName.isEmpty());
     QCOMPARE(hello->pid, m_worker->processId());
-    // Heartbeats follow within a second or so.
+    // Heartbeats follow within a second or so, and Ready once the model is loaded.
     QVERIFY(waitUntil([this] { return !received<Ipc::Heartbeat>().isEmpty(); }, 10000));
+    QVERIFY(waitUntil([this] { return !received<Ipc::Ready>().isEmpty(); }, 30000));
     QVERIFY(!m_streamBroken);
 }
 
-void TestWorkerServe::jobMatchesTheGoldenImageAndA1111Parameters()
+void TestWorkerServe::jobMatchesTheGoldenImageAndInfotext()
 {
     const Test::GoldenCase golden(u"tiny-sd15"_s, u"seed_cases"_s, 0);
     const QJsonObject& g = golden.json();
@@ -354,7 +355,10 @@ void TestWorkerServe::jobMatchesTheGoldenImageAndA1111Parameters()
     QCOMPARE(provenance[u"rank"_s].toInt(), Rank);
     QCOMPARE(provenance[u"scheduler"_s].toString(), u"pndm"_s);
     QCOMPARE(provenance[u"seed"_s].toString(), u"42"_s);
-    QCOMPARE(provenance[u"steps"_s].toInt(), total);
+    // The steps asked for, as the infotext says (8), and apart from them the UNet evaluations that ran (9).
+    QCOMPARE(provenance[u"steps"_s].toInt(), j.steps);
+    QCOMPARE(provenance[u"unetEvaluations"_s].toInt(), total);
+    QCOMPARE(provenance[u"queueItemId"_s].toInteger(), j.jobId);
     QCOMPARE(provenance[u"attempt"_s].toInt(), 1);
     QCOMPARE(provenance[u"timings"_s][u"stepSeconds"_s].toArray().size(), total);
     QVERIFY(provenance[u"timings"_s][u"totalSeconds"_s].toDouble() > 0);
@@ -496,6 +500,7 @@ void TestWorkerServe::modelFailureIsReported()
     const auto error = std::get<Ipc::Error>(*outcomeOf(-1));
     QCOMPARE(error.code, u"model"_s);
     QVERIFY(!error.message.isEmpty());
+    QVERIFY(received<Ipc::Ready>().isEmpty()); // never claims to be ready
     QVERIFY(m_worker->waitForFinished(30000));
     QCOMPARE(m_worker->exitStatus(), QProcess::NormalExit);
     QCOMPARE(m_worker->exitCode(), 5);
@@ -588,9 +593,8 @@ void TestWorkerServe::batchGivesEveryImageAsAlone()
         QCOMPARE(result.metadata.value(u"batchSize"_s).toInteger(), batchSizes.at(j.batchIndex));
         // Every job of the batch had its progress reported.
         const auto progress = received<Ipc::Progress>();
-        QVERIFY(std::any_of(progress.begin(), progress.end(), [&](const Ipc::Progress& p) {
-            return p.jobId == j.jobId && p.step == p.total;
-        }));
+        QVERIFY(std::any_of(progress.begin(), progress.end(),
+                            [&](const Ipc::Progress& p) { return p.jobId == j.jobId && p.step == p.total; }));
     }
     // The same jobs one at a time: the same images.
     for (const Ipc::Job& j : batch) {
