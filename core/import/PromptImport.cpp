@@ -3,7 +3,6 @@
 
 #include <QFile>
 #include <QFileInfo>
-#include <QRandomGenerator>
 #include <QStringConverter>
 #include <QStringDecoder>
 
@@ -1297,14 +1296,12 @@ namespace Atelier
                 for (qint64 k = 0; k < count; ++k) {
                     RenderSettings expanded = job;
                     // With a seed, a batch gets consecutive seeds as in A1111; without one, every image gets the
-                    // next seed from the caller's base seed, or else its own random seed, stored in the job so that
-                    // the image can be made again.
+                    // next seed from the caller's base seed, or else none: the run draws one when it first
+                    // dispatches the job (one place draws random seeds) and keeps it in the job and the image.
                     if (seed) {
                         expanded.seed = *seed + quint64(k);
                     } else if (m_options.baseSeed) {
                         expanded.seed = *m_options.baseSeed + quint64(m_seedsGiven++);
-                    } else {
-                        expanded.seed = quint64(QRandomGenerator::global()->generate());
                     }
                     m_result.jobs.append(expanded);
                 }

@@ -49,7 +49,7 @@ namespace Atelier
         /// Issues beyond this are counted but not listed, so a file of garbage cannot exhaust memory.
         qsizetype maxIssues = 1000;
         /// Records without a seed get baseSeed, baseSeed + 1, … in file order (`atelier --batch --seed N`);
-        /// unset, each gets a random seed.
+        /// unset, their seed stays unset and the run draws one when it first dispatches the job.
         std::optional<quint64> baseSeed;
     };
 

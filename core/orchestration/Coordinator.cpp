@@ -59,7 +59,8 @@ namespace Atelier
         , m_watchdog(new QTimer(this))
     {
         m_clock.start();
-        m_ledger.setSeedSource([] { return QRandomGenerator::global()->generate64(); });
+        // 32 bits, as AUTOMATIC1111 draws them, so every random seed can be typed back into its seed field.
+        m_ledger.setSeedSource([] { return quint64(QRandomGenerator::global()->generate()); });
         for (qsizetype rank = 0; rank < m_options.devices.size(); ++rank) {
             m_sessions.push_back(std::make_unique<Session>());
         }

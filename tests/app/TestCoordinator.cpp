@@ -94,6 +94,7 @@ private slots:
     void lateReplacementDoesNotHoldTheRunOpen();
     void killedWorkersAtRandomImageCounts();
     void aSecondRunNeverReplacesTheFirstOnesImages();
+    void aPeerKilledAtStartDoesNotDelayTheOther();
 };
 
 void TestCoordinator::twoWorkersMakeTheSameImagesAsOne()
@@ -559,6 +560,32 @@ void TestCoordinator::aSecondRunNeverReplacesTheFirstOnesImages()
     QCOMPARE(pngs(out.path()),
              (QStringList{u"00000-100-a-fox.png"_s, u"00001-101-a-hare.png"_s, u"00002-100-a-fox.png"_s,
                           u"00003-101-a-hare.png"_s}));
+}
+
+// A worker killed in the first moments of a two-worker run used to make the other wait out the process group's
+// 60 s rendezvous before its first job.
+void TestCoordinator::aPeerKilledAtStartDoesNotDelayTheOther()
+{
+    QTemporaryDir out;
+    CoordinatorOptions o = options(out.path(), {u"cpu"_s, u"cpu"_s});
+    o.restartBackoff = 30s; // the killed rank stays away while it matters
+    Coordinator coordinator(o);
+    coordinator.addJobs(jobs({u"a quick fox"_s}));
+    bool killed = false;
+    connect(&coordinator, &Coordinator::workerEvent, this, [&](int rank, const QString& message) {
+        if (rank == 1 && !killed && message.startsWith(u"starting on"_s)) {
+            killed = true;
+            ::kill(static_cast<pid_t>(coordinator.workerPid(1)), SIGKILL);
+        }
+    });
+    QSignalSpy done(&coordinator, &Coordinator::jobFinished);
+    QElapsedTimer clock;
+    clock.start();
+    QCOMPARE(coordinator.start(), QString());
+    QVERIFY(killed);
+    QVERIFY2(done.wait(30000), "the first image took longer than 30 s");
+    QVERIFY2(clock.elapsed() < 30000, qPrintable(QString::number(clock.elapsed())));
+    QCOMPARE(coordinator.jobs().at(0).state, JobState::Done);
 }
 
 #include "TestCoordinator.moc"

@@ -266,6 +266,7 @@ private slots:
     void staleGenerationIsIgnored();
     void imageNumbersContinue();
     void invalidJobFailsWithoutReachingAWorker();
+    void seedsAreDrawnOnceAndKeptForRetries();
     void randomEventSequences_data();
     void randomEventSequences();
 };
@@ -564,6 +565,37 @@ void TestJobLedger::invalidJobFailsWithoutReachingAWorker()
     QCOMPARE(ledger.job(0).attempts, 0);
     QVERIFY2(ledger.job(0).lastError.startsWith(u"bad-job: cfg_scale"_s), qPrintable(ledger.job(0).lastError));
     QCOMPARE(ledger.jobsOf(0), QList<qint64>{1});
+}
+
+void TestJobLedger::seedsAreDrawnOnceAndKeptForRetries()
+{
+    JobLedger ledger(options(1));
+    quint64 next = 100;
+    ledger.setSeedSource([&] { return next++; });
+    World world(ledger, 1);
+    QList<RenderSettings> jobs = prompts(3);
+    jobs[2].seed = 5; // given: never replaced
+    ledger.addJobs(jobs, 0ms);
+    ledger.start(0ms);
+    ledger.workerConnected(0, 1, 1, 0ms);
+    ledger.workerReady(0, 1, 0ms);
+    markReady(world, 0);
+    world.apply();
+    QCOMPARE(ledger.job(0).settings.seed, std::optional<quint64>(100));
+    ledger.jobError(0, 1, 0, u"oom"_s, u"out of memory"_s, 1ms); // retried, with the same seed
+    world.processes[0].jobs.clear();
+    world.apply();
+    QCOMPARE(ledger.job(0).attempts, 2);
+    QCOMPARE(ledger.job(0).settings.seed, std::optional<quint64>(100));
+    Ms now = 1ms;
+    while (!ledger.isFinished()) {
+        now += 100ms;
+        behave(world, now);
+        QVERIFY(now < 60s);
+    }
+    QCOMPARE(ledger.job(1).settings.seed, std::optional<quint64>(101));
+    QCOMPARE(ledger.job(2).settings.seed, std::optional<quint64>(5));
+    QCOMPARE(next, quint64(102)); // two draws, for the two jobs without a seed
 }
 
 void TestJobLedger::randomEventSequences_data()

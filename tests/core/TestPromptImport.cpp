@@ -80,7 +80,7 @@ private slots:
     void jsonArray();
     void invalidBytesNameTheirOffset();
     void batchExpansionUsesConsecutiveSeeds();
-    void missingSeedsAreRandomAndRecorded();
+    void missingSeedsAreLeftForTheRun();
     void samplerNames_data();
     void samplerNames();
     void values_data();
@@ -197,7 +197,7 @@ void TestPromptImport::a1111AllOptions()
     QCOMPARE(words.prompt, u"a cat sitting"_s);
     QCOMPARE(words.negativePrompt, u"dog"_s);
     QCOMPARE(words.steps, std::optional<int>(10));
-    QVERIFY(words.seed.has_value()); // random, recorded
+    QVERIFY(!words.seed.has_value()); // drawn by the run when it dispatches the job
     QVERIFY(!words.cfgScale && !words.width && !words.height && !words.scheduler);
 
     QCOMPARE(result.jobs.at(2).prompt, u"a plain prompt with \"quotes\" and --dashes inside"_s);
@@ -223,7 +223,7 @@ void TestPromptImport::csvEmbeddedFields()
     QCOMPARE(result.jobs.at(2).seed, std::optional<quint64>(4));
     QCOMPARE(result.jobs.at(3).seed, std::optional<quint64>(3));
     QCOMPARE(result.jobs.at(3).steps, std::optional<int>(30));
-    QVERIFY(result.jobs.at(4).seed.has_value());
+    QVERIFY(!result.jobs.at(4).seed.has_value());
     QCOMPARE(result.jobs.at(4).negativePrompt, QString());
 
     // A row after the multi-line fields is reported with its own line.
@@ -298,10 +298,9 @@ void TestPromptImport::batchExpansionUsesConsecutiveSeeds()
         QCOMPARE(result.jobs.at(i).prompt, u"batch"_s);
         QCOMPARE(result.jobs.at(i).seed, std::optional<quint64>(10 + i));
     }
-    // Without a seed every image gets its own random one.
+    // Without a seed every image is left to get its own when the run dispatches it.
     QCOMPARE(result.jobs.at(6).prompt, u"random"_s);
-    QVERIFY(result.jobs.at(6).seed && result.jobs.at(7).seed);
-    QVERIFY(*result.jobs.at(6).seed != *result.jobs.at(7).seed);
+    QVERIFY(!result.jobs.at(6).seed && !result.jobs.at(7).seed);
 
     // The last seeds of a batch must still fit in 64 bits.
     const ImportResult overflow = importText(u"--prompt x --seed 18446744073709551615 --batch_size 2"_s);
@@ -312,7 +311,7 @@ void TestPromptImport::batchExpansionUsesConsecutiveSeeds()
     QCOMPARE(last.jobs.at(1).seed, std::optional<quint64>(18446744073709551615ULL));
 }
 
-void TestPromptImport::missingSeedsAreRandomAndRecorded()
+void TestPromptImport::missingSeedsAreLeftForTheRun()
 {
     for (const auto& [format, text] :
          {std::pair{u"txt"_s, u"a\nb\n"_s},
@@ -321,10 +320,9 @@ void TestPromptImport::missingSeedsAreRandomAndRecorded()
         const ImportResult result = importText(text, format);
         QVERIFY2(result.issues.isEmpty(), qPrintable(describe(result)));
         QCOMPARE(result.jobs.size(), 2);
-        QVERIFY(result.jobs.at(0).seed.has_value());
-        QVERIFY(result.jobs.at(1).seed.has_value());
-        QVERIFY(*result.jobs.at(0).seed != *result.jobs.at(1).seed);
-        QVERIFY(*result.jobs.at(0).seed <= 0xFFFFFFFFULL);
+        // Left unset ("-1" too): the run draws each one once, at its first dispatch (TestJobLedger).
+        QVERIFY(!result.jobs.at(0).seed.has_value());
+        QVERIFY(!result.jobs.at(1).seed.has_value());
     }
 }
 

@@ -176,7 +176,7 @@ void TestMainWindow::importsFilesAndNamesTheBadLines()
     QCOMPARE(m_queue->size(), 2);
     QCOMPARE(m_queue->at(0).prompt, u"first prompt"_s);
     QCOMPARE(m_queue->at(1).prompt, u"last prompt"_s);
-    QVERIFY(m_queue->at(0).seed.has_value()); // a missing seed is drawn and recorded
+    QVERIFY(!m_queue->at(0).seed.has_value()); // drawn when a worker takes it, then kept in the job
     QMessageBox* box = nullptr;
     QTRY_VERIFY((box = m_window->findChild<QMessageBox*>(u"importProblems"_s)) != nullptr);
     QVERIFY(box->isVisible());
