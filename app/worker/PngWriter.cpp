@@ -9,12 +9,58 @@
 
 #include <cerrno>
 #include <cstring>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 using namespace Qt::StringLiterals;
 
 namespace Atelier
 {
+    namespace
+    {
+        mode_t currentUmask()
+        {
+            // umask() can only be read by setting it; done once, before any other thread of ours makes files.
+            static const mode_t mask = [] {
+                const mode_t old = ::umask(0022);
+                ::umask(old);
+                return old;
+            }();
+            return mask;
+        }
+
+        /// Writes @p bytes to a new file @p path (never an existing one, never through a symlink); 0 or errno.
+        /// A failure removes what it created.
+        int writeExclusively(const QByteArray& path, const QByteArray& bytes)
+        {
+            const int fd = ::open(path.constData(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+            if (fd < 0) {
+                return errno;
+            }
+            qsizetype written = 0;
+            int error = 0;
+            while (written < bytes.size() && error == 0) {
+                const ssize_t n = ::write(fd, bytes.constData() + written, static_cast<size_t>(bytes.size() - written));
+                if (n < 0 && errno != EINTR) {
+                    error = errno;
+                } else if (n > 0) {
+                    written += n;
+                }
+            }
+            if (error == 0 && ::fsync(fd) != 0) {
+                error = errno;
+            }
+            if (::close(fd) != 0 && error == 0) {
+                error = errno;
+            }
+            if (error != 0) {
+                ::unlink(path.constData());
+            }
+            return error;
+        }
+    } // namespace
+
     QString writeRgbPng(const QString& path, const std::uint8_t* rgb, int width, int height,
                         const QList<QPair<QString, QString>>& textChunks, bool* nameTaken)
     {
@@ -51,17 +97,28 @@ namespace Atelier
         if (temporary.write(png) != png.size() || !temporary.flush()) {
             return u"%1: cannot write: %2"_s.arg(path, temporary.errorString());
         }
-        if (::fsync(temporary.handle()) != 0) {
+        // QTemporaryFile makes its files private; an image is as readable as any file the user makes.
+        if (::fchmod(temporary.handle(), 0666 & ~currentUmask()) != 0 || ::fsync(temporary.handle()) != 0) {
             return u"%1: cannot write: %2"_s.arg(path, QString::fromLocal8Bit(std::strerror(errno)));
         }
         // link() fails with EEXIST whatever is at the name, and never follows a symlink there.
-        if (::link(QFile::encodeName(temporary.fileName()).constData(), QFile::encodeName(path).constData()) != 0) {
-            const int error = errno;
-            if (error == EEXIST && nameTaken) {
-                *nameTaken = true;
+        const QByteArray encodedPath = QFile::encodeName(path);
+        int error = 0;
+        if (::link(QFile::encodeName(temporary.fileName()).constData(), encodedPath.constData()) != 0) {
+            error = errno;
+            if (error == EPERM || error == EOPNOTSUPP || error == ENOSYS) {
+                // No hard links here (FAT, exFAT, some network shares): create the name exclusively and write it.
+                error = writeExclusively(encodedPath, png);
             }
-            return error == EEXIST ? u"%1: a file of that name exists; it is not replaced"_s.arg(path)
-                                   : u"%1: cannot write: %2"_s.arg(path, QString::fromLocal8Bit(std::strerror(error)));
+        }
+        if (error == EEXIST && nameTaken) {
+            *nameTaken = true;
+        }
+        if (error == EEXIST) {
+            return u"%1: a file of that name exists; it is not replaced"_s.arg(path);
+        }
+        if (error != 0) {
+            return u"%1: cannot write: %2"_s.arg(path, QString::fromLocal8Bit(std::strerror(error)));
         }
         return {}; // the temporary name is removed when `temporary` goes
     }

@@ -389,6 +389,16 @@ namespace Atelier::Worker
                 return true;
             }
 
+            /// Whether a process group is still being joined (its thread runs on).
+            bool groupStillForming() const
+            {
+                if (m_options.worldSize <= 1) {
+                    return false;
+                }
+                const std::lock_guard lock(m_group->mutex);
+                return !m_group->result && !m_group->givenUp;
+            }
+
             /// Ends the event loop with @p exitCode once any running job has stopped.
             void stop(int exitCode)
             {
@@ -559,6 +569,8 @@ namespace Atelier::Worker
                         group->result = std::move(joined);
                     } catch (const std::exception& e) {
                         std::fprintf(stderr, "atelier-worker %d: no process group: %s\n", options.rank, e.what());
+                        const std::lock_guard lock(group->mutex);
+                        group->givenUp = true;
                     }
                 }).detach();
             }
@@ -927,6 +939,7 @@ namespace Atelier::Worker
             {
                 std::mutex mutex;
                 std::optional<ProcessGroupResult> result;
+                bool givenUp = false; ///< the join failed: the thread has ended
             };
             std::shared_ptr<GroupSlot> m_group = std::make_shared<GroupSlot>();
             EngineThread m_engine; ///< last: destroyed (joined) first, while everything it uses still exists
@@ -959,6 +972,14 @@ namespace Atelier::Worker
         if (!server.start()) {
             return ServeExit::ConnectFailed;
         }
-        return QCoreApplication::exec();
+        const int code = QCoreApplication::exec();
+        if (server.groupStillForming()) {
+            // The group's thread may sit in the rendezvous for a minute, or inside NCCL; exit()'s destructors must
+            // not run under it. Everything worth keeping was sent and flushed before the event loop ended.
+            std::fflush(stdout);
+            std::fflush(stderr);
+            std::_Exit(code);
+        }
+        return code;
     }
 } // namespace Atelier::Worker

@@ -71,17 +71,6 @@ namespace Atelier
             return u"%1 bytes"_s.arg(bytes);
         }
 
-        /// @p text for a message: at most 60 characters, so that a message stays readable whatever the file holds.
-        QString excerpt(QStringView text)
-        {
-            constexpr qsizetype maxLength = 60;
-            if (text.size() <= maxLength) {
-                return text.toString();
-            }
-            const qsizetype cut = text.at(maxLength - 1).isHighSurrogate() ? maxLength - 1 : maxLength;
-            return text.left(cut).toString() + u'\u2026';
-        }
-
         /// Offset of the first byte that does not start a well-formed UTF-8 sequence (RFC 3629: no overlong
         /// forms, no surrogates, nothing above U+10FFFF), or -1 when all of @p bytes is valid.
         qsizetype firstInvalidUtf8(QByteArrayView bytes)

@@ -115,7 +115,8 @@ namespace Atelier
             if (options.json) {
                 printJson({{u"event"_s, u"error"_s}, {u"message"_s, message}});
             }
-            return 2;
+            // A Ctrl-C meanwhile reaches a device listing too, which then "fails": the interrupt is the news.
+            return InterruptGuard::signal() != 0 ? InterruptGuard::exitCode() : 2;
         };
         ImportOptions importOptions;
         importOptions.strict = options.strict;

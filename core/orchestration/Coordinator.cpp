@@ -7,6 +7,7 @@
 #include <QProcess>
 #include <QRandomGenerator>
 #include <QRegularExpression>
+#include <QScopeGuard>
 #include <QTimer>
 
 #include <csignal>
@@ -22,6 +23,19 @@ namespace Atelier
 {
     namespace
     {
+        /// SIGKILL to the worker and everything it started (its own process group); to the worker alone when the
+        /// group is not there yet.
+        void killGroup(QProcess* process)
+        {
+            const qint64 pid = process->processId();
+            if (pid <= 0 || process->state() == QProcess::NotRunning) {
+                return;
+            }
+            if (::kill(-static_cast<pid_t>(pid), SIGKILL) != 0) {
+                ::kill(static_cast<pid_t>(pid), SIGKILL);
+            }
+        }
+
         LedgerOptions ledgerOptions(const CoordinatorOptions& o)
         {
             LedgerOptions l;
@@ -35,6 +49,7 @@ namespace Atelier
             l.handshakeTimeout = o.handshakeTimeout;
             l.modelLoadTimeout = o.modelLoadTimeout;
             l.heartbeatTimeout = o.heartbeatTimeout;
+            l.progressTimeout = o.progressTimeout;
             l.restartBackoff = o.restartBackoff;
             l.stopGrace = o.stopGrace;
             return l;
@@ -78,8 +93,8 @@ namespace Atelier
     Coordinator::~Coordinator()
     {
         for (const auto& session : m_sessions) {
-            if (session->process && session->process->state() != QProcess::NotRunning) {
-                ::kill(-static_cast<pid_t>(session->process->processId()), SIGKILL);
+            if (session->process) {
+                killGroup(session->process);
                 session->process->waitForFinished(2000);
             }
         }
@@ -100,12 +115,16 @@ namespace Atelier
     {
         m_ledger.setJobSource([queue] { return queue->takeFirst(); }, [queue] { return queue->size(); });
         // Queued while a worker waits: start it now rather than at the next event.
-        connect(queue, &PromptQueue::sizeChanged, this, [this] {
-            if (isRunning()) {
-                m_ledger.addJobs({}, now());
-                apply();
-            }
-        });
+        // Queued: the ledger takes from the queue while it dispatches, and must not be re-entered then.
+        connect(
+            queue, &PromptQueue::sizeChanged, this,
+            [this] {
+                if (isRunning()) {
+                    m_ledger.addJobs({}, now());
+                    apply();
+                }
+            },
+            Qt::QueuedConnection);
     }
 
     QString Coordinator::start()
@@ -188,7 +207,21 @@ namespace Atelier
 
     void Coordinator::apply()
     {
-        for (Action& action : m_ledger.takeActions()) {
+        // A slot connected to one of our signals may stop() or kill() from inside this loop: it only queues more
+        // actions, which the outer loop carries out in order after the ones already taken.
+        if (m_applying) {
+            return;
+        }
+        m_applying = true;
+        const auto reset = qScopeGuard([this] { m_applying = false; });
+        for (std::vector<Action> actions = m_ledger.takeActions(); !actions.empty(); actions = m_ledger.takeActions()) {
+            applyActions(actions);
+        }
+    }
+
+    void Coordinator::applyActions(std::vector<Action>& actions)
+    {
+        for (Action& action : actions) {
             std::visit(
                 [this](auto& a) {
                     using T = std::decay_t<decltype(a)>;
@@ -234,18 +267,17 @@ namespace Atelier
             s.socket = nullptr;
         }
         m_listener->forgetWorker(rank);
-        if (s.process && s.process->state() != QProcess::NotRunning) {
-            // Its own process group: whatever it started goes too. No blocking wait on this (possibly GUI)
-            // thread: the exit event reaches the ledger when the process is reaped.
-            ::kill(-static_cast<pid_t>(s.process->processId()), SIGKILL);
+        if (s.process) {
+            // No blocking wait on this (possibly GUI) thread: the exit event reaches the ledger when it is reaped.
+            killGroup(s.process);
         }
     }
 
     void Coordinator::spawn(int rank, int generation)
     {
         Session& s = *m_sessions[rank];
-        if (s.process && s.process->state() != QProcess::NotRunning) {
-            ::kill(-static_cast<pid_t>(s.process->processId()), SIGKILL);
+        if (s.process) {
+            killGroup(s.process);
         }
         s.generation = generation;
         s.decoder = Ipc::FrameDecoder(Ipc::MaxFrameSize);
@@ -314,6 +346,11 @@ namespace Atelier
             Qt::QueuedConnection);
         s.process = process;
         process->start();
+        // The child makes itself a group leader, but maybe not before a kill comes: make it one from here too,
+        // so killGroup() always reaches it.
+        if (const qint64 pid = process->processId(); pid > 0) {
+            ::setpgid(static_cast<pid_t>(pid), static_cast<pid_t>(pid));
+        }
         emit workerEvent(rank, u"starting on %1 (%2)"_s.arg(device, m_precisions.at(rank)));
     }
 
@@ -350,7 +387,7 @@ namespace Atelier
             // A dying worker's socket closes just before its process is reaped; give the exit a moment to arrive
             // so the job's failure names the real cause (a crash, an exit code) rather than the closed socket.
             QTimer::singleShot(2000, this, [this, rank, generation] {
-                m_ledger.workerExited(rank, generation, u"closed its connection"_s, now());
+                m_ledger.workerDisconnected(rank, generation, now());
                 apply();
             });
         });

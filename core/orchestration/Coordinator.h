@@ -45,6 +45,7 @@ namespace Atelier
         /// window) until stop().
         bool keepRunningWhenIdle = false;
         std::chrono::milliseconds heartbeatTimeout{10000};
+        std::chrono::milliseconds progressTimeout{600000}; ///< a busy worker's longest time without a step
         std::chrono::milliseconds handshakeTimeout{10000};
         std::chrono::milliseconds modelLoadTimeout{300000};
         std::chrono::milliseconds restartBackoff{1000}; ///< doubled after each consecutive failure of a device
@@ -110,6 +111,7 @@ namespace Atelier
 
         JobLedger::Clock now() const;
         void apply();
+        void applyActions(std::vector<Action>& actions);
         void spawn(int rank, int generation);
         void killProcess(int rank);
         void admit(int rank, QLocalSocket* socket, const Ipc::Hello& hello, const QByteArray& pending);
@@ -126,5 +128,6 @@ namespace Atelier
         QElapsedTimer m_clock;
         QTimer* m_watchdog;
         bool m_started = false;
+        bool m_applying = false;
     };
 } // namespace Atelier

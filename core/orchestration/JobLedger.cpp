@@ -110,6 +110,12 @@ namespace Atelier
             return;
         }
         m_started = true;
+        if (m_stopping) {
+            // Stopped before it started: nothing to run and nobody to wait for.
+            m_finished = true;
+            emitAction(LedgerAction::Finished{});
+            return;
+        }
         for (int rank = 0; rank < static_cast<int>(m_workers.size()); ++rank) {
             spawn(rank, now);
         }
@@ -159,6 +165,7 @@ namespace Atelier
     {
         Worker& w = m_workers[rank];
         ++w.generation;
+        w.processGone = false;
         w.state = WorkerState::Starting;
         w.jobs.clear();
         w.maxBatch = 1;
@@ -208,8 +215,11 @@ namespace Atelier
     {
         workerHeard(rank, generation, now);
         Worker* w = current(rank, generation);
-        if (w && w->jobs.contains(jobId) && m_jobs[jobId].state == JobState::Assigned) {
-            m_jobs[jobId].state = JobState::Running;
+        if (w && w->jobs.contains(jobId)) {
+            w->progressDeadline = now + m_options.progressTimeout;
+            if (m_jobs[jobId].state == JobState::Assigned) {
+                m_jobs[jobId].state = JobState::Running;
+            }
         }
     }
 
@@ -299,7 +309,11 @@ namespace Atelier
     void JobLedger::workerExited(int rank, int generation, const QString& reason, Clock now)
     {
         Worker* w = current(rank, generation);
-        if (!w || isGone(w->state) || w->state == WorkerState::Backoff) {
+        if (!w) {
+            return;
+        }
+        w->processGone = true;
+        if (isGone(w->state) || w->state == WorkerState::Backoff) {
             return;
         }
         if (w->state == WorkerState::Stopping || w->state == WorkerState::Killed) {
@@ -311,6 +325,22 @@ namespace Atelier
             return;
         }
         lose(rank, reason, now);
+    }
+
+    void JobLedger::workerDisconnected(int rank, int generation, Clock now)
+    {
+        Worker* w = current(rank, generation);
+        if (!w || isGone(w->state) || w->state == WorkerState::Backoff || w->state == WorkerState::Killed) {
+            return;
+        }
+        if (w->state == WorkerState::Stopping) {
+            // It was going anyway; a process that lingers after closing its connection is not waited for.
+            emitAction(LedgerAction::Kill{rank});
+            w->state = WorkerState::Killed;
+            w->deadline = now + m_options.killGrace;
+            return;
+        }
+        lose(rank, u"closed its connection"_s, now);
     }
 
     void JobLedger::tick(Clock now)
@@ -331,12 +361,16 @@ namespace Atelier
                          now);
                 } else if (now > w.heardDeadline) {
                     lose(rank, u"sent no heartbeat for %1 ms"_s.arg(m_options.heartbeatTimeout.count()), now);
+                } else if (w.state == WorkerState::Busy && now > w.progressDeadline) {
+                    lose(rank, u"made no progress for %1 s"_s.arg(m_options.progressTimeout.count() / 1000), now);
                 }
                 break;
             case WorkerState::Backoff:
                 if (m_stopping) {
                     w.state = WorkerState::Exited;
-                } else if (now >= w.deadline) {
+                } else if (now >= w.deadline && (w.processGone || now >= w.goneDeadline)) {
+                    // Not before the old process is gone (or could not be waited for longer): on a GPU it still
+                    // holds its memory, and the new one's model would not fit.
                     spawn(rank, now);
                 }
                 break;
@@ -399,6 +433,7 @@ namespace Atelier
                 rank, u"disabled after %1 failures in a row; last: %2"_s.arg(w.consecutiveFailures).arg(reason)});
         } else {
             w.state = WorkerState::Backoff;
+            w.goneDeadline = now + m_options.killGrace;
             const auto delay = m_options.restartBackoff * (1 << std::clamp(w.consecutiveFailures - 1, 0, 10));
             w.deadline = now + delay;
             emitAction(LedgerAction::WorkerNote{rank, u"%1; restarting in %2 ms"_s.arg(reason).arg(delay.count())});
@@ -473,6 +508,7 @@ namespace Atelier
         Worker& w = m_workers[rank];
         w.jobs.removeOne(jobId);
         if (!w.jobs.isEmpty()) {
+            w.progressDeadline = now + m_options.progressTimeout;
             return;
         }
         if (w.state == WorkerState::Busy) {
@@ -523,9 +559,15 @@ namespace Atelier
             record.id = m_jobs.size();
             record.settings = std::move(*settings);
             m_jobs.append(record);
-            if (!refuseIfInvalid(m_jobs.last())) {
-                return &m_jobs.last();
+            if (refuseIfInvalid(m_jobs.last())) {
+                continue;
             }
+            if (m_stopping) {
+                // The source stopped the run from its callback: the job it handed over goes back, not lost.
+                endWithTheRun(m_jobs.last(), u"stopped before it started"_s);
+                return nullptr;
+            }
+            return &m_jobs.last();
         }
         return nullptr;
     }
@@ -597,13 +639,13 @@ namespace Atelier
             }
             w.jobs = batch;
             w.state = WorkerState::Busy;
+            w.progressDeadline = now + m_options.progressTimeout;
             emitAction(LedgerAction::SendJobs{rank, messages});
             for (const qint64 id : batch) {
                 emitAction(LedgerAction::JobStarted{id, rank});
             }
         }
         m_dispatching = false;
-        Q_UNUSED(now);
     }
 
     void JobLedger::windDown(Clock now)

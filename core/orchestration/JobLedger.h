@@ -76,6 +76,9 @@ namespace Atelier
         std::chrono::milliseconds handshakeTimeout{10000}; ///< process start → Hello
         std::chrono::milliseconds modelLoadTimeout{300000}; ///< Hello → Ready
         std::chrono::milliseconds heartbeatTimeout{10000}; ///< longest silence of an admitted worker
+        /// Longest a busy worker may go without news of its jobs (a step, a result, an error). Its heartbeats come
+        /// from a thread the engine cannot block, so only this notices a render that hangs inside the engine.
+        std::chrono::milliseconds progressTimeout{600000};
         std::chrono::milliseconds restartBackoff{1000}; ///< doubled after each consecutive loss of a rank
         std::chrono::milliseconds stopGrace{5000}; ///< Shutdown/Cancel → exit, before SIGKILL
         std::chrono::milliseconds killGrace{2000}; ///< SIGKILL → exit event, before the rank counts as gone
@@ -191,6 +194,9 @@ namespace Atelier
         void workerMisbehaved(int rank, int generation, const QString& reason, Clock now);
         /// The worker's process ended (or could not start).
         void workerExited(int rank, int generation, const QString& reason, Clock now);
+        /// The worker's connection closed while its process may still run: lost, or, when it was asked to stop,
+        /// killed now rather than waited for.
+        void workerDisconnected(int rank, int generation, Clock now);
         /// Checks every deadline.
         void tick(Clock now);
 
@@ -217,6 +223,9 @@ namespace Atelier
             QList<qint64> jobs;
             Clock deadline{0}; ///< of the current state, where it has one
             Clock heardDeadline{0}; ///< an admitted worker silent past this is lost
+            Clock progressDeadline{0}; ///< a busy worker without news of its jobs past this is lost
+            bool processGone = true; ///< the exit of its last process was seen (a restart waits for it)
+            Clock goneDeadline{0}; ///< Backoff: restart even without that exit from here on
             int consecutiveFailures = 0;
             int jobsDone = 0;
         };

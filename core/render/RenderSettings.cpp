@@ -12,19 +12,19 @@ using namespace Qt::StringLiterals;
 
 namespace Atelier
 {
+    QString excerpt(QStringView text)
+    {
+        constexpr qsizetype maxLength = 60;
+        if (text.size() <= maxLength) {
+            return text.toString();
+        }
+        // Never half a surrogate pair: the cut character would print as garbage.
+        const qsizetype cut = text.at(maxLength - 1).isHighSurrogate() ? maxLength - 1 : maxLength;
+        return text.left(cut).toString() + u'\u2026';
+    }
+
     namespace
     {
-        /// @p text for a message: at most 60 characters, so that a message stays readable whatever was typed.
-        QString excerpt(QStringView text)
-        {
-            constexpr qsizetype maxLength = 60;
-            if (text.size() <= maxLength) {
-                return text.toString();
-            }
-            const qsizetype cut = text.at(maxLength - 1).isHighSurrogate() ? maxLength - 1 : maxLength;
-            return text.left(cut).toString() + u'\u2026';
-        }
-
         QString stepsMessage(QStringView field, QStringView given)
         {
             return u"%1 must be a whole number from %2 to %3, not \"%4\""_s.arg(field)

@@ -64,6 +64,9 @@ namespace Atelier
         friend bool operator==(const RenderSettings&, const RenderSettings&) = default;
     };
 
+    /// @p text for a message: at most 60 characters (then "…"), so a message stays readable whatever was given.
+    QString excerpt(QStringView text);
+
     /// Field checks shared by every entry point; each returns an empty string or the message for @p field, e.g.
     /// `steps must be a whole number from 1 to 150, not "0"`.
     namespace RenderChecks

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "Samplers.h"
 
+#include "render/RenderSettings.h"
+
 using namespace Qt::StringLiterals;
 
 namespace Atelier
@@ -34,16 +36,6 @@ namespace Atelier
             {u"k_dpmpp_2m_ka", u"dpmpp_2m_karras"},
         };
 
-        /// @p text for a message: at most 60 characters, so that a message stays readable whatever was typed.
-        QString excerpt(QStringView text)
-        {
-            constexpr qsizetype maxLength = 60;
-            if (text.size() <= maxLength) {
-                return text.toString();
-            }
-            const qsizetype cut = text.at(maxLength - 1).isHighSurrogate() ? maxLength - 1 : maxLength;
-            return text.left(cut).toString() + u'\u2026';
-        }
     } // namespace
 
     QString samplerFromName(QStringView name)

@@ -11,6 +11,7 @@
 #include <QTest>
 
 #include <csignal>
+#include <sys/stat.h>
 
 #include "TestSupport.h"
 
@@ -323,6 +324,12 @@ void TestBatchMode::aSecondRunKeepsTheFirstRunsImages()
     QCOMPARE(files(out.path()),
              (QStringList{u"00000-1000-one.png"_s, u"00001-1001-two.png"_s, u"00002-1000-one.png"_s,
                           u"00003-1001-two.png"_s}));
+    // As readable as any file the user makes (not the private mode of a temporary file).
+    const mode_t mask = ::umask(0022);
+    ::umask(mask);
+    struct stat info = {};
+    QCOMPARE(::stat(QFile::encodeName(QDir(out.path()).filePath(u"00003-1001-two.png"_s)).constData(), &info), 0);
+    QCOMPARE(info.st_mode & 0777, 0666 & ~mask);
     const QImage second(QDir(out.path()).filePath(u"00003-1001-two.png"_s));
     const QJsonObject provenance = QJsonDocument::fromJson(second.text(u"atelier"_s).toUtf8()).object();
     QCOMPARE(provenance.value(u"queueItemId"_s).toInteger(), 1);

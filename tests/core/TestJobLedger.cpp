@@ -25,6 +25,7 @@ namespace
         o.handshakeTimeout = 10s;
         o.modelLoadTimeout = 60s;
         o.heartbeatTimeout = 10s;
+        o.progressTimeout = 120s;
         o.restartBackoff = 1s;
         o.stopGrace = 5s;
         o.killGrace = 2s;
@@ -267,6 +268,10 @@ private slots:
     void imageNumbersContinue();
     void invalidJobFailsWithoutReachingAWorker();
     void seedsAreDrawnOnceAndKeptForRetries();
+    void renderThatHangsWhileHeartbeatsFlowIsLost();
+    void closedConnectionWhileStoppingIsKilled();
+    void restartWaitsForTheOldProcessToGo();
+    void stopBeforeStartFinishes();
     void randomEventSequences_data();
     void randomEventSequences();
 };
@@ -598,6 +603,98 @@ void TestJobLedger::seedsAreDrawnOnceAndKeptForRetries()
     QCOMPARE(next, quint64(102)); // two draws, for the two jobs without a seed
 }
 
+// Heartbeats come from the worker's main thread, which a render stuck inside the engine does not block.
+void TestJobLedger::renderThatHangsWhileHeartbeatsFlowIsLost()
+{
+    JobLedger ledger(options(1));
+    World world(ledger, 1);
+    ledger.addJobs(prompts(1), 0ms);
+    ledger.start(0ms);
+    ledger.workerConnected(0, 1, 1, 0ms);
+    ledger.workerReady(0, 1, 0ms);
+    markReady(world, 0);
+    world.apply();
+    ledger.jobProgress(0, 1, 0, 1s);
+    Ms now = 1s;
+    while (ledger.workerState(0) == WorkerState::Busy) {
+        now += 1s;
+        ledger.workerHeard(0, 1, now);
+        ledger.tick(now);
+        world.apply();
+        QVERIFY(now < 1s + 120s + 2s);
+    }
+    QVERIFY(now > 1s + 120s);
+    QCOMPARE(ledger.workerState(0), WorkerState::Backoff);
+    QCOMPARE(ledger.job(0).state, JobState::Queued);
+    QVERIFY2(ledger.job(0).lastError.contains(u"made no progress for 120 s"_s), qPrintable(ledger.job(0).lastError));
+}
+
+void TestJobLedger::closedConnectionWhileStoppingIsKilled()
+{
+    JobLedger ledger(options(1));
+    World world(ledger, 1);
+    ledger.addJobs(prompts(1), 0ms);
+    ledger.start(0ms);
+    ledger.workerConnected(0, 1, 1, 0ms);
+    ledger.workerReady(0, 1, 0ms);
+    markReady(world, 0);
+    world.apply();
+    ledger.stop(1s);
+    world.apply();
+    QCOMPARE(ledger.workerState(0), WorkerState::Stopping);
+    ledger.workerDisconnected(0, 1, 2s); // its socket closed, its process lingers
+    world.apply();
+    QCOMPARE(ledger.workerState(0), WorkerState::Killed);
+    QVERIFY(!world.processes[0].alive);
+    ledger.tick(2s + 2001ms);
+    world.apply();
+    QVERIFY(ledger.isFinished());
+    QCOMPARE(ledger.job(0).state, JobState::Canceled);
+}
+
+void TestJobLedger::restartWaitsForTheOldProcessToGo()
+{
+    JobLedger ledger(options(1));
+    World world(ledger, 1);
+    ledger.addJobs(prompts(1), 0ms);
+    ledger.start(0ms);
+    ledger.workerConnected(0, 1, 1, 0ms);
+    world.apply();
+    ledger.workerMisbehaved(0, 1, u"garbage"_s, 0ms); // killed; its exit not reported yet
+    world.apply();
+    QCOMPARE(ledger.workerState(0), WorkerState::Backoff);
+    ledger.tick(1500ms); // the back-off (1 s) is over, the old process not yet gone
+    world.apply();
+    QCOMPARE(ledger.workerState(0), WorkerState::Backoff);
+    ledger.workerExited(0, 1, u"killed"_s, 1600ms);
+    ledger.tick(1700ms);
+    world.apply();
+    QCOMPARE(ledger.workerState(0), WorkerState::Starting);
+    QCOMPARE(ledger.workerGeneration(0), 2);
+
+    // An exit that never comes delays the restart by killGrace at most.
+    ledger.workerMisbehaved(0, 2, u"garbage"_s, 2s);
+    ledger.tick(3500ms);
+    world.apply();
+    QCOMPARE(ledger.workerState(0), WorkerState::Backoff);
+    ledger.tick(4001ms);
+    world.apply();
+    QCOMPARE(ledger.workerState(0), WorkerState::Starting);
+}
+
+void TestJobLedger::stopBeforeStartFinishes()
+{
+    JobLedger ledger(options(2));
+    World world(ledger, 2);
+    ledger.addJobs(prompts(2), 0ms);
+    ledger.stop(0ms);
+    ledger.start(0ms);
+    world.apply();
+    QVERIFY(ledger.isFinished());
+    QCOMPARE(ledger.workerGeneration(0), 0); // nothing was started
+    QCOMPARE(ledger.unfinishedJobs().size(), 2);
+}
+
 void TestJobLedger::randomEventSequences_data()
 {
     QTest::addColumn<bool>("keepRunning");
@@ -710,6 +807,9 @@ void TestJobLedger::randomEventSequences()
                 } else if (p.alive && chance(0.2)) {
                     p.hung = true;
                     p.unkillable = chance(0.3);
+                } else if (p.alive && p.connected && chance(0.2)) { // its socket closes; the process lingers
+                    p.hung = true;
+                    ledger.workerDisconnected(rank, generation, now);
                 }
                 break;
             case 9:
