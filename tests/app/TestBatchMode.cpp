@@ -62,6 +62,7 @@ private slots:
     void nothingToRenderEndsAtOnce_data();
     void nothingToRenderEndsAtOnce();
     void acceptsA1111SamplerNames();
+    void eachDeviceGetsItsOwnPrecision();
     void aSecondRunKeepsTheFirstRunsImages();
 };
 
@@ -307,6 +308,28 @@ void TestBatchMode::acceptsA1111SamplerNames()
     QCOMPARE(images.size(), 2);
     const QImage image(QDir(out.path()).filePath(images.first()));
     QVERIFY2(image.text(u"parameters"_s).contains(u"Sampler: Euler a,"_s), qPrintable(image.text(u"parameters"_s)));
+}
+
+// --dtype auto (the default) is decided per device: fp16 on CUDA, fp32 on the CPU, in one run. On a machine
+// without that GPU the CUDA worker then fails to start, which disables that device alone.
+void TestBatchMode::eachDeviceGetsItsOwnPrecision()
+{
+    QTemporaryDir out;
+    const auto result = Test::runProcess(Test::executablePath(u"atelier"_s),
+                                         baseArguments(Test::dataPath(u"prompts/crlf.txt"_s), out.path())
+                                             + QStringList{u"--devices"_s, u"cpu,cuda:0"_s, u"--json"_s},
+                                         HardTimeoutMs);
+    QStringList starts;
+    for (const QJsonObject& event : events(result.standardOutput)) {
+        const QString message = event.value(u"message"_s).toString();
+        if (event.value(u"event"_s).toString() == u"worker"_s && message.startsWith(u"starting on"_s)) {
+            starts.append(u"%1: %2"_s.arg(event.value(u"rank"_s).toInt()).arg(message));
+        }
+    }
+    QVERIFY2(starts.contains(u"0: starting on cpu (fp32)"_s), qPrintable(starts.join(u"; "_s)));
+    QVERIFY2(starts.contains(u"1: starting on cuda:0 (fp16)"_s), qPrintable(starts.join(u"; "_s)));
+    // Whatever this machine has, the CPU renders every prompt.
+    QCOMPARE(files(out.path()).size(), 2);
 }
 
 // A second run into the same folder, with other settings, adds images and replaces none; each image's provenance
