@@ -466,6 +466,10 @@ namespace Atelier
             m_ledger.jobResult(rank, generation, result->jobId, result->imagePath, result->metadata, t);
         } else if (const auto* error = std::get_if<Ipc::Error>(&message)) {
             if (error->jobId >= 0) {
+                if (error->code == u"exists"_s) {
+                    // Someone else writes into this folder: skip past everything there now, not one name at a time.
+                    m_ledger.raiseImageNumber(nextImageNumber(m_options.outputDirectory));
+                }
                 m_ledger.jobError(rank, generation, error->jobId, error->code, error->message, t);
             } else {
                 // Not about a job: the worker cannot work (its model did not load); it exits next.

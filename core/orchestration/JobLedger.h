@@ -5,6 +5,7 @@
 #include <QList>
 #include <QString>
 
+#include <algorithm>
 #include <chrono>
 #include <functional>
 #include <optional>
@@ -169,6 +170,8 @@ namespace Atelier
 
         /// The running number of the run's first image; set before start() (see nextImageNumber()).
         void setFirstImageNumber(qint64 number) { m_nextImageNumber = number; }
+        /// Makes the next image number at least @p number (another process wrote into the folder meanwhile).
+        void raiseImageNumber(qint64 number) { m_nextImageNumber = std::max(m_nextImageNumber, number); }
 
         void addJobs(const QList<RenderSettings>& jobs, Clock now);
         /// Starts every worker.

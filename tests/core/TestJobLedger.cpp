@@ -726,9 +726,27 @@ void TestJobLedger::randomEventSequences()
         o.maxBatch = 1 + pick(3);
         JobLedger ledger(o);
         ledger.setSeedSource([&] { return quint64(random()); });
+        // The window's way: jobs wait in an outside queue and are taken only when a worker is ready.
+        QList<RenderSettings> outside;
+        qsizetype taken = 0;
+        qsizetype direct = 0;
+        if (keepRunning) {
+            ledger.setJobSource(
+                [&]() -> std::optional<RenderSettings> {
+                    if (outside.isEmpty()) {
+                        return std::nullopt;
+                    }
+                    ++taken;
+                    return outside.takeFirst();
+                },
+                [&] { return outside.size(); });
+        }
         World world(ledger, workers);
         Ms now = 0ms;
-        ledger.addJobs(prompts(1 + pick(12)), now);
+        const QList<RenderSettings> first = prompts(1 + pick(12));
+        direct += first.size();
+        ledger.addJobs(first, now);
+        outside += prompts(pick(6));
         ledger.start(now);
         world.apply();
 
@@ -839,7 +857,14 @@ void TestJobLedger::randomEventSequences()
                 break;
             case 12:
                 if (chance(0.1)) {
-                    ledger.addJobs(prompts(1 + pick(3)), now);
+                    if (keepRunning && chance(0.5)) {
+                        outside += prompts(1 + pick(3));
+                        ledger.addJobs({}, now); // what the queue's size signal does
+                    } else {
+                        const QList<RenderSettings> more = prompts(1 + pick(3));
+                        direct += more.size();
+                        ledger.addJobs(more, now);
+                    }
                 }
                 break;
             case 13:
@@ -862,7 +887,8 @@ void TestJobLedger::randomEventSequences()
         if (keepRunning && !stoppedAt && !ledger.isFinished()) {
             if (chance(0.5)) {
                 // First let it work: nothing may be lost meanwhile.
-                for (int i = 0; i < 400 && !world.allJobsFinal() && world.violation.isEmpty(); ++i) {
+                for (int i = 0; i < 400 && !(world.allJobsFinal() && outside.isEmpty()) && world.violation.isEmpty();
+                     ++i) {
                     now += 250ms;
                     behave(world, now);
                     ledger.tick(now);
@@ -883,6 +909,11 @@ void TestJobLedger::randomEventSequences()
         }
         if (!ledger.isFinished()) {
             world.fail(u"never finished"_s);
+        }
+        // Nothing taken from the outside queue is lost: each became a job of the ledger.
+        if (ledger.jobs().size() != direct + taken) {
+            world.fail(
+                u"%1 jobs in the ledger, but %2 added and %3 taken"_s.arg(ledger.jobs().size()).arg(direct).arg(taken));
         }
         if (!keepRunning && !stoppedAt) {
             for (const JobRecord& job : ledger.jobs()) {
