@@ -2,6 +2,8 @@
 #include "Coordinator.h"
 
 #include <QDir>
+#include <QFile>
+#include <QFileInfo>
 #include <QLocalSocket>
 #include <QPointer>
 #include <QProcess>
@@ -34,6 +36,21 @@ namespace Atelier
             if (::kill(-static_cast<pid_t>(pid), SIGKILL) != 0) {
                 ::kill(static_cast<pid_t>(pid), SIGKILL);
             }
+        }
+
+        /// A regular file (not a symlink) that ends with PNG's IEND chunk: what a worker's commit leaves, and
+        /// what a write cut short does not.
+        bool isCompletePng(const QString& path)
+        {
+            const QFileInfo info(path);
+            if (info.isSymLink() || !info.isFile() || info.size() < 8 + 12) {
+                return false;
+            }
+            QFile file(path);
+            if (!file.open(QIODevice::ReadOnly) || !file.seek(file.size() - 12)) {
+                return false;
+            }
+            return file.read(12) == QByteArray::fromHex("0000000049454e44ae426082");
         }
 
         LedgerOptions ledgerOptions(const CoordinatorOptions& o)
@@ -75,6 +92,7 @@ namespace Atelier
     {
         m_clock.start();
         // 32 bits, as AUTOMATIC1111 draws them, so every random seed can be typed back into its seed field.
+        m_ledger.setImageCheck([](const QString& path) { return isCompletePng(path); });
         m_ledger.setSeedSource([] { return quint64(QRandomGenerator::global()->generate()); });
         for (qsizetype rank = 0; rank < m_options.devices.size(); ++rank) {
             m_sessions.push_back(std::make_unique<Session>());

@@ -318,7 +318,9 @@ namespace Atelier
         }
         if (w->state == WorkerState::Stopping || w->state == WorkerState::Killed) {
             for (const qint64 id : std::exchange(w->jobs, {})) {
-                settle(m_jobs[id], JobState::Canceled, u"stopped while rendering"_s);
+                if (!recoverImage(m_jobs[id])) {
+                    settle(m_jobs[id], JobState::Canceled, u"stopped while rendering"_s);
+                }
             }
             w->state = WorkerState::Exited;
             maybeFinish(now);
@@ -386,7 +388,9 @@ namespace Atelier
                     // SIGKILL always works, but a process in uninterruptible sleep is reaped late; the run does not
                     // wait for that.
                     for (const qint64 id : std::exchange(w.jobs, {})) {
-                        settle(m_jobs[id], JobState::Canceled, u"stopped while rendering"_s);
+                        if (!recoverImage(m_jobs[id])) {
+                            settle(m_jobs[id], JobState::Canceled, u"stopped while rendering"_s);
+                        }
                     }
                     w.state = WorkerState::Exited;
                 }
@@ -417,6 +421,9 @@ namespace Atelier
         emitAction(LedgerAction::Kill{rank});
         bool jobGaveUp = false;
         for (const qint64 id : std::exchange(w.jobs, {})) {
+            if (recoverImage(m_jobs[id])) {
+                continue;
+            }
             requeue(m_jobs[id], u"worker %1 %2"_s.arg(rank).arg(reason), true);
             jobGaveUp = jobGaveUp || m_jobs[id].state == JobState::Failed;
         }
@@ -440,6 +447,20 @@ namespace Atelier
         }
         dispatch(now);
         maybeFinish(now);
+    }
+
+    bool JobLedger::recoverImage(JobRecord& job)
+    {
+        if (!m_imageExists || isFinal(job.state) || job.imageNumber < 0) {
+            return false;
+        }
+        const QString path = message(job).outputPath;
+        if (!m_imageExists(path)) {
+            return false;
+        }
+        job.imagePath = path;
+        settle(job, JobState::Done, {});
+        return true;
     }
 
     void JobLedger::requeue(JobRecord& job, const QString& reason, bool countsAsAttempt)

@@ -164,6 +164,9 @@ namespace Atelier
 
         /// Draws a seed for a job without one (injected so tests are reproducible).
         void setSeedSource(std::function<quint64()> source) { m_seedSource = std::move(source); }
+        /// Tells whether a complete image is at a path. A worker lost between writing a job's image and reporting it
+        /// leaves the image behind: with this check the job is done, not rendered a second time.
+        void setImageCheck(std::function<bool(const QString&)> check) { m_imageExists = std::move(check); }
         /// Feeds idle workers from an outside queue as well: @p take is called only when a worker is ready for a
         /// job, so what has not started stays editable there; @p size tells how many wait there.
         void setJobSource(std::function<std::optional<RenderSettings>()> take, std::function<qsizetype()> size);
@@ -238,6 +241,8 @@ namespace Atelier
         void spawn(int rank, Clock now);
         void lose(int rank, const QString& reason, Clock now);
         void requeue(JobRecord& job, const QString& reason, bool countsAsAttempt);
+        /// The job's image is on disk although its worker never reported it: Done. True when it was.
+        bool recoverImage(JobRecord& job);
         void settle(JobRecord& job, JobState state, const QString& reason);
         /// A job that cannot go on because the run is ending: Canceled when someone stopped the run (it is handed
         /// back), Failed when a batch ended on its own (no device left).
@@ -260,6 +265,7 @@ namespace Atelier
         std::vector<Worker> m_workers;
         std::vector<Action> m_actions;
         std::function<quint64()> m_seedSource;
+        std::function<bool(const QString&)> m_imageExists;
         std::function<std::optional<RenderSettings>()> m_takeFromSource;
         std::function<qsizetype()> m_sourceSize;
         qint64 m_nextImageNumber = 0;

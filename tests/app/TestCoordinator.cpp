@@ -498,7 +498,10 @@ void TestCoordinator::lateReplacementDoesNotHoldTheRunOpen()
 // bounded. Every prompt gives exactly one image.
 void TestCoordinator::killedWorkersAtRandomImageCounts()
 {
-    const quint32 firstSeed = QRandomGenerator::global()->generate() % 100000;
+    // ATELIER_TEST_SEED=N replays the rounds from seed N (each round prints its seed).
+    bool seedGiven = false;
+    const int givenSeed = qEnvironmentVariableIntValue("ATELIER_TEST_SEED", &seedGiven);
+    const quint32 firstSeed = seedGiven ? quint32(givenSeed) : QRandomGenerator::global()->generate() % 100000;
     for (quint32 seed = firstSeed; seed < firstSeed + 10; ++seed) {
         QRandomGenerator random(seed);
         QTemporaryDir out;

@@ -272,6 +272,7 @@ private slots:
     void closedConnectionWhileStoppingIsKilled();
     void restartWaitsForTheOldProcessToGo();
     void stopBeforeStartFinishes();
+    void imageWrittenBeforeTheWorkerDiedIsKept();
     void randomEventSequences_data();
     void randomEventSequences();
 };
@@ -693,6 +694,31 @@ void TestJobLedger::stopBeforeStartFinishes()
     QVERIFY(ledger.isFinished());
     QCOMPARE(ledger.workerGeneration(0), 0); // nothing was started
     QCOMPARE(ledger.unfinishedJobs().size(), 2);
+}
+
+// SIGKILL between the image's commit and its Result: the image is there, so the job is done, not made twice.
+void TestJobLedger::imageWrittenBeforeTheWorkerDiedIsKept()
+{
+    JobLedger ledger(options(1));
+    QStringList onDisk;
+    ledger.setImageCheck([&](const QString& path) { return onDisk.contains(path); });
+    ledger.setSeedSource([] { return quint64(3); });
+    World world(ledger, 1);
+    ledger.addJobs(prompts(2), 0ms);
+    ledger.start(0ms);
+    ledger.workerConnected(0, 1, 2, 0ms);
+    ledger.workerReady(0, 1, 0ms);
+    markReady(world, 0);
+    world.apply();
+    QCOMPARE(ledger.jobsOf(0).size(), 2);
+    onDisk.append(world.paths.value(0));
+    world.processes[0].alive = false;
+    ledger.workerExited(0, 1, u"killed by signal 9"_s, 1s);
+    world.apply();
+    QCOMPARE(ledger.job(0).state, JobState::Done);
+    QCOMPARE(ledger.job(0).imagePath, u"/out/00000-3-prompt-0.png"_s);
+    QCOMPARE(ledger.job(1).state, JobState::Queued);
+    QCOMPARE(world.finalActions.value(0), 1);
 }
 
 void TestJobLedger::randomEventSequences_data()
