@@ -217,6 +217,17 @@ namespace
         p.ready = true;
     }
 
+    /// Adds @p jobs, starts the run, and has rank 0's first process connect (taking @p maxBatch) and load.
+    void startWithOneReadyWorker(World& world, const QList<RenderSettings>& jobs, int maxBatch)
+    {
+        world.ledger.addJobs(jobs, 0ms);
+        world.ledger.start(0ms);
+        world.ledger.workerConnected(0, 1, maxBatch, 0ms);
+        world.ledger.workerReady(0, 1, 0ms);
+        markReady(world, 0);
+        world.apply();
+    }
+
     /// Connects, readies and completes whatever the well-behaved processes were sent, once.
     void behave(World& world, Ms now)
     {
@@ -449,12 +460,7 @@ void TestJobLedger::takenNameGetsTheNextNumber()
     ledger.setFirstImageNumber(12);
     ledger.setSeedSource([] { return quint64(5); });
     World world(ledger, 1);
-    ledger.addJobs(prompts(1), 0ms);
-    ledger.start(0ms);
-    ledger.workerConnected(0, 1, 1, 0ms);
-    ledger.workerReady(0, 1, 0ms);
-    markReady(world, 0);
-    world.apply();
+    startWithOneReadyWorker(world, prompts(1), 1);
     QCOMPARE(world.paths.value(0), u"/out/00012-5-prompt-0.png"_s);
     ledger.jobError(0, 1, 0, u"exists"_s, u"taken"_s, 1ms);
     world.processes[0].jobs.clear();
@@ -467,12 +473,7 @@ void TestJobLedger::badJobIsNotRetried()
 {
     JobLedger ledger(options(1));
     World world(ledger, 1);
-    ledger.addJobs(prompts(2), 0ms);
-    ledger.start(0ms);
-    ledger.workerConnected(0, 1, 1, 0ms);
-    ledger.workerReady(0, 1, 0ms);
-    markReady(world, 0);
-    world.apply();
+    startWithOneReadyWorker(world, prompts(2), 1);
     ledger.jobError(0, 1, 0, u"bad-job"_s, u"unknown sampler"_s, 1ms);
     world.processes[0].jobs.clear();
     world.apply();
@@ -485,12 +486,7 @@ void TestJobLedger::failingJobGivesUpAfterMaxAttempts()
 {
     JobLedger ledger(options(1));
     World world(ledger, 1);
-    ledger.addJobs(prompts(1), 0ms);
-    ledger.start(0ms);
-    ledger.workerConnected(0, 1, 1, 0ms);
-    ledger.workerReady(0, 1, 0ms);
-    markReady(world, 0);
-    world.apply();
+    startWithOneReadyWorker(world, prompts(1), 1);
     for (int attempt = 1; attempt <= 3; ++attempt) {
         QCOMPARE(ledger.job(0).attempts, attempt);
         ledger.jobError(0, 1, 0, u"oom"_s, u"out of memory"_s, Ms(attempt));
@@ -506,12 +502,7 @@ void TestJobLedger::resultAtAnotherPathIsRefused()
 {
     JobLedger ledger(options(1));
     World world(ledger, 1);
-    ledger.addJobs(prompts(1), 0ms);
-    ledger.start(0ms);
-    ledger.workerConnected(0, 1, 1, 0ms);
-    ledger.workerReady(0, 1, 0ms);
-    markReady(world, 0);
-    world.apply();
+    startWithOneReadyWorker(world, prompts(1), 1);
     ledger.jobResult(0, 1, 0, u"/etc/passwd"_s, {}, 1ms);
     world.apply();
     QCOMPARE(ledger.job(0).state, JobState::Queued);
@@ -561,12 +552,7 @@ void TestJobLedger::invalidJobFailsWithoutReachingAWorker()
     World world(ledger, 1);
     QList<RenderSettings> jobs = prompts(2);
     jobs[0].cfgScale = std::numeric_limits<double>::quiet_NaN();
-    ledger.addJobs(jobs, 0ms);
-    ledger.start(0ms);
-    ledger.workerConnected(0, 1, 2, 0ms);
-    ledger.workerReady(0, 1, 0ms);
-    markReady(world, 0);
-    world.apply();
+    startWithOneReadyWorker(world, jobs, 2);
     QCOMPARE(ledger.job(0).state, JobState::Failed);
     QCOMPARE(ledger.job(0).attempts, 0);
     QVERIFY2(ledger.job(0).lastError.startsWith(u"bad-job: cfg_scale"_s), qPrintable(ledger.job(0).lastError));
@@ -581,12 +567,7 @@ void TestJobLedger::seedsAreDrawnOnceAndKeptForRetries()
     World world(ledger, 1);
     QList<RenderSettings> jobs = prompts(3);
     jobs[2].seed = 5; // given: never replaced
-    ledger.addJobs(jobs, 0ms);
-    ledger.start(0ms);
-    ledger.workerConnected(0, 1, 1, 0ms);
-    ledger.workerReady(0, 1, 0ms);
-    markReady(world, 0);
-    world.apply();
+    startWithOneReadyWorker(world, jobs, 1);
     QCOMPARE(ledger.job(0).settings.seed, std::optional<quint64>(100));
     ledger.jobError(0, 1, 0, u"oom"_s, u"out of memory"_s, 1ms); // retried, with the same seed
     world.processes[0].jobs.clear();
@@ -609,12 +590,7 @@ void TestJobLedger::renderThatHangsWhileHeartbeatsFlowIsLost()
 {
     JobLedger ledger(options(1));
     World world(ledger, 1);
-    ledger.addJobs(prompts(1), 0ms);
-    ledger.start(0ms);
-    ledger.workerConnected(0, 1, 1, 0ms);
-    ledger.workerReady(0, 1, 0ms);
-    markReady(world, 0);
-    world.apply();
+    startWithOneReadyWorker(world, prompts(1), 1);
     ledger.jobProgress(0, 1, 0, 1s);
     Ms now = 1s;
     while (ledger.workerState(0) == WorkerState::Busy) {
@@ -634,12 +610,7 @@ void TestJobLedger::closedConnectionWhileStoppingIsKilled()
 {
     JobLedger ledger(options(1));
     World world(ledger, 1);
-    ledger.addJobs(prompts(1), 0ms);
-    ledger.start(0ms);
-    ledger.workerConnected(0, 1, 1, 0ms);
-    ledger.workerReady(0, 1, 0ms);
-    markReady(world, 0);
-    world.apply();
+    startWithOneReadyWorker(world, prompts(1), 1);
     ledger.stop(1s);
     world.apply();
     QCOMPARE(ledger.workerState(0), WorkerState::Stopping);
@@ -704,12 +675,7 @@ void TestJobLedger::imageWrittenBeforeTheWorkerDiedIsKept()
     ledger.setImageCheck([&](const QString& path) { return onDisk.contains(path); });
     ledger.setSeedSource([] { return quint64(3); });
     World world(ledger, 1);
-    ledger.addJobs(prompts(2), 0ms);
-    ledger.start(0ms);
-    ledger.workerConnected(0, 1, 2, 0ms);
-    ledger.workerReady(0, 1, 0ms);
-    markReady(world, 0);
-    world.apply();
+    startWithOneReadyWorker(world, prompts(2), 2);
     QCOMPARE(ledger.jobsOf(0).size(), 2);
     onDisk.append(world.paths.value(0));
     world.processes[0].alive = false;
