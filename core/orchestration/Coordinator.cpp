@@ -15,6 +15,7 @@
 #include <csignal>
 #include <unistd.h>
 
+#include "ipc/FrameCodec.h"
 #include "orchestration/WorkerListener.h"
 #include "queue/PromptQueue.h"
 #include "render/OutputNaming.h"

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
-#include <QCborMap>
 #include <QElapsedTimer>
 #include <QHash>
 #include <QList>
@@ -12,7 +11,6 @@
 #include <chrono>
 #include <memory>
 
-#include "ipc/FrameCodec.h"
 #include "ipc/Protocol.h"
 #include "orchestration/JobLedger.h"
 #include "render/Precision.h"

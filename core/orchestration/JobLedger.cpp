@@ -627,13 +627,14 @@ namespace Atelier
             }
             const qsizetype limit = std::clamp<qsizetype>((waiting + live - 1) / live, 1, w.maxBatch);
             QList<qint64> batch;
+            std::optional<Ipc::Job> lead; ///< the batch's settings, which every other job must share
             while (batch.size() < limit) {
                 JobRecord* next = nextQueued();
                 if (!next) {
                     break;
                 }
                 // Only jobs that share the first one's settings join; the first that does not waits its turn.
-                if (!batch.isEmpty() && !Ipc::canShareBatch(message(m_jobs[batch.constFirst()]), message(*next))) {
+                if (lead && !Ipc::canShareBatch(*lead, message(*next))) {
                     break;
                 }
                 if (!next->settings.seed) {
@@ -647,6 +648,9 @@ namespace Atelier
                 next->state = JobState::Assigned;
                 next->rank = rank;
                 batch.append(next->id);
+                if (!lead) {
+                    lead = message(*next);
+                }
             }
             if (batch.isEmpty()) {
                 break;
