@@ -514,11 +514,12 @@ namespace Atelier
     void MainWindow::takeBackUnfinished()
     {
         // Ends the run first (its workers are killed), so that the coordinator, which feeds on the queue, cannot
-        // take the returned jobs again; then what was running or waiting for a retry goes back to the front of the
-        // queue, with its seed.
+        // take the returned jobs again; going, it gives what was running or waiting for a retry back to the front of
+        // the queue's store, with its seed. The view then shows them.
         const QList<RenderSettings> unfinished = m_coordinator->unfinishedJobs();
         m_coordinator.reset();
         m_queue->prepend(unfinished);
+        m_queue->reload();
     }
 
     void MainWindow::renderingFinished()

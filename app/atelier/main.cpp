@@ -75,10 +75,13 @@ int main(int argc, char** argv)
     const QCommandLineOption threadsOption(u"threads"_s, u"CPU threads per worker (batch)."_s, u"n"_s);
     const QCommandLineOption jsonOption(u"json"_s, u"One JSON object per event on stdout (batch)."_s);
     const QCommandLineOption strictOption(u"strict"_s, u"Render nothing if the file has any problem (batch)."_s);
+    const QCommandLineOption resumeOption(
+        u"resume"_s,
+        u"Continue the interrupted run of this file into this output folder; nothing is made twice (batch)."_s);
     const QCommandLineOption listDevicesOption(u"list-devices"_s, u"List the devices workers can run on."_s);
     parser.addOptions({batchOption, modelOption, devicesOption, outOption, stepsOption, cfgOption, widthOption,
                        heightOption, schedulerOption, dtypeOption, seedOption, threadsOption, jsonOption, strictOption,
-                       listDevicesOption});
+                       resumeOption, listDevicesOption});
     parser.addPositionalArgument(u"files"_s, u"Prompt files to queue (.txt, .csv, .json, .jsonl)."_s, u"[files...]"_s);
     parser.process(*app);
 
@@ -103,6 +106,7 @@ int main(int argc, char** argv)
         batch.outputDirectory = parser.value(outOption);
         batch.json = parser.isSet(jsonOption);
         batch.strict = parser.isSet(strictOption);
+        batch.resume = parser.isSet(resumeOption);
         // Every value is checked here, against the render model's limits, before anything starts: a typo must not
         // silently render a whole batch wrong, or fail it job by job.
         QStringList problems;
@@ -177,20 +181,21 @@ int main(int argc, char** argv)
     }
 
     Atelier::installTranslations(QLocale::system());
-    Atelier::PromptQueue queue;
+    // The queue lives in the data folder's store: what was queued, or running when Atelier last ended (even by a
+    // crash), comes back, the interrupted items first.
+    Atelier::QueueStore store;
+    QString storeProblem = Atelier::openQueueStore(store, Atelier::defaultQueueStorePath());
+    if (!storeProblem.isEmpty()) {
+        // Rendering still works; only durability is lost, and the artist is told so.
+        store.open(u":memory:"_s);
+    }
+    Atelier::PromptQueue queue(&store);
     Atelier::MainWindow window(&queue);
     window.show();
-    // The queue outlives the window: what was queued (or running) when Atelier last closed comes back first.
-    const QString queueFile
-        = QDir(QStandardPaths::writableLocation(QStandardPaths::AppDataLocation)).filePath(u"queue.jsonl"_s);
-    if (QFileInfo(queueFile).size() > 0) {
-        window.importFiles({queueFile});
-    }
-    Atelier::QueueAutosave autosave(&queue, queueFile);
-    QObject::connect(&autosave, &Atelier::QueueAutosave::saveFailed, &window, [&window](const QString& reason) {
+    if (!storeProblem.isEmpty()) {
         window.statusBar()->showMessage(
-            QCoreApplication::translate("main", "The queue could not be saved: %1").arg(reason));
-    });
+            QCoreApplication::translate("main", "The queue cannot be kept on disk: %1").arg(storeProblem));
+    }
     if (!parser.positionalArguments().isEmpty()) {
         window.importFiles(parser.positionalArguments());
     }

@@ -13,6 +13,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "render/OutputNaming.h"
+
 using namespace Qt::StringLiterals;
 
 namespace Atelier
@@ -59,6 +61,32 @@ namespace Atelier
             }
             return error;
         }
+
+        /// Reads back what the file @p fd holds: its size and the bytes at both ends must be @p png's. Empty, or
+        /// what is wrong.
+        QString checkWritten(int fd, const QByteArray& png)
+        {
+            struct stat status
+            {
+            };
+            if (::fstat(fd, &status) != 0) {
+                return QString::fromLocal8Bit(std::strerror(errno));
+            }
+            if (status.st_size != png.size()) {
+                return u"%1 of %2 bytes reached the disk"_s.arg(status.st_size).arg(png.size());
+            }
+            const qsizetype edge = std::min<qsizetype>(png.size(), 64);
+            QByteArray head(edge, Qt::Uninitialized);
+            QByteArray tail(edge, Qt::Uninitialized);
+            if (::pread(fd, head.data(), edge, 0) != edge
+                || ::pread(fd, tail.data(), edge, png.size() - edge) != edge) {
+                return u"cannot read it back: %1"_s.arg(QString::fromLocal8Bit(std::strerror(errno)));
+            }
+            if (head != png.first(edge) || tail != png.last(edge)) {
+                return u"the bytes on disk differ from those written"_s;
+            }
+            return {};
+        }
     } // namespace
 
     QString writeRgbPng(const QString& path, const std::uint8_t* rgb, int width, int height,
@@ -90,7 +118,7 @@ namespace Atelier
             return u"%1: a file of that name exists; it is not replaced"_s.arg(path);
         }
         // Hidden, in the same folder (so the link below stays on one file system), removed on every failure path.
-        QTemporaryFile temporary(QDir(target.absolutePath()).filePath(u".%1.XXXXXX.part"_s.arg(target.fileName())));
+        QTemporaryFile temporary(temporaryImageTemplate(path));
         if (!temporary.open()) {
             return u"%1: cannot write: %2"_s.arg(path, temporary.errorString());
         }
@@ -100,6 +128,11 @@ namespace Atelier
         // QTemporaryFile makes its files private; an image is as readable as any file the user makes.
         if (::fchmod(temporary.handle(), 0666 & ~currentUmask()) != 0 || ::fsync(temporary.handle()) != 0) {
             return u"%1: cannot write: %2"_s.arg(path, QString::fromLocal8Bit(std::strerror(errno)));
+        }
+        // Only what is on disk counts: a file system that accepted the writes but kept fewer bytes (a full disk
+        // that some file systems report late, a quota) must fail the job, not commit a truncated image.
+        if (const QString wrong = checkWritten(temporary.handle(), png); !wrong.isEmpty()) {
+            return u"%1: cannot write: %2"_s.arg(path, wrong);
         }
         // link() fails with EEXIST whatever is at the name, and never follows a symlink there.
         const QByteArray encodedPath = QFile::encodeName(path);
@@ -119,6 +152,17 @@ namespace Atelier
         }
         if (error != 0) {
             return u"%1: cannot write: %2"_s.arg(path, QString::fromLocal8Bit(std::strerror(error)));
+        }
+        // The new name is an entry of the folder: flushed too, so that a power cut cannot take back a reported image.
+        if (const int dir
+            = ::open(QFile::encodeName(target.absolutePath()).constData(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+            dir >= 0) {
+            const bool synced = ::fsync(dir) == 0 || errno == EINVAL; // some file systems cannot sync a folder
+            const int syncError = errno;
+            ::close(dir);
+            if (!synced) {
+                return u"%1: cannot write: %2"_s.arg(path, QString::fromLocal8Bit(std::strerror(syncError)));
+            }
         }
         return {}; // the temporary name is removed when `temporary` goes
     }

@@ -24,11 +24,13 @@
 #include <c10/util/Exception.h>
 
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <condition_variable>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <deque>
 #include <functional>
 #include <map>
@@ -115,21 +117,38 @@ namespace Atelier::Worker
             }
         };
 
-        /// Reads the secret from ATELIER_WORKER_TOKEN and removes it from the environment, so that nothing this
-        /// process starts or dumps carries it further.
-        QByteArray takeToken()
+        /// Reads the secret from the inherited descriptor @p fd (a pipe the coordinator filled and closed) and closes
+        /// it: the secret is never in the environment or argv, where /proc shows it to other processes of the user,
+        /// and once read it is gone from the pipe too.
+        QByteArray takeToken(const QString& fdText)
         {
-            const QByteArray hex = qgetenv("ATELIER_WORKER_TOKEN");
-            qunsetenv("ATELIER_WORKER_TOKEN");
-            static const QByteArray digits = "0123456789abcdefABCDEF";
-            const bool wellFormed = hex.size() == Ipc::TokenSize * 2
-                && std::all_of(hex.begin(), hex.end(), [](char c) { return digits.contains(c); });
-            if (!wellFormed) {
-                // Without a valid secret the coordinator would only drop us; saying so here is clearer.
-                throw UsageError{u"ATELIER_WORKER_TOKEN must hold %1 hex digits (%2 bytes)"_s.arg(Ipc::TokenSize * 2)
-                                     .arg(Ipc::TokenSize)};
+            bool ok = false;
+            const int fd = fdText.toInt(&ok);
+            if (fdText.isEmpty() || !ok || fd < 3) {
+                throw UsageError{u"--token-fd must name the inherited descriptor that holds the secret"_s};
             }
-            return QByteArray::fromHex(hex);
+            QByteArray token(Ipc::TokenSize + 1, Qt::Uninitialized);
+            qsizetype got = 0;
+            while (got < token.size()) {
+                const ssize_t n = ::read(fd, token.data() + got, static_cast<size_t>(token.size() - got));
+                if (n < 0 && errno == EINTR) {
+                    continue;
+                }
+                if (n < 0) {
+                    throw UsageError{u"--token-fd %1: %2"_s.arg(fd).arg(QString::fromLocal8Bit(std::strerror(errno)))};
+                }
+                if (n == 0) {
+                    break;
+                }
+                got += n;
+            }
+            ::close(fd);
+            if (got != Ipc::TokenSize) {
+                // Without a valid secret the coordinator would only drop us; saying so here is clearer.
+                throw UsageError{u"--token-fd %1 must hold exactly %2 bytes of secret"_s.arg(fd).arg(Ipc::TokenSize)};
+            }
+            token.truncate(Ipc::TokenSize);
+            return token;
         }
 
         ServeOptions parseOptions(const QStringList& arguments)
@@ -137,11 +156,13 @@ namespace Atelier::Worker
             QCommandLineParser parser;
             parser.setApplicationDescription(
                 u"Serve jobs for Atelier's coordinator over a local socket. The secret comes from the environment "
-                u"variable ATELIER_WORKER_TOKEN (64 hex digits)."_s);
+                u"descriptor --token-fd names (32 bytes, then end of file)."_s);
             parser.addHelpOption();
             parser.addPositionalArgument(u"serve"_s, u"The command."_s);
             parser.addOptions({
                 {u"socket"_s, u"The coordinator's local socket."_s, u"path"_s},
+                {u"token-fd"_s, u"An inherited descriptor holding the secret that proves who this worker is."_s,
+                 u"fd"_s},
                 {u"rank"_s, u"This worker's rank, as the coordinator numbers them."_s, u"n"_s, u"0"_s},
                 {u"device"_s, u"cpu or cuda:N."_s, u"device"_s, u"cpu"_s},
                 {u"dtype"_s, u"auto (fp16 on CUDA, fp32 on the CPU), fp32, or fp16/bf16 on CUDA."_s, u"dtype"_s,
@@ -207,7 +228,7 @@ namespace Atelier::Worker
             if (options.worldSize > 1 && (options.rendezvous.isEmpty() || options.rank >= options.worldSize)) {
                 throw UsageError{u"a process group needs --rendezvous and a --rank below --world-size"_s};
             }
-            options.token = takeToken();
+            options.token = takeToken(parser.value(u"token-fd"_s));
             return options;
         }
 
@@ -640,7 +661,7 @@ namespace Atelier::Worker
                     versions.insert(u"cuda"_s, BuildInfo::cudaVersion());
                 }
                 Provenance provenance;
-                provenance.queueItemId = job.jobId;
+                provenance.queueItemId = job.itemId;
                 provenance.settings = rendered;
                 provenance.unetEvaluations = unetEvaluations;
                 provenance.model = infotextModelName(m_options.model);

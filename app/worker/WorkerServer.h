@@ -10,7 +10,7 @@ namespace Atelier::Worker
     namespace ServeExit
     {
         inline constexpr int Ok = 0; ///< Shutdown received, or the coordinator closed the socket
-        inline constexpr int Usage = 2; ///< bad arguments, or ATELIER_WORKER_TOKEN absent or not 64 hex digits
+        inline constexpr int Usage = 2; ///< bad arguments, or no 32-byte secret at --token-fd
         inline constexpr int ConnectFailed = 3; ///< the coordinator's socket could not be reached
         inline constexpr int ProtocolError = 4; ///< the coordinator sent an invalid frame or message
         inline constexpr int ModelFailed = 5; ///< the model did not load (an Error{-1, "model"} was sent first)
@@ -19,9 +19,9 @@ namespace Atelier::Worker
     /// `atelier-worker serve --socket PATH --rank N --device cpu|cuda:N [--dtype …] [--model PATH] [--threads N]`:
     /// the mode the coordinator runs a worker in. @p arguments starts with the program name.
     ///
-    /// The worker connects to the coordinator's QLocalSocket, announces itself with Hello (the secret comes from
-    /// ATELIER_WORKER_TOKEN, 64 hex digits, which is removed from the environment once read: argv would be visible
-    /// to every user through /proc), loads the model, then renders the Jobs it is sent one batch at a time on an
+    /// The worker connects to the coordinator's QLocalSocket, announces itself with Hello (the secret comes from the
+    /// inherited pipe --token-fd names, read once and closed: the environment and argv are visible through /proc),
+    /// loads the model, then renders the Jobs it is sent one batch at a time on an
     /// engine thread while the event loop keeps sending a Heartbeat every second and answering Cancel and Shutdown.
     /// A batch larger than the device holds is split, and halved again after an out-of-memory error; one image that
     /// still does not fit is reported with the error code "oom". Returns one of ServeExit.

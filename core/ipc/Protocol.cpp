@@ -21,6 +21,8 @@ namespace Atelier::Ipc
         {
             using Ts::operator()...;
         };
+        // C++20 deduces this for aggregates by itself, but clang before 17 does not (the fuzz build uses clang).
+        template <class... Ts> Overloaded(Ts...) -> Overloaded<Ts...>;
 
         // CBOR integers in QCborValue stop at INT64_MAX, but seeds use all 64 bits: send them as 8 big-endian bytes.
         QByteArray seedBytes(quint64 seed)
@@ -201,6 +203,7 @@ namespace Atelier::Ipc
                        },
                        [&](const Job& m) {
                            map.insert(u"job"_s, m.jobId);
+                           map.insert(u"item"_s, m.itemId);
                            map.insert(u"attempt"_s, m.attempt);
                            map.insert(u"prompt"_s, m.prompt);
                            map.insert(u"negative"_s, m.negativePrompt);
@@ -279,6 +282,7 @@ namespace Atelier::Ipc
         } else if (type == u"job"_s) {
             Job m;
             m.jobId = f.integer(u"job"_s, 0, MaxId);
+            m.itemId = f.integer(u"item"_s, 0, MaxId);
             m.attempt = static_cast<int>(f.integer(u"attempt"_s, 1, 1000));
             m.prompt = f.prompt(u"prompt"_s);
             m.negativePrompt = f.prompt(u"negative"_s);

@@ -15,7 +15,7 @@ namespace Atelier::Ipc
 {
     /// Version of the coordinator–worker protocol; a worker announces it in Hello and the coordinator refuses
     /// any other.
-    inline constexpr int ProtocolVersion = 3;
+    inline constexpr int ProtocolVersion = 4;
     /// Largest frame either side accepts: a preview image plus its envelope.
     inline constexpr quint32 MaxFrameSize = 1024 * 1024;
     /// Largest frame for every message but Preview.
@@ -45,6 +45,7 @@ namespace Atelier::Ipc
     struct Job
     {
         qint64 jobId = 0;
+        qint64 itemId = 0; ///< the queue item it renders (the provenance's queueItemId); the job id without a store
         int attempt = 1;
         QString prompt;
         QString negativePrompt;

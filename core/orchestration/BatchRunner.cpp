@@ -2,12 +2,18 @@
 #include "BatchRunner.h"
 
 #include <QCoreApplication>
+#include <QDateTime>
 #include <QDir>
 #include <QElapsedTimer>
+#include <QFileInfo>
+#include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
+#include <QRandomGenerator>
 #include <QRegularExpression>
+#include <QSaveFile>
+#include <QSet>
 #include <QTimer>
 
 #include <atomic>
@@ -17,7 +23,11 @@
 
 #include "import/PromptImport.h"
 #include "orchestration/Coordinator.h"
+#include "orchestration/WorkerListener.h"
+#include "queue/PromptQueue.h"
+#include "queue/QueueStore.h"
 #include "render/ModelCheck.h"
+#include "render/OutputNaming.h"
 
 using namespace Qt::StringLiterals;
 
@@ -69,6 +79,103 @@ namespace Atelier
         void printJson(const QJsonObject& event)
         {
             printLine(stdout, QString::fromUtf8(QJsonDocument(event).toJson(QJsonDocument::Compact)));
+        }
+
+        const QString ManifestFolder = u".atelier-runs"_s;
+
+        /// The run a manifest describes.
+        struct Manifest
+        {
+            QString run;
+            QString file;
+            QString store;
+            QDateTime created;
+        };
+
+        QString writeManifest(const QString& outputDirectory, const Manifest& manifest, const QStringList& keys)
+        {
+            const QString folder = QDir(outputDirectory).filePath(ManifestFolder);
+            if (!QDir().mkpath(folder)) {
+                return u"cannot create %1"_s.arg(folder);
+            }
+            QSaveFile file(QDir(folder).filePath(manifest.run + u".json"_s));
+            if (!file.open(QIODevice::WriteOnly)) {
+                return u"cannot write %1: %2"_s.arg(file.fileName(), file.errorString());
+            }
+            const QJsonObject json{{u"version"_s, 1},
+                                   {u"run"_s, manifest.run},
+                                   {u"file"_s, manifest.file},
+                                   {u"store"_s, manifest.store},
+                                   {u"created"_s, manifest.created.toString(Qt::ISODateWithMs)},
+                                   {u"items"_s, QJsonArray::fromStringList(keys)}};
+            file.write(QJsonDocument(json).toJson());
+            if (!file.commit()) {
+                return u"cannot write %1: %2"_s.arg(file.fileName(), file.errorString());
+            }
+            return {};
+        }
+
+        /// The newest manifest in @p outputDirectory for @p file, or nothing.
+        std::optional<Manifest> findManifest(const QString& outputDirectory, const QString& file)
+        {
+            const QDir folder(QDir(outputDirectory).filePath(ManifestFolder));
+            std::optional<Manifest> newest;
+            for (const QFileInfo& entry : folder.entryInfoList({u"*.json"_s}, QDir::Files)) {
+                QFile in(entry.filePath());
+                if (entry.size() > 64 * 1024 * 1024 || !in.open(QIODevice::ReadOnly)) {
+                    continue;
+                }
+                const QJsonObject json = QJsonDocument::fromJson(in.readAll()).object();
+                Manifest m{json.value(u"run"_s).toString(), json.value(u"file"_s).toString(),
+                           json.value(u"store"_s).toString(),
+                           QDateTime::fromString(json.value(u"created"_s).toString(), Qt::ISODateWithMs)};
+                if (m.file == file && !m.run.isEmpty() && (!newest || m.created > newest->created)) {
+                    newest = m;
+                }
+            }
+            return newest;
+        }
+
+        /// Makes the store's queue for the run hold exactly the file's items: those already there keep their state
+        /// (Failed ones get a new chance), new ones are added, those the file no longer has are canceled. Returns
+        /// an empty string or why not.
+        QString reconcile(QueueStore& store, const QString& queue, const QList<RenderSettings>& jobs,
+                          const QStringList& keys, const QString& file)
+        {
+            QHash<QString, QueueItem> known;
+            for (const QueueItem& item : store.items(queue)) {
+                known.insert(item.key, item);
+            }
+            QList<RenderSettings> added;
+            QStringList addedKeys;
+            QList<qint64> retried;
+            QSet<QString> wanted;
+            for (qsizetype i = 0; i < jobs.size(); ++i) {
+                wanted.insert(keys.at(i));
+                const auto it = known.constFind(keys.at(i));
+                if (it == known.constEnd()) {
+                    added.append(jobs.at(i));
+                    addedKeys.append(keys.at(i));
+                } else if (it->state == ItemState::Failed || it->state == ItemState::Canceled) {
+                    retried.append(it->id);
+                }
+            }
+            QList<qint64> dropped;
+            for (const QueueItem& item : std::as_const(known)) {
+                if (!wanted.contains(item.key) && item.state == ItemState::Queued) {
+                    dropped.append(item.id);
+                }
+            }
+            if (!retried.isEmpty() && !store.requeue(retried)) {
+                return store.error();
+            }
+            if (!dropped.isEmpty() && !store.cancel(dropped, u"no longer in %1"_s.arg(file))) {
+                return store.error();
+            }
+            if (!added.isEmpty() && !store.add(queue, added, false, addedKeys)) {
+                return store.error();
+            }
+            return {};
         }
     } // namespace
 
@@ -163,6 +270,69 @@ namespace Atelier
             return InterruptGuard::exitCode();
         }
 
+        // The run's items go to the durable queue before any worker starts; the manifest ties this folder to them.
+        const QString file = QFileInfo(options.file).absoluteFilePath();
+        const QString storePath = options.storePath.isEmpty() ? defaultQueueStorePath() : options.storePath;
+        QueueStore store;
+        if (const QString problem = store.open(storePath); !problem.isEmpty()) {
+            return fail(u"the queue store: "_s + problem);
+        }
+        const QStringList keys = contentKeys(imported.jobs);
+        Manifest manifest;
+        if (options.resume) {
+            const std::optional<Manifest> found = findManifest(options.outputDirectory, file);
+            if (!found) {
+                return fail(u"--resume: %1 holds no run of %2 to continue"_s.arg(
+                    QDir(options.outputDirectory).absolutePath(), file));
+            }
+            manifest = *found;
+            const QString queue = u"batch:"_s + manifest.run;
+            if (store.items(queue).isEmpty()) {
+                return fail(
+                    u"--resume: the queue store %1 has no record of run %2 (started with another data folder?)"_s.arg(
+                        storePath, manifest.run));
+            }
+            if (store.recover(
+                    queue, [](const QueueItem& item) { return isCompleteImage(item.imagePath); }, DefaultMaxAttempts)
+                < 0) {
+                return fail(u"the queue store: "_s + store.error());
+            }
+            if (const QString problem = reconcile(store, queue, imported.jobs, keys, file); !problem.isEmpty()) {
+                return fail(u"the queue store: "_s + problem);
+            }
+        } else {
+            if (const std::optional<Manifest> earlier = findManifest(options.outputDirectory, file)) {
+                if (store.count(u"batch:"_s + earlier->run, ItemState::Queued) > 0) {
+                    printLine(stderr,
+                              u"atelier: an earlier run of this file into this folder did not finish; "
+                              u"--resume continues it (this run starts anew)"_s);
+                }
+            }
+            manifest.run = QString::fromLatin1(QByteArray::number(QRandomGenerator::system()->generate64(), 16));
+            manifest.created = QDateTime::currentDateTimeUtc();
+            if (!store.add(u"batch:"_s + manifest.run, imported.jobs, false, keys)) {
+                return fail(u"the queue store: "_s + store.error());
+            }
+        }
+        manifest.file = file;
+        manifest.store = storePath;
+        if (const QString problem = writeManifest(options.outputDirectory, manifest, keys); !problem.isEmpty()) {
+            return fail(problem);
+        }
+        const QString queueName = u"batch:"_s + manifest.run;
+        // What a crash of an earlier run left: temporary files of workers killed mid-write (not images), and the
+        // private socket folders of coordinators that were killed.
+        removeStaleTemporaryImages(options.outputDirectory);
+        WorkerListener::removeStalePrivateDirectories();
+        PromptQueue queue(&store, queueName);
+        const qsizetype madeEarlier = store.count(queueName, ItemState::Done);
+        if (queue.isEmpty()) {
+            printLine(stderr,
+                      u"%1 of %1 images of %2 were already made; nothing left to render"_s.arg(madeEarlier)
+                          .arg(options.file));
+            return imported.issues.isEmpty() ? 0 : 1;
+        }
+
         CoordinatorOptions run;
         run.workerProgram = options.workerProgram;
         run.devices = devices;
@@ -172,9 +342,9 @@ namespace Atelier
         run.defaults = options.defaults;
         run.precision = options.precision;
         Coordinator coordinator(run);
-        coordinator.addJobs(imported.jobs);
+        coordinator.setQueue(&queue);
 
-        const qsizetype total = imported.jobs.size();
+        const qsizetype total = queue.size();
         const bool live = !options.json && isatty(STDOUT_FILENO) != 0;
         qsizetype done = 0, failed = 0;
         QHash<int, QString> perDevice; // rank -> "job 3 step 5/20, 2.1 it/s"
@@ -282,20 +452,27 @@ namespace Atelier
             std::fprintf(stdout, "\x1b[%dB\n", static_cast<int>(devices.size()));
         }
 
+        // The store is the record of the run: what is not done there is not made, whatever the workers said.
         QStringList notDone;
-        for (const JobRecord& job : coordinator.jobs()) {
-            if (job.state != JobState::Done) {
-                notDone.append(u"  #%1 \"%2\": %3 (%4)"_s.arg(job.id).arg(
-                    job.settings.prompt.left(60), jobStateName(job.state),
-                    job.lastError.isEmpty() ? u"not started"_s : job.lastError));
+        qsizetype made = 0;
+        const QList<QueueItem> items = store.items(queueName);
+        for (const QueueItem& item : items) {
+            if (item.state == ItemState::Done) {
+                ++made;
+            } else if (item.state != ItemState::Canceled) { // canceled: the file no longer has it
+                notDone.append(u"  #%1 \"%2\": %3 (%4)"_s.arg(item.id).arg(
+                    excerpt(item.settings.prompt), itemStateName(item.state),
+                    item.lastError.isEmpty() ? u"not started"_s : item.lastError));
             }
         }
-        const qsizetype rendered = total - notDone.size();
-        const QString summary = u"%1 of %2 images written to %3; %4 not made; %5 problem(s) in the file"_s.arg(rendered)
-                                    .arg(total)
-                                    .arg(QDir(options.outputDirectory).absolutePath())
-                                    .arg(notDone.size())
-                                    .arg(imported.issues.size());
+        const qsizetype rendered = made - madeEarlier;
+        const QString summary
+            = u"%1 of %2 images written to %3%6; %4 not made; %5 problem(s) in the file"_s.arg(rendered)
+                  .arg(total)
+                  .arg(QDir(options.outputDirectory).absolutePath())
+                  .arg(notDone.size())
+                  .arg(imported.issues.size())
+                  .arg(madeEarlier > 0 ? u" (%1 made earlier)"_s.arg(madeEarlier) : QString());
         if (options.json) {
             printJson({{u"event"_s, u"summary"_s},
                        {u"images"_s, rendered},
@@ -307,6 +484,10 @@ namespace Atelier
         printLine(stderr, summary);
         for (const QString& line : notDone) {
             printLine(stderr, line);
+        }
+        if (!notDone.isEmpty()) {
+            // Nothing is lost: the items wait in the queue store (a full disk, say, can be cleared first).
+            printLine(stderr, u"atelier: to make what is missing, run the same command with --resume"_s);
         }
         if (InterruptGuard::signal() != 0) {
             return InterruptGuard::exitCode();

@@ -24,6 +24,10 @@ namespace Atelier
         int threadsPerWorker = 0;
         bool json = false; ///< one JSON object per event on stdout
         bool strict = false; ///< any problem in the file: render nothing
+        /// Continue the last interrupted run of this file into this folder: its images already written are kept, the
+        /// rest (and the file's new items) rendered, none twice.
+        bool resume = false;
+        QString storePath; ///< the durable queue; empty: defaultQueueStorePath()
     };
 
     /// Runs a prompt file headless: imports it, checks everything that can be checked before a worker starts (the
@@ -34,6 +38,10 @@ namespace Atelier
     /// left, and what was not made is listed; a second SIGINT kills the workers at once. Returns the exit code: 0
     /// only when every prompt produced its image; 1 when some did not; 2 for bad options or a file with nothing to
     /// render; 130 after SIGINT, 143 after SIGTERM. Needs a QCoreApplication.
+    ///
+    /// The run's items live in the durable queue (QueueStore, queue "batch:<run id>") and a manifest in the output
+    /// folder (`.atelier-runs/<run id>.json`: the file, the store, one content key per item) ties the folder to
+    /// them, so that `--resume` finds them again after a crash, a kill or an interrupt.
     int runBatch(const BatchOptions& options);
 
     /// The devices `--devices` names: "all" is every CUDA device the worker sees, or the CPU when there is none.

@@ -12,7 +12,10 @@
 #include <QScopeGuard>
 #include <QTimer>
 
+#include <cerrno>
 #include <csignal>
+#include <cstring>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include "ipc/FrameCodec.h"
@@ -41,19 +44,6 @@ namespace Atelier
 
         /// A regular file (not a symlink) that ends with PNG's IEND chunk: what a worker's commit leaves, and
         /// what a write cut short does not.
-        bool isCompletePng(const QString& path)
-        {
-            const QFileInfo info(path);
-            if (info.isSymLink() || !info.isFile() || info.size() < 8 + 12) {
-                return false;
-            }
-            QFile file(path);
-            if (!file.open(QIODevice::ReadOnly) || !file.seek(file.size() - 12)) {
-                return false;
-            }
-            return file.read(12) == QByteArray::fromHex("0000000049454e44ae426082");
-        }
-
         LedgerOptions ledgerOptions(const CoordinatorOptions& o)
         {
             LedgerOptions l;
@@ -93,7 +83,7 @@ namespace Atelier
     {
         m_clock.start();
         // 32 bits, as AUTOMATIC1111 draws them, so every random seed can be typed back into its seed field.
-        m_ledger.setImageCheck([](const QString& path) { return isCompletePng(path); });
+        m_ledger.setImageCheck(isCompleteImage);
         m_ledger.setSeedSource([] { return quint64(QRandomGenerator::global()->generate()); });
         for (qsizetype rank = 0; rank < m_options.devices.size(); ++rank) {
             m_sessions.push_back(std::make_unique<Session>());
@@ -117,6 +107,23 @@ namespace Atelier
                 session->process->waitForFinished(2000);
             }
         }
+        if (!m_queue) {
+            return;
+        }
+        // Ended mid-run (the window closed): the workers are gone, so what they were making is either whole on disk
+        // or not made; the store learns which, rather than waiting for the next start to count a lost attempt.
+        QueueStore* store = m_queue->store();
+        for (const JobRecord& job : m_ledger.jobs()) {
+            if (job.itemId < 0 || isFinal(job.state)) {
+                continue;
+            }
+            const std::optional<QueueItem> item = store->item(job.itemId);
+            if (item && !item->imagePath.isEmpty() && isCompleteImage(item->imagePath)) {
+                store->markDone(job.itemId, item->imagePath);
+            } else {
+                store->release(job.itemId, u"Atelier closed while it waited or rendered"_s);
+            }
+        }
     }
 
     JobLedger::Clock Coordinator::now() const
@@ -132,7 +139,18 @@ namespace Atelier
 
     void Coordinator::setQueue(PromptQueue* queue)
     {
-        m_ledger.setJobSource([queue] { return queue->takeFirst(); }, [queue] { return queue->size(); });
+        m_queue = queue;
+        m_ledger.setJobSource(
+            [queue]() -> std::optional<SourcedJob> {
+                std::optional<QueueItem> item = queue->claim();
+                if (!item) {
+                    return std::nullopt;
+                }
+                return SourcedJob{item->settings, item->id, item->attempts, item->imagePath};
+            },
+            [queue] { return queue->size(); });
+        connect(queue, &PromptQueue::storeFailed, this,
+                [this](const QString& reason) { emit workerEvent(-1, u"queue store: %1"_s.arg(reason)); });
         // Queued while a worker waits: start it now rather than at the next event.
         // Queued: the ledger takes from the queue while it dispatches, and must not be re-entered then.
         connect(
@@ -247,6 +265,14 @@ namespace Atelier
                     if constexpr (std::is_same_v<T, LedgerAction::Spawn>) {
                         spawn(a.rank, a.generation);
                     } else if constexpr (std::is_same_v<T, LedgerAction::SendJobs>) {
+                        // Written ahead: the store knows the seed and image path before the worker does, so an
+                        // image that a crash leaves unreported is found where it was planned.
+                        for (const Ipc::Job& job : a.jobs) {
+                            if (m_ledger.job(job.jobId).itemId >= 0) {
+                                record(m_queue->store()->recordDispatch(job.itemId, job.seed, job.outputPath,
+                                                                        job.attempt, m_options.devices.at(a.rank)));
+                            }
+                        }
                         for (const Ipc::Job& job : a.jobs) {
                             send(a.rank, job);
                         }
@@ -259,20 +285,42 @@ namespace Atelier
                     } else if constexpr (std::is_same_v<T, LedgerAction::JobStarted>) {
                         emit jobStarted(a.jobId, a.rank);
                     } else if constexpr (std::is_same_v<T, LedgerAction::JobDone>) {
-                        emit jobFinished(a.jobId, m_ledger.job(a.jobId).imagePath);
+                        const JobRecord& job = m_ledger.job(a.jobId);
+                        if (job.itemId >= 0) {
+                            record(m_queue->store()->markDone(job.itemId, job.imagePath));
+                        }
+                        emit jobFinished(a.jobId, job.imagePath);
                     } else if constexpr (std::is_same_v<T, LedgerAction::JobFailed>) {
+                        if (const qint64 item = m_ledger.job(a.jobId).itemId; item >= 0) {
+                            record(m_queue->store()->markFailed(item, a.reason, !a.retry));
+                        }
                         emit jobFailed(a.jobId, a.reason, a.retry);
                     } else if constexpr (std::is_same_v<T, LedgerAction::JobCanceled>) {
+                        if (const qint64 item = m_ledger.job(a.jobId).itemId; item >= 0) {
+                            record(m_queue->store()->release(item, a.reason));
+                            m_queueChanged = true;
+                        }
                         emit jobCanceled(a.jobId, a.reason);
                     } else if constexpr (std::is_same_v<T, LedgerAction::WorkerNote>) {
                         emit workerEvent(a.rank, a.message);
                     } else if constexpr (std::is_same_v<T, LedgerAction::Finished>) {
                         m_watchdog->stop();
+                        if (std::exchange(m_queueChanged, false)) {
+                            m_queue->reload(); // the view shows what the stop handed back
+                        }
                         // Queued: a caller that stops from a slot sees finished() after it returns.
                         QMetaObject::invokeMethod(this, &Coordinator::finished, Qt::QueuedConnection);
                     }
                 },
                 action);
+        }
+    }
+
+    void Coordinator::record(bool written)
+    {
+        if (!written) {
+            // The run goes on (the worker's image is on disk either way); the store catches up at the next start.
+            emit workerEvent(-1, u"queue store: %1"_s.arg(m_queue->store()->error()));
         }
     }
 
@@ -330,8 +378,30 @@ namespace Atelier
                 environment.insert(key, extra.value(key));
             }
         }
-        // The token travels in the environment: argv is readable by every user through /proc.
-        environment.insert(u"ATELIER_WORKER_TOKEN"_s, QString::fromLatin1(token.toHex()));
+        // The token travels through a pipe the worker inherits, filled and closed before it starts: argv and the
+        // environment are readable through /proc, and a pipe, once read, holds nothing.
+        int tokenPipe[2] = {-1, -1};
+        if (::pipe2(tokenPipe, O_CLOEXEC) != 0
+            || ::write(tokenPipe[1], token.constData(), static_cast<size_t>(token.size())) != token.size()) {
+            for (const int fd : tokenPipe) {
+                if (fd >= 0) {
+                    ::close(fd);
+                }
+            }
+            emit workerEvent(
+                rank, u"cannot pass the worker its secret: %1"_s.arg(QString::fromLocal8Bit(std::strerror(errno))));
+            QMetaObject::invokeMethod(
+                this,
+                [this, rank, generation] {
+                    m_ledger.workerExited(rank, generation, u"could not start: no pipe for its secret"_s, now());
+                    apply();
+                },
+                Qt::QueuedConnection);
+            return;
+        }
+        ::close(tokenPipe[1]);
+        const int tokenFd = tokenPipe[0];
+        arguments << u"--token-fd"_s << QString::number(tokenFd);
 
         auto* process = new QProcess(this);
         process->setProgram(m_options.workerProgram);
@@ -339,7 +409,11 @@ namespace Atelier
         process->setProcessEnvironment(environment);
         process->setProcessChannelMode(QProcess::ForwardedErrorChannel);
         // Its own process group, so a hung worker is killed with anything it started.
-        process->setChildProcessModifier([] { ::setpgid(0, 0); });
+        // In the child only: the secret's descriptor survives exec (it is close-on-exec everywhere else).
+        process->setChildProcessModifier([tokenFd] {
+            ::setpgid(0, 0);
+            ::fcntl(tokenFd, F_SETFD, 0);
+        });
         // Queued: a failure to start is reported from inside start(), and the ledger must not be re-entered.
         connect(
             process, &QProcess::finished, this,
@@ -365,6 +439,8 @@ namespace Atelier
             Qt::QueuedConnection);
         s.process = process;
         process->start();
+        ::close(tokenFd);
+        m_listener->expectProcess(rank, process->processId());
         // The child makes itself a group leader, but maybe not before a kill comes: make it one from here too,
         // so killGroup() always reaches it.
         if (const qint64 pid = process->processId(); pid > 0) {

@@ -13,6 +13,7 @@
 
 #include "ipc/Protocol.h"
 #include "orchestration/JobLedger.h"
+#include "queue/QueueStore.h"
 #include "render/Precision.h"
 #include "render/RenderSettings.h"
 
@@ -35,7 +36,7 @@ namespace Atelier
         Precision precision = Precision::Auto; ///< resolved per device (resolvePrecision)
         RenderSettings defaults; ///< for fields a job leaves unset (then RenderDefaults)
         int threadsPerWorker = 0; ///< 0: LibTorch's default
-        int maxAttempts = 3; ///< a job that failed this many times is given up
+        int maxAttempts = DefaultMaxAttempts; ///< a job that failed this many times is given up
         /// Most jobs a worker renders in one batch (passed to it as --max-batch); 0: as many as the worker says it
         /// takes (on CUDA, what its free memory holds).
         int maxBatch = 0;
@@ -68,9 +69,11 @@ namespace Atelier
 
         /// Adds jobs; their ids are their positions in the run (0, 1, …).
         void addJobs(const QList<RenderSettings>& jobs);
-        /// Feeds idle workers from @p queue as well, taking each job only when a worker is ready for it, so the
-        /// queue keeps what has not started (the artist can still edit it). Jobs queued later start at once when a
-        /// worker is idle. Set before start(); the queue must outlive the coordinator.
+        /// Feeds idle workers from @p queue as well, claiming each item only when a worker is ready for it, so the
+        /// queue keeps what has not started (the artist can still edit it). Items queued later start at once when a
+        /// worker is idle. The item's store follows every dispatch (seed and image path, written before the worker
+        /// hears of it), result, failure and stop (the item goes back, first). Set before start(); the queue must
+        /// outlive the coordinator.
         void setQueue(PromptQueue* queue);
         /// Jobs not final, and those a stop canceled, with the seeds they were given: what the caller puts back in
         /// its queue after finished().
@@ -116,6 +119,8 @@ namespace Atelier
         void readFrom(int rank, int generation);
         void handle(int rank, int generation, const Ipc::Message& message);
         void send(int rank, const Ipc::Message& message);
+        /// Reports a failed write to the durable queue.
+        void record(bool written);
         Session* session(int rank, int generation);
 
         CoordinatorOptions m_options;
@@ -125,6 +130,8 @@ namespace Atelier
         std::vector<std::unique_ptr<Session>> m_sessions;
         QElapsedTimer m_clock;
         QTimer* m_watchdog;
+        PromptQueue* m_queue = nullptr;
+        bool m_queueChanged = false; ///< items went back to the store's queue: the view reloads at the end
         bool m_started = false;
         bool m_applying = false;
     };

@@ -79,7 +79,7 @@ namespace Atelier
         , m_workers(static_cast<std::size_t>(std::max(0, m_options.workers)))
     { }
 
-    void JobLedger::setJobSource(std::function<std::optional<RenderSettings>()> take, std::function<qsizetype()> size)
+    void JobLedger::setJobSource(std::function<std::optional<SourcedJob>()> take, std::function<qsizetype()> size)
     {
         m_takeFromSource = std::move(take);
         m_sourceSize = std::move(size);
@@ -266,7 +266,14 @@ namespace Atelier
         } else if (code == u"busy"_s) {
             requeue(job, reason, false);
         } else if (code == u"exists"_s) {
-            // Someone else wrote that name meanwhile: never replace it, take the next number instead.
+            // A path fixed before a crash may hold this job's own image, written by a worker of the crashed process
+            // after the recovery looked: then it is done. Anything else at the name is never replaced: the job
+            // takes the next number instead.
+            if (!job.plannedPath.isEmpty() && recoverImage(job)) {
+                releaseJobOf(rank, jobId, now);
+                return;
+            }
+            job.plannedPath.clear();
             job.imageNumber = m_nextImageNumber++;
             requeue(job, reason, false);
         } else if (code == u"bad-job"_s) {
@@ -407,6 +414,9 @@ namespace Atelier
     {
         QList<RenderSettings> jobs;
         for (const JobRecord& job : m_jobs) {
+            if (job.itemId >= 0) {
+                continue; // its durable queue has it back (the coordinator released it there)
+            }
             if (!isFinal(job.state) || job.state == JobState::Canceled) {
                 jobs.append(job.settings);
             }
@@ -451,7 +461,7 @@ namespace Atelier
 
     bool JobLedger::recoverImage(JobRecord& job)
     {
-        if (!m_imageExists || isFinal(job.state) || job.imageNumber < 0) {
+        if (!m_imageExists || isFinal(job.state) || (job.imageNumber < 0 && job.plannedPath.isEmpty())) {
             return false;
         }
         const QString path = message(job).outputPath;
@@ -555,7 +565,10 @@ namespace Atelier
         message.width = resolved.width.value_or(RenderDefaults::Width);
         message.height = resolved.height.value_or(RenderDefaults::Height);
         message.scheduler = resolved.scheduler.value_or(QString());
-        if (job.imageNumber >= 0) {
+        message.itemId = job.itemId >= 0 ? job.itemId : job.id;
+        if (!job.plannedPath.isEmpty()) {
+            message.outputPath = job.plannedPath;
+        } else if (job.imageNumber >= 0) {
             message.outputPath = QDir(m_options.outputDirectory)
                                      .filePath(imageFileName(job.imageNumber, message.seed, message.prompt));
         }
@@ -572,13 +585,16 @@ namespace Atelier
             }
         }
         while (m_takeFromSource) {
-            std::optional<RenderSettings> settings = m_takeFromSource();
-            if (!settings) {
+            std::optional<SourcedJob> sourced = m_takeFromSource();
+            if (!sourced) {
                 break;
             }
             JobRecord record;
             record.id = m_jobs.size();
-            record.settings = std::move(*settings);
+            record.settings = std::move(sourced->settings);
+            record.itemId = sourced->itemId;
+            record.attempts = sourced->attempts;
+            record.plannedPath = sourced->plannedPath;
             m_jobs.append(record);
             if (refuseIfInvalid(m_jobs.last())) {
                 continue;
@@ -641,7 +657,7 @@ namespace Atelier
                     // Drawn once and kept, so a retry and the image's metadata use the same one.
                     next->settings.seed = m_seedSource ? m_seedSource() : 0;
                 }
-                if (next->imageNumber < 0) {
+                if (next->imageNumber < 0 && next->plannedPath.isEmpty()) {
                     next->imageNumber = m_nextImageNumber++;
                 }
                 ++next->attempts;

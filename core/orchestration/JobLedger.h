@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "ipc/Protocol.h"
+#include "queue/QueueStore.h"
 #include "render/RenderSettings.h"
 
 namespace Atelier
@@ -46,6 +47,19 @@ namespace Atelier
         QString lastError; ///< why the last attempt failed, or why it was canceled
         int rank = -1; ///< the worker rendering it, or that made or last tried it
         QCborMap metadata; ///< the worker's provenance, when Done
+        qint64 itemId = -1; ///< its durable queue item (QueueStore), when it came from one
+        /// Where its image goes when a durable queue fixed that at an earlier dispatch (a crash came between);
+        /// empty: the ledger names it from its running number.
+        QString plannedPath;
+    };
+
+    /// A job handed to the ledger by an outside (durable) queue.
+    struct SourcedJob
+    {
+        RenderSettings settings;
+        qint64 itemId = -1; ///< the queue's id for it: the PNG provenance's queueItemId
+        int attempts = 0; ///< attempts counted before this run (crashes included)
+        QString plannedPath; ///< the image path an earlier dispatch fixed, or empty
     };
 
     /// A worker session's place in its life (one rank; each process started for it is a new generation).
@@ -70,7 +84,7 @@ namespace Atelier
         int workers = 1; ///< ranks 0 … workers − 1
         QString outputDirectory; ///< where images go (file names are the ledger's)
         RenderSettings defaults; ///< for fields a job leaves unset (then RenderDefaults)
-        int maxAttempts = 3; ///< attempts that count before a job fails for good
+        int maxAttempts = DefaultMaxAttempts; ///< attempts that count before a job fails for good
         int maxBatch = 0; ///< most jobs per batch (0: what each worker says it takes)
         int failuresBeforeDisabling = 3; ///< consecutive losses of a rank that disable it
         bool keepRunningWhenIdle = false; ///< false: the run finishes once every job is final (a batch)
@@ -169,7 +183,7 @@ namespace Atelier
         void setImageCheck(std::function<bool(const QString&)> check) { m_imageExists = std::move(check); }
         /// Feeds idle workers from an outside queue as well: @p take is called only when a worker is ready for a
         /// job, so what has not started stays editable there; @p size tells how many wait there.
-        void setJobSource(std::function<std::optional<RenderSettings>()> take, std::function<qsizetype()> size);
+        void setJobSource(std::function<std::optional<SourcedJob>()> take, std::function<qsizetype()> size);
 
         /// The running number of the run's first image; set before start() (see nextImageNumber()).
         void setFirstImageNumber(qint64 number) { m_nextImageNumber = number; }
@@ -217,7 +231,8 @@ namespace Atelier
         QList<qint64> jobsOf(int rank) const { return m_workers.at(rank).jobs; }
         bool isStopping() const { return m_stopping; }
         bool isFinished() const { return m_finished; }
-        /// Jobs that are not final, and those canceled by a stop, with their seeds: what a window puts back.
+        /// Jobs that are not final, and those canceled by a stop, with their seeds: what a window puts back. Jobs
+        /// from a durable queue are not among them: they go back to their queue.
         QList<RenderSettings> unfinishedJobs() const;
 
     private:
@@ -266,7 +281,7 @@ namespace Atelier
         std::vector<Action> m_actions;
         std::function<quint64()> m_seedSource;
         std::function<bool(const QString&)> m_imageExists;
-        std::function<std::optional<RenderSettings>()> m_takeFromSource;
+        std::function<std::optional<SourcedJob>()> m_takeFromSource;
         std::function<qsizetype()> m_sourceSize;
         qint64 m_nextImageNumber = 0;
         QString m_lastDeviceError; ///< why the last rank was disabled, for jobs failed by "no working device"

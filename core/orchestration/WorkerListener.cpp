@@ -3,6 +3,8 @@
 
 #include <QDeadlineTimer>
 #include <QDir>
+#include <QFile>
+#include <QFileInfo>
 #include <QLocalSocket>
 #include <QPointer>
 #include <QRandomGenerator>
@@ -13,6 +15,7 @@
 #include <unistd.h>
 
 #include "ipc/FrameCodec.h"
+#include "queue/QueueStore.h"
 
 using namespace Qt::StringLiterals;
 
@@ -43,7 +46,39 @@ namespace Atelier
             }
             return credentials;
         }
+
+        const QString OwnerFile = u"owner"_s;
     } // namespace
+
+    QString WorkerListener::privateDirectoryBase()
+    {
+        // $XDG_RUNTIME_DIR is per user and 0700 itself; without it (ssh, CI) the temporary directory serves.
+        const QString runtime = qEnvironmentVariable("XDG_RUNTIME_DIR");
+        return runtime.isEmpty() || !QDir(runtime).exists() ? QDir::tempPath() : runtime;
+    }
+
+    int WorkerListener::removeStalePrivateDirectories(const QString& base)
+    {
+        int removed = 0;
+        const QDir parent(base);
+        for (const QFileInfo& entry :
+             parent.entryInfoList({u"atelier-??????"_s}, QDir::Dirs | QDir::NoDotAndDotDot | QDir::Hidden)) {
+            if (entry.isSymLink() || entry.ownerId() != ::getuid()) {
+                continue; // never another user's, never through a link
+            }
+            QFile owner(QDir(entry.filePath()).filePath(OwnerFile));
+            if (!owner.open(QIODevice::ReadOnly)) {
+                continue; // not made by an Atelier that records its owner: not ours to judge
+            }
+            const QString identity = QString::fromUtf8(owner.read(256));
+            owner.close();
+            if (!identity.isEmpty() && !QueueStore::isProcessAlive(identity)
+                && QDir(entry.filePath()).removeRecursively()) {
+                ++removed;
+            }
+        }
+        return removed;
+    }
 
     WorkerListener::WorkerListener(QObject* parent)
         : QObject(parent)
@@ -62,17 +97,20 @@ namespace Atelier
 
     QString WorkerListener::listen()
     {
-        // $XDG_RUNTIME_DIR is per user and 0700 itself; without it (ssh, CI) the temporary directory serves.
-        QString base = qEnvironmentVariable("XDG_RUNTIME_DIR");
-        if (base.isEmpty() || !QDir(base).exists()) {
-            base = QDir::tempPath();
-        }
+        const QString base = privateDirectoryBase();
+        removeStalePrivateDirectories(base);
         // QTemporaryDir creates the directory with mode 0700 and a unique name, so no other user can reach
         // the socket and a stale socket of an earlier run is never in the way.
         m_directory = std::make_unique<QTemporaryDir>(QDir(base).filePath(u"atelier-XXXXXX"_s));
         if (!m_directory->isValid()) {
             return u"cannot create a private directory under %1: %2"_s.arg(base, m_directory->errorString());
         }
+        // Who made it: a later Atelier removes it if this process dies without doing so (SIGKILL, a crash).
+        QFile owner(m_directory->filePath(OwnerFile));
+        if (!owner.open(QIODevice::WriteOnly) || owner.write(QueueStore::processIdentity().toUtf8()) < 0) {
+            return u"cannot write %1: %2"_s.arg(owner.fileName(), owner.errorString());
+        }
+        owner.close();
         if (!m_server.listen(m_directory->filePath(u"coordinator.sock"_s))) {
             return u"cannot listen on %1: %2"_s.arg(m_directory->filePath(u"coordinator.sock"_s),
                                                     m_server.errorString());
@@ -98,9 +136,15 @@ namespace Atelier
         return token;
     }
 
+    void WorkerListener::expectProcess(int rank, qint64 pid)
+    {
+        m_pids.insert(rank, pid);
+    }
+
     void WorkerListener::forgetWorker(int rank)
     {
         m_tokens.remove(rank);
+        m_pids.remove(rank);
     }
 
     void WorkerListener::setHandshakeTimeout(std::chrono::milliseconds timeout)
@@ -162,15 +206,21 @@ namespace Atelier
             reject(socket, u"wrong or unexpected token for rank %1"_s.arg(hello->rank));
             co_return;
         }
+        // The token alone is not enough: another process of the same user may have read it (from the pipe, before
+        // the worker did). Only the process started for this rank is admitted, as the kernel names the peer.
         const auto peer = peerCredentials(socket);
-        if (!peer || peer->uid != getuid() || peer->pid != hello->pid) {
+        const qint64 spawned = m_pids.value(hello->rank, 0);
+        if (!peer || peer->uid != getuid() || peer->pid != spawned || peer->pid != hello->pid) {
             reject(socket,
-                   u"rank %1 claims pid %2 but the connecting process is %3"_s.arg(hello->rank)
+                   u"rank %1's connection comes from pid %2 (claiming %3), not from the worker started for it "
+                   u"(%4)"_s.arg(hello->rank)
+                       .arg(peer ? QString::number(peer->pid) : u"unknown"_s)
                        .arg(hello->pid)
-                       .arg(peer ? QString::number(peer->pid) : u"unknown"_s));
+                       .arg(spawned));
             co_return;
         }
         m_tokens.remove(hello->rank); // each token admits once
+        m_pids.remove(hello->rank);
         emit workerAdmitted(hello->rank, socket, *hello, decoder.takeBuffered());
     }
 } // namespace Atelier

@@ -7,98 +7,134 @@ using namespace Qt::StringLiterals;
 
 namespace Atelier
 {
-    PromptQueue::PromptQueue(QObject* parent)
+    namespace
+    {
+        QList<RenderSettings> withoutBlankPrompts(const QList<RenderSettings>& jobs)
+        {
+            QList<RenderSettings> kept;
+            std::copy_if(jobs.begin(), jobs.end(), std::back_inserter(kept),
+                         [](const RenderSettings& job) { return !job.prompt.trimmed().isEmpty(); });
+            return kept;
+        }
+    } // namespace
+
+    PromptQueue::PromptQueue(QueueStore* store, QString name, QObject* parent)
         : QAbstractListModel(parent)
-    { }
+        , m_store(store)
+        , m_name(std::move(name))
+    {
+        m_items = m_store->items(m_name, ItemState::Queued);
+    }
 
     bool PromptQueue::enqueue(const RenderSettings& job)
     {
-        if (job.prompt.trimmed().isEmpty()) {
-            return false;
+        return enqueue(QList<RenderSettings>{job}) == 1;
+    }
+
+    qsizetype PromptQueue::enqueue(const QList<RenderSettings>& jobs)
+    {
+        const QList<RenderSettings> kept = withoutBlankPrompts(jobs);
+        if (kept.isEmpty()) {
+            return 0;
         }
-        const int row = static_cast<int>(m_jobs.size());
-        beginInsertRows({}, row, row);
-        m_jobs.append(job);
-        endInsertRows();
-        emit sizeChanged(m_jobs.size());
-        return true;
+        if (!m_store->add(m_name, kept)) {
+            emit storeFailed(m_store->error());
+            return 0;
+        }
+        reload();
+        return kept.size();
     }
 
     void PromptQueue::prepend(const QList<RenderSettings>& jobs)
     {
-        QList<RenderSettings> kept;
-        std::copy_if(jobs.begin(), jobs.end(), std::back_inserter(kept),
-                     [](const RenderSettings& job) { return !job.prompt.trimmed().isEmpty(); });
+        const QList<RenderSettings> kept = withoutBlankPrompts(jobs);
         if (kept.isEmpty()) {
             return;
         }
-        beginInsertRows({}, 0, static_cast<int>(kept.size()) - 1);
-        m_jobs = kept + m_jobs;
-        endInsertRows();
-        emit sizeChanged(m_jobs.size());
+        if (!m_store->add(m_name, kept, /*atFront=*/true)) {
+            emit storeFailed(m_store->error());
+            return;
+        }
+        reload();
     }
 
-    std::optional<RenderSettings> PromptQueue::takeFirst()
+    std::optional<QueueItem> PromptQueue::claim()
     {
-        if (m_jobs.isEmpty()) {
-            return std::nullopt;
+        std::optional<QueueItem> item = m_store->claim(m_name);
+        if (!item && !m_store->error().isEmpty()) {
+            emit storeFailed(m_store->error());
         }
-        beginRemoveRows({}, 0, 0);
-        RenderSettings job = m_jobs.takeFirst();
-        endRemoveRows();
-        emit sizeChanged(m_jobs.size());
-        return job;
+        reload();
+        return item;
     }
 
     void PromptQueue::removeRows(QList<int> rows)
     {
-        std::sort(rows.begin(), rows.end(), std::greater<>());
-        rows.erase(std::unique(rows.begin(), rows.end()), rows.end());
-        bool removed = false;
-        // Descending order keeps the remaining row numbers valid while we remove.
+        QList<qint64> ids;
         for (const int row : std::as_const(rows)) {
-            if (row < 0 || row >= m_jobs.size()) {
-                continue;
+            if (row >= 0 && row < m_items.size()) {
+                ids.append(m_items.at(row).id);
             }
-            beginRemoveRows({}, row, row);
-            m_jobs.removeAt(row);
-            endRemoveRows();
-            removed = true;
         }
-        if (removed) {
-            emit sizeChanged(m_jobs.size());
+        if (ids.isEmpty()) {
+            return;
         }
+        if (!m_store->remove(ids)) {
+            emit storeFailed(m_store->error());
+        }
+        reload();
     }
 
     void PromptQueue::clear()
     {
-        if (m_jobs.isEmpty()) {
-            return;
+        QList<qint64> ids;
+        for (const QueueItem& item : std::as_const(m_items)) {
+            ids.append(item.id);
         }
+        if (!ids.isEmpty() && !m_store->remove(ids)) {
+            emit storeFailed(m_store->error());
+        }
+        reload();
+    }
+
+    void PromptQueue::reload()
+    {
+        const qsizetype before = m_items.size();
         beginResetModel();
-        m_jobs.clear();
+        m_items = m_store->items(m_name, ItemState::Queued);
         endResetModel();
-        emit sizeChanged(0);
+        if (m_items.size() != before) {
+            emit sizeChanged(m_items.size());
+        }
     }
 
     qsizetype PromptQueue::size() const
     {
-        return m_jobs.size();
+        return m_items.size();
+    }
+
+    QList<RenderSettings> PromptQueue::jobs() const
+    {
+        QList<RenderSettings> jobs;
+        for (const QueueItem& item : m_items) {
+            jobs.append(item.settings);
+        }
+        return jobs;
     }
 
     bool PromptQueue::isEmpty() const
     {
-        return m_jobs.isEmpty();
+        return m_items.isEmpty();
     }
 
     RenderSettings PromptQueue::at(qsizetype row) const
     {
-        return m_jobs.at(row);
+        return m_items.at(row).settings;
     }
 
     int PromptQueue::rowCount(const QModelIndex& parent) const
     {
-        return parent.isValid() ? 0 : static_cast<int>(m_jobs.size());
+        return parent.isValid() ? 0 : static_cast<int>(m_items.size());
     }
 
     QVariant PromptQueue::data(const QModelIndex& index, int role) const
@@ -106,7 +142,8 @@ namespace Atelier
         if (!checkIndex(index, CheckIndexOption::IndexIsValid | CheckIndexOption::ParentIsInvalid)) {
             return {};
         }
-        const RenderSettings& job = m_jobs.at(index.row());
+        const QueueItem& item = m_items.at(index.row());
+        const RenderSettings& job = item.settings;
         switch (role) {
         case Qt::DisplayRole:
         case Qt::ToolTipRole:
@@ -117,6 +154,8 @@ namespace Atelier
             return job.negativePrompt;
         case SeedRole:
             return job.seed ? QVariant::fromValue(*job.seed) : QVariant();
+        case ItemIdRole:
+            return item.id;
         default:
             return {};
         }
@@ -128,6 +167,7 @@ namespace Atelier
         names.insert(JobRole, "job"_ba);
         names.insert(NegativePromptRole, "negativePrompt"_ba);
         names.insert(SeedRole, "seed"_ba);
+        names.insert(ItemIdRole, "itemId"_ba);
         return names;
     }
 } // namespace Atelier

@@ -4,13 +4,16 @@
 #include <QAbstractListModel>
 #include <QList>
 
+#include "queue/QueueStore.h"
 #include "render/RenderSettings.h"
 
 namespace Atelier
 {
-    /// The artist's queue of prompts waiting to be rendered, in order, as a list model for views.
+    /// The items of one durable queue (see QueueStore) that wait to be rendered, in order, as a list model for
+    /// views. Every change goes to the store first and shows here once it is committed, so what the view shows is
+    /// what a crash keeps.
     ///
-    /// Qt::DisplayRole is the prompt text; JobRole gives the whole RenderSettings.
+    /// Qt::DisplayRole is the prompt text; JobRole gives the whole RenderSettings, ItemIdRole the store's id.
     class PromptQueue final : public QAbstractListModel
     {
         Q_OBJECT
@@ -21,38 +24,50 @@ namespace Atelier
         {
             JobRole = Qt::UserRole + 1,
             NegativePromptRole,
-            SeedRole
+            SeedRole,
+            ItemIdRole
         };
 
-        explicit PromptQueue(QObject* parent = nullptr);
+        /// The queue @p name of @p store (which must be open and outlive this model).
+        PromptQueue(QueueStore* store, QString name = QueueStore::windowQueue(), QObject* parent = nullptr);
 
-        /// Appends a job. Prompts that are empty after trimming are refused (returns false): they would
-        /// render nothing the artist asked for.
+        /// Appends a job. Prompts that are empty after trimming are refused (returns false): they would render
+        /// nothing the artist asked for. False too when the store cannot be written (storeFailed() says why).
         bool enqueue(const RenderSettings& job);
-        /// Puts @p jobs back at the front, in their order (jobs a stopped run did not finish go first again).
-        /// Blank prompts are skipped, as in enqueue().
+        /// Appends many at once, in one transaction; blank prompts are skipped. Returns how many were queued.
+        qsizetype enqueue(const QList<RenderSettings>& jobs);
+        /// Puts @p jobs at the front, in their order. Blank prompts are skipped, as in enqueue().
         void prepend(const QList<RenderSettings>& jobs);
-        /// Removes and returns the first job; std::nullopt when the queue is empty.
-        std::optional<RenderSettings> takeFirst();
-        /// Removes the jobs at the given rows (any order, duplicates ignored).
+        /// Claims the first waiting item for this process (it leaves the list: it is running); std::nullopt when
+        /// none waits. Another process on the same store never gets the same item.
+        std::optional<QueueItem> claim();
+        /// Removes the items at the given rows (any order, duplicates ignored).
         void removeRows(QList<int> rows);
         void clear();
+        /// Reads the queue again from the store (another process, or a recovery, changed it).
+        void reload();
 
         qsizetype size() const;
-        /// Every queued job, in order.
-        const QList<RenderSettings>& jobs() const { return m_jobs; }
+        /// Every waiting job, in order.
+        QList<RenderSettings> jobs() const;
         bool isEmpty() const;
         RenderSettings at(qsizetype row) const;
+        QueueStore* store() const { return m_store; }
+        const QString& name() const { return m_name; }
 
         int rowCount(const QModelIndex& parent = {}) const override;
         QVariant data(const QModelIndex& index, int role = Qt::DisplayRole) const override;
         QHash<int, QByteArray> roleNames() const override;
 
     signals:
-        /// Emitted after any change of the number of queued jobs.
+        /// Emitted after any change of the number of waiting jobs.
         void sizeChanged(qsizetype size);
+        /// The store could not be read or written; @p reason names the file. What the view shows is unchanged.
+        void storeFailed(const QString& reason);
 
     private:
-        QList<RenderSettings> m_jobs;
+        QueueStore* m_store;
+        QString m_name;
+        QList<QueueItem> m_items;
     };
 } // namespace Atelier

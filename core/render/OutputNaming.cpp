@@ -1,8 +1,13 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "OutputNaming.h"
 
+#include <QCoreApplication>
 #include <QDir>
+#include <QFile>
+#include <QFileInfo>
 #include <QRegularExpression>
+
+#include <csignal>
 
 #include <algorithm>
 #include <limits>
@@ -59,5 +64,45 @@ namespace Atelier
             next = std::max(next, number + 1);
         }
         return next;
+    }
+
+    bool isCompleteImage(const QString& path)
+    {
+        const QFileInfo info(path);
+        if (info.isSymLink() || !info.isFile() || info.size() < 8 + 12) {
+            return false;
+        }
+        QFile file(path);
+        if (!file.open(QIODevice::ReadOnly) || file.read(8) != QByteArray::fromHex("89504e470d0a1a0a")
+            || !file.seek(file.size() - 12)) {
+            return false;
+        }
+        return file.read(12) == QByteArray::fromHex("0000000049454e44ae426082");
+    }
+
+    QString temporaryImageTemplate(const QString& path)
+    {
+        const QFileInfo target(path);
+        return QDir(target.absolutePath())
+            .filePath(u".%1.%2.XXXXXX.part"_s.arg(target.fileName()).arg(QCoreApplication::applicationPid()));
+    }
+
+    int removeStaleTemporaryImages(const QString& directory)
+    {
+        static const QRegularExpression temporary(u"^\\..+\\.png\\.(\\d+)\\.[A-Za-z0-9]{6}\\.part$"_s);
+        int removed = 0;
+        QDir dir(directory);
+        for (const QString& name : dir.entryList({u".*.part"_s}, QDir::Files | QDir::Hidden | QDir::System)) {
+            const QRegularExpressionMatch match = temporary.match(name);
+            if (!match.hasMatch()) {
+                continue;
+            }
+            const qint64 pid = match.captured(1).toLongLong();
+            // kill(pid, 0) fails with ESRCH only when no such process exists: the writer is gone for good.
+            if (pid > 0 && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH && dir.remove(name)) {
+                ++removed;
+            }
+        }
+        return removed;
     }
 } // namespace Atelier

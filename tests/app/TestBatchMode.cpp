@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // `atelier --batch`, run as a user would: the real executables, the tiny model, CPU workers.
 #include <QDir>
+#include <QDirIterator>
 #include <QElapsedTimer>
 #include <QFile>
+#include <QFileInfo>
 #include <QImage>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -14,6 +16,8 @@
 #include <sys/stat.h>
 
 #include "TestSupport.h"
+#include "queue/QueueStore.h"
+#include "render/OutputNaming.h"
 
 using namespace Atelier;
 using namespace Qt::StringLiterals;
@@ -43,6 +47,45 @@ namespace
     {
         return QDir(directory).entryList(QDir::Files | QDir::NoDotAndDotDot, QDir::Name);
     }
+
+    /// Every file in @p directory, hidden ones too (temporary `.part` files are hidden).
+    QStringList allFiles(const QString& directory)
+    {
+        return QDir(directory).entryList(QDir::Files | QDir::Hidden | QDir::NoDotAndDotDot, QDir::Name);
+    }
+
+    /// The prompt words of each image name (`00003-1001-two.png` → `two`), sorted: one entry per image made.
+    QStringList imagedPrompts(const QString& directory)
+    {
+        QStringList slugs;
+        for (const QString& name : files(directory)) {
+            slugs.append(name.section(u'-', 2).chopped(4));
+        }
+        slugs.sort();
+        return slugs;
+    }
+
+    /// The children of process @p pid (its workers), from /proc.
+    QList<qint64> childrenOf(qint64 pid)
+    {
+        QFile file(u"/proc/%1/task/%1/children"_s.arg(pid));
+        QList<qint64> pids;
+        if (file.open(QIODevice::ReadOnly)) {
+            for (const QByteArray& field : file.readAll().split(' ')) {
+                if (const qint64 child = field.trimmed().toLongLong(); child > 0) {
+                    pids.append(child);
+                }
+            }
+        }
+        return pids;
+    }
+
+    bool isRunning(qint64 pid)
+    {
+        // A zombie has exited; only its parent (gone here) would reap it.
+        QFile stat(u"/proc/%1/stat"_s.arg(pid));
+        return stat.open(QIODevice::ReadOnly) && !stat.readAll().contains(") Z ");
+    }
 } // namespace
 
 class TestBatchMode final : public QObject
@@ -50,6 +93,7 @@ class TestBatchMode final : public QObject
     Q_OBJECT
 
 private slots:
+    void initTestCase();
     void rendersEveryPromptWithJsonEvents();
     void badLinesAreNamedAndTheRestRendered();
     void strictRendersNothingFromABadFile();
@@ -64,7 +108,29 @@ private slots:
     void acceptsA1111SamplerNames();
     void eachDeviceGetsItsOwnPrecision();
     void aSecondRunKeepsTheFirstRunsImages();
+    void aKilledRunResumesAndMakesEachImageOnce();
+    void resumeNeedsARunToContinue();
+    void aFullDiskFailsTheJobsAndTheRun();
+
+private:
+    /// The durable queue the atelier processes of this test use (in a data folder of the test's own).
+    QString storePath() const;
+
+    QTemporaryDir m_data;
 };
+
+void TestBatchMode::initTestCase()
+{
+    // Every atelier started here keeps its queue store in a data folder of this test, never the user's.
+    QVERIFY(m_data.isValid());
+    qputenv("XDG_DATA_HOME", QFile::encodeName(m_data.path()));
+}
+
+QString TestBatchMode::storePath() const
+{
+    QDirIterator it(m_data.path(), {u"queue.sqlite"_s}, QDir::Files, QDirIterator::Subdirectories);
+    return it.hasNext() ? it.next() : QString();
+}
 
 void TestBatchMode::rendersEveryPromptWithJsonEvents()
 {
@@ -353,8 +419,113 @@ void TestBatchMode::aSecondRunKeepsTheFirstRunsImages()
     QCOMPARE(info.st_mode & 0777, 0666 & ~mask);
     const QImage second(QDir(out.path()).filePath(u"00003-1001-two.png"_s));
     const QJsonObject provenance = QJsonDocument::fromJson(second.text(u"atelier"_s).toUtf8()).object();
-    QCOMPARE(provenance.value(u"queueItemId"_s).toInteger(), 1);
+    // The provenance names the durable queue's item, which knows the image.
+    QueueStore store;
+    QCOMPARE(store.open(storePath()), QString());
+    const std::optional<QueueItem> item = store.item(provenance.value(u"queueItemId"_s).toInteger());
+    QVERIFY(item);
+    QCOMPARE(item->settings.prompt, u"two"_s);
+    QCOMPARE(item->state, ItemState::Done);
+    QCOMPARE(QFileInfo(item->imagePath).fileName(), u"00003-1001-two.png"_s);
     QVERIFY2(second.text(u"parameters"_s).contains(u"Steps: 3,"_s), qPrintable(second.text(u"parameters"_s)));
+}
+
+// The acceptance test of the durable queue: `kill -9` of `atelier --batch` mid-run, then the same command with
+// --resume. Its workers die with it, and the resumed run makes exactly the images that were missing.
+void TestBatchMode::aKilledRunResumesAndMakesEachImageOnce()
+{
+    QTemporaryDir out;
+    const QStringList arguments = baseArguments(Test::dataPath(u"prompts/six.txt"_s), out.path())
+        + QStringList{u"--devices"_s, u"cpu,cpu"_s, u"--steps"_s, u"4"_s};
+    QProcess atelier;
+    QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
+    environment.insert(u"ATELIER_TEST_HOOKS"_s, u"1"_s);
+    environment.insert(u"ATELIER_TEST_STEP_DELAY_MS"_s, u"150"_s);
+    atelier.setProcessEnvironment(environment);
+    atelier.start(Test::executablePath(u"atelier"_s), arguments);
+    QVERIFY(atelier.waitForStarted());
+    // Killed once some images exist and others are under way.
+    QVERIFY(QTest::qWaitFor([&] { return files(out.path()).size() >= 2; }, HardTimeoutMs));
+    const QList<qint64> workers = childrenOf(atelier.processId());
+    QVERIFY(!workers.isEmpty());
+    ::kill(static_cast<pid_t>(atelier.processId()), SIGKILL);
+    QVERIFY(atelier.waitForFinished(HardTimeoutMs));
+    // No worker outlives its coordinator for long (they get SIGTERM when it dies, and stop at once).
+    QVERIFY(QTest::qWaitFor(
+        [&] { return std::none_of(workers.begin(), workers.end(), [](qint64 pid) { return isRunning(pid); }); },
+        10000));
+    const qsizetype before = files(out.path()).size();
+    QVERIFY(before < 6);
+
+    const auto resumed
+        = Test::runProcess(Test::executablePath(u"atelier"_s), arguments + QStringList{u"--resume"_s}, HardTimeoutMs);
+    QVERIFY2(resumed.exitCode == 0, qPrintable(resumed.standardError));
+    QVERIFY2(resumed.standardError.contains(u"made earlier"_s), qPrintable(resumed.standardError));
+    // Exactly one image per prompt: none lost, none made twice, and no temporary file left.
+    QCOMPARE(imagedPrompts(out.path()),
+             (QStringList{u"a-black-cat"_s, u"a-blue-kite"_s, u"a-green-door"_s, u"a-red-fox"_s, u"a-white-owl"_s,
+                          u"a-yellow-boat"_s}));
+    for (const QString& name : allFiles(out.path())) {
+        QVERIFY2(!name.endsWith(u".part"_s), qPrintable(name));
+        QVERIFY2(isCompleteImage(QDir(out.path()).filePath(name)), qPrintable(name));
+    }
+    // A second resume finds nothing left to do and makes nothing.
+    const auto again
+        = Test::runProcess(Test::executablePath(u"atelier"_s), arguments + QStringList{u"--resume"_s}, HardTimeoutMs);
+    QCOMPARE(again.exitCode, 0);
+    QVERIFY2(again.standardError.contains(u"nothing left to render"_s), qPrintable(again.standardError));
+    QCOMPARE(files(out.path()).size(), 6);
+}
+
+void TestBatchMode::resumeNeedsARunToContinue()
+{
+    QTemporaryDir out;
+    const auto result = Test::runProcess(
+        Test::executablePath(u"atelier"_s),
+        baseArguments(Test::dataPath(u"prompts/crlf.txt"_s), out.path()) + QStringList{u"--resume"_s}, HardTimeoutMs);
+    QCOMPARE(result.exitCode, 2);
+    QVERIFY2(result.standardError.contains(u"no run of"_s) && result.standardError.contains(u"crlf.txt"_s),
+             qPrintable(result.standardError));
+    QVERIFY(files(out.path()).isEmpty());
+}
+
+// A full output folder: the jobs that cannot be written fail with the disk's error, the run says so and exits
+// non-zero, and no 0-byte or partial PNG is left. The folder is a 40 KiB tmpfs in a private mount namespace
+// (unshare -rm), so the test needs no privileges where user namespaces are allowed.
+void TestBatchMode::aFullDiskFailsTheJobsAndTheRun()
+{
+    if (QProcess::execute(u"unshare"_s, {u"-rm"_s, u"true"_s}) != 0) {
+        QSKIP("unshare -rm (user and mount namespaces) is not allowed here; the disk-full case cannot be staged");
+    }
+    QTemporaryDir scratch;
+    const QString small = scratch.filePath(u"small"_s);
+    const QString copy = scratch.filePath(u"copy"_s);
+    QVERIFY(QDir().mkpath(small) && QDir().mkpath(copy));
+    QStringList command{Test::executablePath(u"atelier"_s)};
+    command += baseArguments(Test::dataPath(u"prompts/six.txt"_s), small);
+    QString quoted;
+    for (const QString& word : std::as_const(command)) {
+        quoted += u" '"_s + word + u"'"_s;
+    }
+    // The tmpfs exists only inside the namespace: its files are copied out before the shell ends.
+    const QString script
+        = u"mount -t tmpfs -o size=40k tmpfs '%1' || exit 99;%2; rc=$?; cp -a '%1'/. '%3'/; exit $rc"_s.arg(
+            small, quoted, copy);
+    const auto result = Test::runProcess(u"unshare"_s, {u"-rm"_s, u"sh"_s, u"-c"_s, script}, HardTimeoutMs);
+    if (result.exitCode == 99) {
+        QSKIP("mounting a tmpfs in a user namespace is not allowed here");
+    }
+    QVERIFY2(result.exitCode == 1, qPrintable(result.standardError));
+    QVERIFY2(result.standardError.contains(u"No space left on device"_s), qPrintable(result.standardError));
+    QVERIFY2(result.standardError.contains(u"not made"_s), qPrintable(result.standardError));
+    const QStringList made = files(copy);
+    QVERIFY(made.size() < 6);
+    for (const QString& name : allFiles(copy)) {
+        QVERIFY2(!name.endsWith(u".part"_s), qPrintable(name));
+        const QString path = QDir(copy).filePath(name);
+        QVERIFY2(QFileInfo(path).size() > 0 && isCompleteImage(path), qPrintable(name));
+        QVERIFY2(!QImage(path).isNull(), qPrintable(name));
+    }
 }
 
 QTEST_GUILESS_MAIN(TestBatchMode)

@@ -390,7 +390,9 @@ void TestCoordinator::feedsFromTheQueueAndKeepsWorkersReady()
     QTemporaryDir out;
     CoordinatorOptions o = options(out.path(), {u"cpu"_s, u"cpu"_s});
     o.keepRunningWhenIdle = true;
-    PromptQueue queue;
+    QueueStore store;
+    QCOMPARE(store.open(u":memory:"_s), QString());
+    PromptQueue queue(&store);
     for (const QString& prompt : {u"a red bicycle"_s, u"a blue kite"_s, u"a green door"_s}) {
         QVERIFY(queue.enqueue(RenderSettings{prompt, {}, std::nullopt, {}, {}, {}, {}, {}}));
     }
@@ -415,6 +417,13 @@ void TestCoordinator::feedsFromTheQueueAndKeepsWorkersReady()
                     .fileName()
                     .startsWith(u"%1-%2-"_s.arg(outcome.imageNumber, 5, 10, QChar(u'0')).arg(*outcome.settings.seed)));
         QVERIFY(QFile::exists(outcome.imagePath));
+        // The store followed: the item is done, with the image and the seed the run gave it.
+        const std::optional<QueueItem> item = store.item(outcome.itemId);
+        QVERIFY(item);
+        QCOMPARE(item->state, ItemState::Done);
+        QCOMPARE(item->imagePath, outcome.imagePath);
+        QCOMPARE(item->settings.seed, outcome.settings.seed);
+        QCOMPARE(item->attempts, 1);
     }
     coordinator.stop();
     QVERIFY(finished.wait(HardTimeoutMs));
@@ -429,7 +438,9 @@ void TestCoordinator::stopLeavesUnstartedJobsQueuedAndReturnsTheRunningOne()
     o.defaults.steps = 50;
     o.extraEnvironment.insert(u"ATELIER_TEST_HOOKS"_s, u"1"_s);
     o.extraEnvironment.insert(u"ATELIER_TEST_STEP_DELAY_MS"_s, u"100"_s);
-    PromptQueue queue;
+    QueueStore store;
+    QCOMPARE(store.open(u":memory:"_s), QString());
+    PromptQueue queue(&store);
     for (const QString& prompt : {u"a red bicycle"_s, u"a blue kite"_s, u"a green door"_s}) {
         QVERIFY(queue.enqueue(RenderSettings{prompt, {}, std::nullopt, {}, {}, {}, {}, {}}));
     }
@@ -442,11 +453,13 @@ void TestCoordinator::stopLeavesUnstartedJobsQueuedAndReturnsTheRunningOne()
     QCOMPARE(queue.size(), 2); // the worker took one; the others wait in the queue
     coordinator.stop();
     QVERIFY(finished.wait(HardTimeoutMs));
-    const QList<RenderSettings> unfinished = coordinator.unfinishedJobs();
-    QCOMPARE(unfinished.size(), 1);
-    QCOMPARE(unfinished.first().prompt, u"a red bicycle"_s);
-    QVERIFY(unfinished.first().seed.has_value());
-    QCOMPARE(queue.size(), 2);
+    // The running item went back to its queue, first, with the seed it was given and no attempt held against it.
+    QVERIFY(coordinator.unfinishedJobs().isEmpty());
+    QCOMPARE(queue.size(), 3);
+    const QList<QueueItem> waiting = store.items(QueueStore::windowQueue(), ItemState::Queued);
+    QCOMPARE(waiting.first().settings.prompt, u"a red bicycle"_s);
+    QVERIFY(waiting.first().settings.seed.has_value());
+    QCOMPARE(waiting.first().attempts, 0);
     QVERIFY(pngs(out.path()).isEmpty()); // nothing half-written
 }
 

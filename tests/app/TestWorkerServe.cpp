@@ -18,7 +18,10 @@
 #include <ATen/TensorOperators.h>
 #include <ATen/ops/empty.h>
 
+#include <fcntl.h>
 #include <functional>
+#include <optional>
+#include <unistd.h>
 
 #include "EngineTestSupport.h"
 #include "ImageTestSupport.h"
@@ -86,8 +89,11 @@ private Q_SLOTS:
 
 private:
     QProcessEnvironment environment(const QHash<QString, QString>& extra = {}) const;
+    /// Starts `atelier-worker serve`, handing it @p secret (by default the right token) through an inherited pipe
+    /// as the coordinator does; without @p withSecret, no --token-fd at all.
     void startWorker(const QProcessEnvironment& env, const QString& model = {}, const QString& socket = {},
-                     const QStringList& extraArguments = {});
+                     const QStringList& extraArguments = {}, std::optional<QByteArray> secret = {},
+                     bool withSecret = true);
     bool acceptWorker();
     bool waitForHello();
     void send(const Ipc::Message& message);
@@ -164,11 +170,10 @@ QProcessEnvironment TestWorkerServe::environment(const QHash<QString, QString>& 
     QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
     // Start from a clean slate: a developer's shell must not turn hooks on.
     for (const QString& name : env.keys()) {
-        if (name.startsWith(u"ATELIER_TEST_"_s) || name == u"ATELIER_WORKER_TOKEN"_s) {
+        if (name.startsWith(u"ATELIER_TEST_"_s)) {
             env.remove(name);
         }
     }
-    env.insert(u"ATELIER_WORKER_TOKEN"_s, QString::fromLatin1(m_token.toHex()));
     for (auto it = extra.begin(); it != extra.end(); ++it) {
         env.insert(it.key(), it.value());
     }
@@ -176,15 +181,34 @@ QProcessEnvironment TestWorkerServe::environment(const QHash<QString, QString>& 
 }
 
 void TestWorkerServe::startWorker(const QProcessEnvironment& env, const QString& model, const QString& socket,
-                                  const QStringList& extraArguments)
+                                  const QStringList& extraArguments, std::optional<QByteArray> secret, bool withSecret)
 {
+    const bool passSecret = withSecret;
+    const QByteArray bytes = secret.value_or(m_token);
+    int pipe[2] = {-1, -1};
+    QStringList tokenArguments;
+    if (passSecret) {
+        QVERIFY(::pipe2(pipe, O_CLOEXEC) == 0);
+        QCOMPARE(::write(pipe[1], bytes.constData(), static_cast<size_t>(bytes.size())), bytes.size());
+        ::close(pipe[1]);
+        tokenArguments << u"--token-fd"_s << QString::number(pipe[0]);
+    }
     m_worker = std::make_unique<QProcess>();
     m_worker->setProcessEnvironment(env);
+    const int fd = pipe[0];
+    m_worker->setChildProcessModifier([fd] {
+        if (fd >= 0) {
+            ::fcntl(fd, F_SETFD, 0);
+        }
+    });
     m_worker->start(Test::executablePath(u"atelier-worker"_s),
                     QStringList{u"serve"_s, u"--socket"_s, socket.isEmpty() ? m_server->fullServerName() : socket,
                                 u"--rank"_s, QString::number(Rank), u"--device"_s, u"cpu"_s, u"--model"_s,
                                 model.isEmpty() ? Test::fixturePath(u"tiny-sd15"_s) : model}
-                        + extraArguments);
+                        + tokenArguments + extraArguments);
+    if (fd >= 0) {
+        ::close(fd);
+    }
     QVERIFY2(m_worker->waitForStarted(10000), qPrintable(m_worker->errorString()));
 }
 
@@ -288,6 +312,7 @@ void TestWorkerServe::jobMatchesTheGoldenImageAndInfotext()
     QVERIFY(waitForHello());
     Ipc::Job j;
     j.jobId = 11;
+    j.itemId = 4711; // the queue item, which the provenance names (not the run's job number)
     j.prompt = g[u"prompts"_s][0].toString();
     j.seed = static_cast<quint64>(g[u"seeds"_s][0].toInteger());
     j.steps = g[u"num_inference_steps"_s].toInt();
@@ -358,7 +383,7 @@ void TestWorkerServe::jobMatchesTheGoldenImageAndInfotext()
     // The steps asked for, as the infotext says (8), and apart from them the UNet evaluations that ran (9).
     QCOMPARE(provenance[u"steps"_s].toInt(), j.steps);
     QCOMPARE(provenance[u"unetEvaluations"_s].toInt(), total);
-    QCOMPARE(provenance[u"queueItemId"_s].toInteger(), j.jobId);
+    QCOMPARE(provenance[u"queueItemId"_s].toInteger(), j.itemId);
     QCOMPARE(provenance[u"attempt"_s].toInt(), 1);
     QCOMPARE(provenance[u"timings"_s][u"stepSeconds"_s].toArray().size(), total);
     QVERIFY(provenance[u"timings"_s][u"totalSeconds"_s].toDouble() > 0);
@@ -456,28 +481,23 @@ void TestWorkerServe::exitsWhenTheSocketCloses()
 void TestWorkerServe::badTokenIsRefused_data()
 {
     QTest::addColumn<bool>("set");
-    QTest::addColumn<QString>("token");
-    QTest::newRow("absent") << false << QString();
-    QTest::newRow("short") << true << u"00ff"_s;
-    QTest::newRow("not hex") << true << QString(64, u'g');
-    QTest::newRow("too long") << true << QString(66, u'a');
+    QTest::addColumn<QByteArray>("token");
+    QTest::newRow("no --token-fd") << false << QByteArray();
+    QTest::newRow("empty pipe") << true << ""_ba;
+    QTest::newRow("short") << true << "\x00\xff"_ba;
+    QTest::newRow("too long") << true << QByteArray(Ipc::TokenSize + 1, 'a');
 }
 
 void TestWorkerServe::badTokenIsRefused()
 {
     QFETCH(bool, set);
-    QFETCH(QString, token);
+    QFETCH(QByteArray, token);
     // A worker without a valid secret could only be turned away; it says why and exits without connecting.
-    QProcessEnvironment env = environment();
-    env.remove(u"ATELIER_WORKER_TOKEN"_s);
-    if (set) {
-        env.insert(u"ATELIER_WORKER_TOKEN"_s, token);
-    }
-    startWorker(env);
+    startWorker(environment(), {}, {}, {}, token, set);
     QVERIFY(m_worker->waitForFinished(30000));
     QCOMPARE(m_worker->exitStatus(), QProcess::NormalExit);
     QCOMPARE(m_worker->exitCode(), 2);
-    QVERIFY(m_worker->readAllStandardError().contains("ATELIER_WORKER_TOKEN"));
+    QVERIFY(m_worker->readAllStandardError().contains("--token-fd"));
     QTest::qWait(50);
     QVERIFY(!m_server->hasPendingConnections());
 }

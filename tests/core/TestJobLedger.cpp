@@ -724,12 +724,12 @@ void TestJobLedger::randomEventSequences()
         qsizetype direct = 0;
         if (keepRunning) {
             ledger.setJobSource(
-                [&]() -> std::optional<RenderSettings> {
+                [&]() -> std::optional<SourcedJob> {
                     if (outside.isEmpty()) {
                         return std::nullopt;
                     }
                     ++taken;
-                    return outside.takeFirst();
+                    return SourcedJob{outside.takeFirst()};
                 },
                 [&] { return outside.size(); });
         }

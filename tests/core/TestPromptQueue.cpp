@@ -56,7 +56,9 @@ void TestPromptQueue::enqueueRefusesBlankPrompts()
 {
     QFETCH(QString, prompt);
     QFETCH(bool, accepted);
-    PromptQueue queue;
+    QueueStore store;
+    QVERIFY(store.open(u":memory:"_s).isEmpty());
+    PromptQueue queue(&store);
     QAbstractItemModelTester tester(&queue, QAbstractItemModelTester::FailureReportingMode::QtTest);
     QSignalSpy sizeSpy(&queue, &PromptQueue::sizeChanged);
     QCOMPARE(queue.enqueue(job(prompt)), accepted);
@@ -66,22 +68,26 @@ void TestPromptQueue::enqueueRefusesBlankPrompts()
 
 void TestPromptQueue::keepsOrderAndTakesFromTheFront()
 {
-    PromptQueue queue;
+    QueueStore store;
+    QVERIFY(store.open(u":memory:"_s).isEmpty());
+    PromptQueue queue(&store);
     QAbstractItemModelTester tester(&queue, QAbstractItemModelTester::FailureReportingMode::QtTest);
     for (const auto& p : {u"one"_s, u"two"_s, u"three"_s}) {
         QVERIFY(queue.enqueue(job(p)));
     }
     QCOMPARE(prompts(queue), (QStringList{u"one"_s, u"two"_s, u"three"_s}));
-    QCOMPARE(queue.takeFirst()->prompt, u"one"_s);
-    QCOMPARE(queue.takeFirst()->prompt, u"two"_s);
-    QCOMPARE(queue.takeFirst()->prompt, u"three"_s);
-    QVERIFY(!queue.takeFirst().has_value());
+    QCOMPARE(queue.claim()->settings.prompt, u"one"_s);
+    QCOMPARE(queue.claim()->settings.prompt, u"two"_s);
+    QCOMPARE(queue.claim()->settings.prompt, u"three"_s);
+    QVERIFY(!queue.claim().has_value());
     QVERIFY(queue.isEmpty());
 }
 
 void TestPromptQueue::prependPutsJobsBackFirstInTheirOrder()
 {
-    PromptQueue queue;
+    QueueStore store;
+    QVERIFY(store.open(u":memory:"_s).isEmpty());
+    PromptQueue queue(&store);
     QAbstractItemModelTester tester(&queue, QAbstractItemModelTester::FailureReportingMode::QtTest);
     QVERIFY(queue.enqueue(job(u"later"_s)));
     QSignalSpy sizes(&queue, &PromptQueue::sizeChanged);
@@ -109,7 +115,9 @@ void TestPromptQueue::removeRows()
 {
     QFETCH(QList<int>, rows);
     QFETCH(QStringList, remaining);
-    PromptQueue queue;
+    QueueStore store;
+    QVERIFY(store.open(u":memory:"_s).isEmpty());
+    PromptQueue queue(&store);
     QAbstractItemModelTester tester(&queue, QAbstractItemModelTester::FailureReportingMode::QtTest);
     for (const auto& p : {u"a"_s, u"b"_s, u"c"_s, u"d"_s}) {
         queue.enqueue(job(p));
@@ -120,7 +128,9 @@ void TestPromptQueue::removeRows()
 
 void TestPromptQueue::exposesJobFields()
 {
-    PromptQueue queue;
+    QueueStore store;
+    QVERIFY(store.open(u":memory:"_s).isEmpty());
+    PromptQueue queue(&store);
     RenderSettings j = job(u"a lighthouse"_s);
     j.negativePrompt = u"blurry"_s;
     j.seed = 1234567890123ULL;

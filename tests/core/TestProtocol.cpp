@@ -21,7 +21,7 @@ namespace
 
     QCborMap validJob()
     {
-        return QCborValue::fromCbor(encodeMessage(Job{7, 1, u"a cat"_s, u""_s, 42, 20, 7.5, 512, 512, u"pndm"_s,
+        return QCborValue::fromCbor(encodeMessage(Job{7, 7, 1, u"a cat"_s, u""_s, 42, 20, 7.5, 512, 512, u"pndm"_s,
                                                       u"/tmp/out/7-42-a-cat.png"_s}))
             .toMap();
     }
@@ -50,10 +50,10 @@ void TestProtocol::roundTrips_data()
                                             4242,
                                             {u"fp16"_s, u"bf16"_s}});
     QTest::newRow("job, full 64-bit seed")
-        << Message(Job{1, 2, u"山水画, ink"_s, u"blurry"_s, std::numeric_limits<quint64>::max(), 30, 6.5, 768, 512,
+        << Message(Job{1, 11, 2, u"山水画, ink"_s, u"blurry"_s, std::numeric_limits<quint64>::max(), 30, 6.5, 768, 512,
                        u"dpmpp_2m_karras"_s, u"/out/1.png"_s});
     QTest::newRow("job, last of a batch of 8")
-        << Message(Job{9, 1, u"a cat"_s, u""_s, 3, 20, 7.5, 512, 512, u""_s, u"/out/9.png"_s, 7, 8});
+        << Message(Job{9, 9, 1, u"a cat"_s, u""_s, 3, 20, 7.5, 512, 512, u""_s, u"/out/9.png"_s, 7, 8});
     QTest::newRow("progress") << Message(Progress{1, 5, 20, 3.25});
     QTest::newRow("preview") << Message(Preview{1, 4, 2, QByteArray(4 * 2 * 3, '\x7f')});
     QCborMap meta;

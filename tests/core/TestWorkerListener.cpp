@@ -1,13 +1,17 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
+#include <QDir>
+#include <QFile>
 #include <QFileInfo>
 #include <QLocalSocket>
 #include <QSignalSpy>
+#include <QTemporaryDir>
 #include <QTest>
 #include <QtEndian>
 
 #include "ipc/FrameCodec.h"
 #include "ipc/Protocol.h"
 #include "orchestration/WorkerListener.h"
+#include "queue/QueueStore.h"
 
 using namespace Atelier;
 using namespace Atelier::Ipc;
@@ -36,10 +40,13 @@ private slots:
     void admitsAWorkerWithItsToken();
     void rejects_data();
     void rejects();
+    void aCopiedTokenDoesNotAdmitAnotherProcess();
+    void removesPrivateFoldersOfDeadCoordinators();
     void rejectsASilentClientAfterTheTimeout();
     void aTokenAdmitsOnce();
 
 private:
+    QByteArray expect(int rank, qint64 pid = 0);
     std::unique_ptr<QLocalSocket> connectClient();
     std::unique_ptr<WorkerListener> m_listener;
 };
@@ -55,6 +62,13 @@ void TestWorkerListener::init()
 void TestWorkerListener::cleanup()
 {
     m_listener.reset();
+}
+
+QByteArray TestWorkerListener::expect(int rank, qint64 pid)
+{
+    // The test's own process plays the worker: it is the process "started" for the rank unless told otherwise.
+    m_listener->expectProcess(rank, pid > 0 ? pid : QCoreApplication::applicationPid());
+    return m_listener->expectWorker(rank);
 }
 
 std::unique_ptr<QLocalSocket> TestWorkerListener::connectClient()
@@ -81,7 +95,7 @@ void TestWorkerListener::listensInAPrivateDirectory()
 
 void TestWorkerListener::admitsAWorkerWithItsToken()
 {
-    const QByteArray token = m_listener->expectWorker(2);
+    const QByteArray token = expect(2);
     QSignalSpy admitted(m_listener.get(), &WorkerListener::workerAdmitted);
     auto client = connectClient();
     QVERIFY(client);
@@ -127,7 +141,7 @@ void TestWorkerListener::rejects_data()
     QTest::newRow("first message not a hello")
         << encodeFrame(encodeMessage(Heartbeat{1})) << u"first message was not a hello"_s;
     // These carry the right token (filled in by the test): other checks must stop them.
-    QTest::newRow("pid of another process") << encodeFrame(encodeMessage(wrongPid)) << u"claims pid"_s;
+    QTest::newRow("pid of another process") << encodeFrame(encodeMessage(wrongPid)) << u"comes from pid"_s;
     QTest::newRow("other protocol version") << encodeFrame(encodeMessage(oldProtocol)) << u"protocol"_s;
 }
 
@@ -135,7 +149,7 @@ void TestWorkerListener::rejects()
 {
     QFETCH(QByteArray, bytes);
     QFETCH(QString, reason);
-    const QByteArray token = m_listener->expectWorker(0);
+    const QByteArray token = expect(0);
     if (QTest::currentDataTag() == "pid of another process"_ba
         || QTest::currentDataTag() == "other protocol version"_ba) {
         auto decoded = decodeMessage(bytes.mid(FramePrefixSize));
@@ -153,17 +167,71 @@ void TestWorkerListener::rejects()
     QCOMPARE(admitted.count(), 0);
     // The connection is closed on us, and the listener still admits a proper worker afterwards.
     QTRY_COMPARE_WITH_TIMEOUT(client->state(), QLocalSocket::UnconnectedState, HardTimeoutMs);
-    const QByteArray second = m_listener->expectWorker(1);
+    const QByteArray second = expect(1);
     auto good = connectClient();
     QVERIFY(good);
     good->write(encodeFrame(encodeMessage(helloFor(1, second))));
     QVERIFY(admitted.wait(HardTimeoutMs));
 }
 
+void TestWorkerListener::aCopiedTokenDoesNotAdmitAnotherProcess()
+{
+    // The impersonation of issue 12: a process of the same user that read a worker's secret connects with it and
+    // tells the truth about its own pid. It is not the process started for the rank, so it is refused.
+    const QByteArray token = expect(0, QCoreApplication::applicationPid() + 1);
+    QSignalSpy rejected(m_listener.get(), &WorkerListener::connectionRejected);
+    QSignalSpy admitted(m_listener.get(), &WorkerListener::workerAdmitted);
+    auto client = connectClient();
+    QVERIFY(client);
+    client->write(encodeFrame(encodeMessage(helloFor(0, token))));
+    QVERIFY(rejected.wait(HardTimeoutMs));
+    QVERIFY2(rejected.first().at(0).toString().contains(u"not from the worker started for it"_s),
+             qPrintable(rejected.first().at(0).toString()));
+    QCOMPARE(admitted.count(), 0);
+}
+
+void TestWorkerListener::removesPrivateFoldersOfDeadCoordinators()
+{
+    QTemporaryDir base;
+    auto folder = [&](const QString& name, const QByteArray& owner) {
+        const QString path = base.filePath(name);
+        QDir().mkpath(path);
+        QFile(QDir(path).filePath(u"coordinator.sock"_s)).open(QIODevice::WriteOnly);
+        if (!owner.isNull()) {
+            QFile file(QDir(path).filePath(u"owner"_s));
+            file.open(QIODevice::WriteOnly);
+            file.write(owner);
+        }
+        return path;
+    };
+    const QStringList mine = QueueStore::processIdentity().split(u':');
+    const QString dead
+        = folder(u"atelier-aaaaaa"_s, u"%1:%2:%3"_s.arg(mine.at(0)).arg(4194321).arg(mine.at(2)).toUtf8());
+    const QString alive = folder(u"atelier-bbbbbb"_s, QueueStore::processIdentity().toUtf8());
+    const QString unknown = folder(u"atelier-cccccc"_s, QByteArray());
+    const QString other = folder(u"unrelated-aaaaaa"_s, "nobody"_ba);
+    QCOMPARE(WorkerListener::removeStalePrivateDirectories(base.path()), 1);
+    QVERIFY(!QFileInfo::exists(dead));
+    QVERIFY(QFileInfo::exists(alive));
+    QVERIFY(QFileInfo::exists(unknown));
+    QVERIFY(QFileInfo::exists(other));
+    // A listener records its owner, and its folder goes with it.
+    QString ours;
+    {
+        WorkerListener listener;
+        QCOMPARE(listener.listen(), QString());
+        ours = listener.privateDirectory();
+        QFile owner(QDir(ours).filePath(u"owner"_s));
+        QVERIFY(owner.open(QIODevice::ReadOnly));
+        QCOMPARE(QString::fromUtf8(owner.readAll()), QueueStore::processIdentity());
+    }
+    QVERIFY(!QFileInfo::exists(ours));
+}
+
 void TestWorkerListener::rejectsASilentClientAfterTheTimeout()
 {
     m_listener->setHandshakeTimeout(200ms);
-    m_listener->expectWorker(0);
+    expect(0);
     QSignalSpy rejected(m_listener.get(), &WorkerListener::connectionRejected);
     auto client = connectClient();
     QVERIFY(client);
@@ -173,7 +241,7 @@ void TestWorkerListener::rejectsASilentClientAfterTheTimeout()
 
 void TestWorkerListener::aTokenAdmitsOnce()
 {
-    const QByteArray token = m_listener->expectWorker(0);
+    const QByteArray token = expect(0);
     QSignalSpy admitted(m_listener.get(), &WorkerListener::workerAdmitted);
     QSignalSpy rejected(m_listener.get(), &WorkerListener::connectionRejected);
     auto first = connectClient();

@@ -54,6 +54,7 @@ private:
     // Queues "first" and "second" and renders with slow workers until "first" has made progress.
     void startTwoSlowPrompts(const QString& output);
 
+    std::unique_ptr<QueueStore> m_store;
     std::unique_ptr<PromptQueue> m_queue;
     std::unique_ptr<MainWindow> m_window;
     QPlainTextEdit* m_prompt = nullptr;
@@ -75,7 +76,9 @@ void TestMainWindow::init()
 {
     QSettings().clear();
     installTranslations(QLocale(QLocale::English));
-    m_queue = std::make_unique<PromptQueue>();
+    m_store = std::make_unique<QueueStore>();
+    QCOMPARE(m_store->open(u":memory:"_s), QString());
+    m_queue = std::make_unique<PromptQueue>(m_store.get());
     m_window = std::make_unique<MainWindow>(m_queue.get(), Test::executablePath(u"atelier-worker"_s));
     m_window->show();
     QVERIFY(QTest::qWaitForWindowExposed(m_window.get()));
@@ -91,6 +94,7 @@ void TestMainWindow::cleanup()
 {
     m_window.reset();
     m_queue.reset();
+    m_store.reset();
 }
 
 void TestMainWindow::typingAndClickingAddQueuesThePrompt()
