@@ -1,4 +1,4 @@
-# Warnings, sanitizers and ccache for every Atelier target.
+# Warnings, sanitizers, fuzzing and ccache for every Atelier target.
 
 # C and C++ only: nvcc would hand them to its host compiler, which then warns about nvcc's own generated code.
 add_compile_options("$<$<COMPILE_LANGUAGE:C,CXX>:-Wall;-Wextra;-Wpedantic>")
@@ -8,9 +8,24 @@ endif()
 # Keep asserts in Qt containers and libstdc++ alive in tests; both are cheap.
 add_compile_definitions($<$<CONFIG:Debug>:_GLIBCXX_ASSERTIONS> QT_NO_CAST_FROM_ASCII QT_NO_URL_CAST_FROM_STRING)
 
+# Sanitizers, for C and C++ only (nvcc refuses the flags). UndefinedBehaviorSanitizer only reports and carries on by
+# default, so a test with undefined behaviour would still pass; -fno-sanitize-recover makes every report fatal.
+set(_atelier_sanitizers "-fsanitize=address,undefined;-fno-sanitize-recover=all;-fno-omit-frame-pointer")
 if(ATELIER_ENABLE_ASAN)
-    add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer)
-    add_link_options(-fsanitize=address,undefined)
+    add_compile_options("$<$<COMPILE_LANGUAGE:C,CXX>:${_atelier_sanitizers}>")
+    add_link_options("$<$<LINK_LANGUAGE:C,CXX>:-fsanitize=address,undefined>")
+endif()
+
+# tests/fuzz with clang's libFuzzer (scripts/fuzz builds build-fuzz this way). Everything is compiled with the fuzzer's
+# coverage instrumentation and the sanitizers; only the fuzz targets themselves link libFuzzer's main().
+option(ATELIER_FUZZ "Build the fuzz targets with libFuzzer, AddressSanitizer and UBSan (clang only)" OFF)
+if(ATELIER_FUZZ)
+    if(NOT CMAKE_CXX_COMPILER_ID MATCHES "Clang")
+        message(FATAL_ERROR "ATELIER_FUZZ needs clang (libFuzzer is part of clang), not ${CMAKE_CXX_COMPILER_ID}: "
+                            "configure with -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_C_COMPILER=clang, or run scripts/fuzz")
+    endif()
+    add_compile_options("$<$<COMPILE_LANGUAGE:C,CXX>:-fsanitize=fuzzer-no-link;${_atelier_sanitizers}>")
+    add_link_options("$<$<LINK_LANGUAGE:C,CXX>:-fsanitize=address,undefined>")
 endif()
 
 # ccache when available. CCACHE_BASEDIR makes the cache hit across clones in different folders

@@ -305,7 +305,7 @@ namespace Atelier
         for (const QModelIndex& index : selected) {
             rows.append(index.row());
         }
-        m_queue->removeRows(rows);
+        m_queue->removeAt(rows);
     }
 
     qsizetype MainWindow::importFiles(const QStringList& paths)

@@ -68,7 +68,7 @@ namespace Atelier
         return item;
     }
 
-    void PromptQueue::removeRows(QList<int> rows)
+    void PromptQueue::removeAt(QList<int> rows)
     {
         QList<qint64> ids;
         for (const int row : std::as_const(rows)) {

@@ -42,7 +42,7 @@ namespace Atelier
         /// none waits. Another process on the same store never gets the same item.
         std::optional<QueueItem> claim();
         /// Removes the items at the given rows (any order, duplicates ignored).
-        void removeRows(QList<int> rows);
+        void removeAt(QList<int> rows);
         void clear();
         /// Reads the queue again from the store (another process, or a recovery, changed it).
         void reload();

@@ -23,11 +23,12 @@ namespace Atelier
         constexpr QStringView negativePrefix = u"Negative prompt:";
 
         /// A value as A1111's `quote()` writes it: as is, unless a comma, a colon or a line break would break the
-        /// line apart, then as a JSON string. A leading quote is quoted too, or it would read back as one.
+        /// line apart, then as a JSON string. A leading quote is quoted too, or it would read back as one; so is one
+        /// after leading spaces, which the reader skips before it looks for a quote.
         QString quoted(const QString& value)
         {
             if (!value.contains(u',') && !value.contains(u':') && !value.contains(u'\n') && !value.contains(u'\r')
-                && !value.startsWith(u'"')) {
+                && !value.trimmed().startsWith(u'"')) {
                 return value;
             }
             // A one-element array is the simplest way to have QJsonDocument escape a string.

@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
+#include <QDir>
+#include <QFile>
 #include <QFileInfo>
 #include <QImage>
 #include <QJsonArray>
@@ -39,6 +41,8 @@ private Q_SLOTS:
     void generateReproducesDiffusersFromTheSeed_data();
     void generateReproducesDiffusersFromTheSeed();
     void latentsRoundTrip();
+    void aSymlinkAtTheNameIsNeverFollowed_data();
+    void aSymlinkAtTheNameIsNeverFollowed();
     void tokenizePrintsTheIds();
     void badArgumentsAreNamed_data();
     void badArgumentsAreNamed();
@@ -171,6 +175,46 @@ void TestWorkerCli::latentsRoundTrip()
     QCOMPARE(wrongSize.exitCode, 1);
     QVERIFY2(wrongSize.standardError.contains(QStringLiteral("initial latents must have shape [1, 4, 32, 64]")),
              qPrintable(wrongSize.standardError));
+}
+
+void TestWorkerCli::aSymlinkAtTheNameIsNeverFollowed_data()
+{
+    QTest::addColumn<bool>("dangling");
+    QTest::newRow("to a file") << false;
+    QTest::newRow("dangling") << true;
+}
+
+// A symlink planted at an output name: the image is not written through it, its target is neither changed nor
+// created, and the worker says why instead of reporting success.
+void TestWorkerCli::aSymlinkAtTheNameIsNeverFollowed()
+{
+    QFETCH(bool, dangling);
+    const QString victim = m_dir->filePath(QStringLiteral("victim.txt"));
+    if (!dangling) {
+        QFile file(victim);
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        file.write("keep me");
+    }
+    const QString out = m_dir->filePath(QStringLiteral("00000-5-a-fox.png"));
+    QVERIFY(QFile::link(victim, out));
+    const auto result = worker(QStringList{QStringLiteral("generate"), QStringLiteral("--model"),
+                                           fixturePath(QStringLiteral("tiny-sd")), QStringLiteral("--prompt"),
+                                           QStringLiteral("a fox"), QStringLiteral("--steps"), QStringLiteral("2"),
+                                           QStringLiteral("--width"), QStringLiteral("64"), QStringLiteral("--height"),
+                                           QStringLiteral("64"), QStringLiteral("--out"), out});
+    QVERIFY(result.exitCode != 0);
+    QVERIFY2(result.standardError.contains(QStringLiteral("exists")), qPrintable(result.standardError));
+    if (dangling) {
+        QVERIFY(!QFileInfo::exists(victim));
+    } else {
+        QFile file(victim);
+        QVERIFY(file.open(QIODevice::ReadOnly));
+        QCOMPARE(file.readAll(), QByteArray("keep me"));
+    }
+    QVERIFY(QFileInfo(out).isSymLink());
+    // Nothing else was left behind (no temporary file).
+    QCOMPARE(QDir(m_dir->path()).entryList(QDir::Files | QDir::Hidden | QDir::System | QDir::NoDotAndDotDot).size(),
+             dangling ? 1 : 2);
 }
 
 void TestWorkerCli::tokenizePrintsTheIds()

@@ -118,6 +118,9 @@ void TestImageMetadata::roundTrip_data()
         RenderSettings{u"山水画, 🦊 über"_s, u"低质量"_s, 3, 25, 5.0, 640, 448, u"dpmpp_2m"_s}, u"6ce0161689"_s,
         u"モデル, \"quoted\""_s);
     QTest::newRow("no model") << infotext(RenderSettings{u"x"_s, {}, 9, 10, 3.0, 256, 256, u"pndm"_s}, {}, {});
+    // Found by tests/fuzz/FuzzInfotext: unquoted, the reader took the quote after the space for an opening one.
+    QTest::newRow("model name with a quote after a space")
+        << infotext(RenderSettings{u"x"_s, {}, 9, 10, 3.0, 256, 256, u"pndm"_s}, {}, u" \"a\" model"_s);
 }
 
 void TestImageMetadata::roundTrip()

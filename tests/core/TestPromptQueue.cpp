@@ -36,8 +36,8 @@ private slots:
     void enqueueRefusesBlankPrompts();
     void keepsOrderAndTakesFromTheFront();
     void prependPutsJobsBackFirstInTheirOrder();
-    void removeRows_data();
-    void removeRows();
+    void removeAt_data();
+    void removeAt();
     void exposesJobFields();
 };
 
@@ -99,7 +99,7 @@ void TestPromptQueue::prependPutsJobsBackFirstInTheirOrder()
     QCOMPARE(sizes.size(), 1);
 }
 
-void TestPromptQueue::removeRows_data()
+void TestPromptQueue::removeAt_data()
 {
     QTest::addColumn<QList<int>>("rows");
     QTest::addColumn<QStringList>("remaining");
@@ -111,7 +111,7 @@ void TestPromptQueue::removeRows_data()
     QTest::newRow("all") << QList<int>{0, 1, 2, 3} << QStringList{};
 }
 
-void TestPromptQueue::removeRows()
+void TestPromptQueue::removeAt()
 {
     QFETCH(QList<int>, rows);
     QFETCH(QStringList, remaining);
@@ -122,7 +122,7 @@ void TestPromptQueue::removeRows()
     for (const auto& p : {u"a"_s, u"b"_s, u"c"_s, u"d"_s}) {
         queue.enqueue(job(p));
     }
-    queue.removeRows(rows);
+    queue.removeAt(rows);
     QCOMPARE(prompts(queue), remaining);
 }
 

@@ -1,11 +1,15 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
+#include <QCoreApplication>
 #include <QFile>
+#include <QProcess>
 #include <QSet>
 #include <QSqlDatabase>
 #include <QSqlQuery>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QThread>
+
+#include <cstdio>
 
 #include "import/PromptImport.h"
 #include "queue/QueueStore.h"
@@ -68,6 +72,8 @@ private slots:
     void recoverRequeuesWhatADeadProcessRan_data();
     void recoverRequeuesWhatADeadProcessRan();
     void recoverLeavesLiveOwnersAlone();
+    void aKilledProcessesItemComesBackFirst_data();
+    void aKilledProcessesItemComesBackFirst();
     void concurrentClaimersNeverShareAnItem();
     void refusesANewerSchemaAndNonFiles();
     void importsTheOldQueueFileOnce();
@@ -213,6 +219,65 @@ void TestQueueStore::recoverLeavesLiveOwnersAlone()
     QVERIFY(!QueueStore::isProcessAlive(QString()));
 }
 
+void TestQueueStore::aKilledProcessesItemComesBackFirst_data()
+{
+    QTest::addColumn<bool>("imageWritten");
+    QTest::newRow("killed while rendering") << false;
+    QTest::newRow("killed after writing the image") << true;
+}
+
+// The window's crash, with a real process: a child claims the first item, records its dispatch as the coordinator
+// does, and is killed with SIGKILL. The next start (openQueueStore) puts the item back first, the attempt counted,
+// or, when its image is whole on disk, marks it done: made once.
+void TestQueueStore::aKilledProcessesItemComesBackFirst()
+{
+    QFETCH(bool, imageWritten);
+    QTemporaryDir dir;
+    const QString path = dir.filePath(u"queue.sqlite"_s);
+    const QString image = dir.filePath(u"00000-9-prompt-0.png"_s);
+    {
+        QueueStore store;
+        QCOMPARE(store.open(path), QString());
+        QVERIFY(store.add(QueueStore::windowQueue(), prompts(3)));
+    }
+    QProcess child;
+    QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
+    environment.insert(u"ATELIER_TEST_CLAIM_AND_WAIT"_s, path);
+    environment.insert(u"ATELIER_TEST_IMAGE"_s, image);
+    child.setProcessEnvironment(environment);
+    child.start(QCoreApplication::applicationFilePath(), {});
+    QVERIFY(QTest::qWaitFor([&] { return child.canReadLine() || child.state() == QProcess::NotRunning; }, 30000));
+    QCOMPARE(child.readLine().trimmed(), "claimed"_ba);
+    if (imageWritten) {
+        QFile png(image);
+        QVERIFY(png.open(QIODevice::WriteOnly));
+        png.write(QByteArray::fromHex("89504e470d0a1a0a") + QByteArray(64, 'x')
+                  + QByteArray::fromHex("0000000049454e44ae426082"));
+    }
+    {
+        QueueStore meanwhile; // another Atelier starting while it still runs must leave its item alone
+        QCOMPARE(openQueueStore(meanwhile, path), QString());
+        QCOMPARE(meanwhile.items(QueueStore::windowQueue(), ItemState::Running).size(), 1);
+    }
+    child.kill();
+    QVERIFY(child.waitForFinished(30000));
+
+    QueueStore restarted;
+    QCOMPARE(openQueueStore(restarted, path), QString());
+    const QList<QueueItem> items = restarted.items(QueueStore::windowQueue());
+    QCOMPARE(items.size(), 3);
+    if (imageWritten) {
+        QCOMPARE(restarted.count(QueueStore::windowQueue(), ItemState::Done), 1);
+        QCOMPARE(promptsOf(restarted.items(QueueStore::windowQueue(), ItemState::Queued)),
+                 (QStringList{u"prompt 1"_s, u"prompt 2"_s}));
+    } else {
+        QCOMPARE(promptsOf(restarted.items(QueueStore::windowQueue(), ItemState::Queued)),
+                 (QStringList{u"prompt 0"_s, u"prompt 1"_s, u"prompt 2"_s}));
+        QCOMPARE(items.first().attempts, 1);
+        QCOMPARE(items.first().settings.seed, std::optional<quint64>(9));
+    }
+}
+
 void TestQueueStore::concurrentClaimersNeverShareAnItem()
 {
     QTemporaryDir dir;
@@ -309,5 +374,27 @@ void TestQueueStore::importsTheOldQueueFileOnce()
     QVERIFY(QFile::exists(dir.filePath(u"queue.jsonl.imported"_s)));
 }
 
-QTEST_GUILESS_MAIN(TestQueueStore)
+int main(int argc, char** argv)
+{
+    // The child of aKilledProcessesItemComesBackFirst: claims as a coordinator would, then waits to be killed.
+    if (const QString path = qEnvironmentVariable("ATELIER_TEST_CLAIM_AND_WAIT"); !path.isEmpty()) {
+        QCoreApplication app(argc, argv);
+        QueueStore store;
+        if (!store.open(path).isEmpty()) {
+            return 1;
+        }
+        const std::optional<QueueItem> item = store.claim(QueueStore::windowQueue());
+        if (!item || !store.recordDispatch(item->id, 9, qEnvironmentVariable("ATELIER_TEST_IMAGE"), 1, u"cpu"_s)) {
+            return 1;
+        }
+        std::fputs("claimed\n", stdout);
+        std::fflush(stdout);
+        QThread::sleep(120);
+        return 0;
+    }
+    QCoreApplication app(argc, argv);
+    TestQueueStore test;
+    QTEST_SET_MAIN_SOURCE_PATH
+    return QTest::qExec(&test, argc, argv);
+}
 #include "TestQueueStore.moc"

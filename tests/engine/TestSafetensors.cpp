@@ -226,8 +226,11 @@ void TestSafetensors::refusesPickleCheckpoints_data()
         << QStringLiteral("pytorch_model.bin") << safetensorsBytes(ValidHeader, EightBytes);
     QTest::newRow("upper-case .CKPT") << QStringLiteral("MODEL.CKPT") << pickle;
     QTest::newRow("pickle renamed to .safetensors") << QStringLiteral("sneaky.safetensors") << pickle;
+    // Split, or "\x00a" would be one hex escape; sized by the compiler, not by hand (a wrong count read past it).
+    static constexpr char zipHead[] = "PK\x03\x04\x14\x00\x00\x00"
+                                      "archive/data.pkl";
     QTest::newRow("torch.save zip renamed")
-        << QStringLiteral("zip.safetensors") << QByteArray("PK\x03\x04\x14\x00\x00\x00archive/data.pkl", 28);
+        << QStringLiteral("zip.safetensors") << QByteArray(zipHead, sizeof(zipHead) - 1);
 }
 
 void TestSafetensors::refusesPickleCheckpoints()
