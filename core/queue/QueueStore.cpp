@@ -313,53 +313,39 @@ namespace Atelier
                     {reason, id});
     }
 
-    bool QueueStore::requeue(const QList<qint64>& ids)
+    bool QueueStore::execForEach(const QString& sql, const QList<qint64>& ids, const QVariantList& before)
     {
+        // One transaction: all of them change, or none.
         QSqlDatabase db = QSqlDatabase::database(m_connection, false);
         if (!db.transaction()) {
             return fail(db.lastError().text());
         }
         for (const qint64 id : ids) {
-            if (!exec(u"UPDATE items SET state = 'queued', attempts = 0, owner = '', updated = CURRENT_TIMESTAMP "
-                      "WHERE id = ? AND state IN ('failed', 'canceled')"_s,
-                      {id})) {
+            if (!exec(sql, before + QVariantList{id})) {
                 db.rollback();
                 return false;
             }
         }
         return db.commit() || fail(db.lastError().text());
+    }
+
+    bool QueueStore::requeue(const QList<qint64>& ids)
+    {
+        return execForEach(u"UPDATE items SET state = 'queued', attempts = 0, owner = '', updated = CURRENT_TIMESTAMP "
+                           "WHERE id = ? AND state IN ('failed', 'canceled')"_s,
+                           ids);
     }
 
     bool QueueStore::cancel(const QList<qint64>& ids, const QString& reason)
     {
-        QSqlDatabase db = QSqlDatabase::database(m_connection, false);
-        if (!db.transaction()) {
-            return fail(db.lastError().text());
-        }
-        for (const qint64 id : ids) {
-            if (!exec(u"UPDATE items SET state = 'canceled', owner = '', last_error = ?, "
-                      "updated = CURRENT_TIMESTAMP WHERE id = ? AND state IN ('queued', 'running')"_s,
-                      {reason, id})) {
-                db.rollback();
-                return false;
-            }
-        }
-        return db.commit() || fail(db.lastError().text());
+        return execForEach(u"UPDATE items SET state = 'canceled', owner = '', last_error = ?, "
+                           "updated = CURRENT_TIMESTAMP WHERE id = ? AND state IN ('queued', 'running')"_s,
+                           ids, {reason});
     }
 
     bool QueueStore::remove(const QList<qint64>& ids)
     {
-        QSqlDatabase db = QSqlDatabase::database(m_connection, false);
-        if (!db.transaction()) {
-            return fail(db.lastError().text());
-        }
-        for (const qint64 id : ids) {
-            if (!exec(u"DELETE FROM items WHERE id = ? AND state = 'queued'"_s, {id})) {
-                db.rollback();
-                return false;
-            }
-        }
-        return db.commit() || fail(db.lastError().text());
+        return execForEach(u"DELETE FROM items WHERE id = ? AND state = 'queued'"_s, ids);
     }
 
     bool QueueStore::move(qint64 id, qint64 beforeId)

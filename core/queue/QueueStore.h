@@ -119,6 +119,8 @@ namespace Atelier
         bool fail(const QString& what);
         QList<QueueItem> readItems(QSqlQuery& query);
         bool exec(const QString& sql, const QVariantList& values = {});
+        /// Runs @p sql once per id (bound after @p before), all in one transaction.
+        bool execForEach(const QString& sql, const QList<qint64>& ids, const QVariantList& before = {});
 
         QString m_connection;
         QString m_path;

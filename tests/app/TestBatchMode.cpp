@@ -65,27 +65,6 @@ namespace
         return slugs;
     }
 
-    /// The children of process @p pid (its workers), from /proc.
-    QList<qint64> childrenOf(qint64 pid)
-    {
-        QFile file(u"/proc/%1/task/%1/children"_s.arg(pid));
-        QList<qint64> pids;
-        if (file.open(QIODevice::ReadOnly)) {
-            for (const QByteArray& field : file.readAll().split(' ')) {
-                if (const qint64 child = field.trimmed().toLongLong(); child > 0) {
-                    pids.append(child);
-                }
-            }
-        }
-        return pids;
-    }
-
-    bool isRunning(qint64 pid)
-    {
-        // A zombie has exited; only its parent (gone here) would reap it.
-        QFile stat(u"/proc/%1/stat"_s.arg(pid));
-        return stat.open(QIODevice::ReadOnly) && !stat.readAll().contains(") Z ");
-    }
 } // namespace
 
 class TestBatchMode final : public QObject
@@ -446,13 +425,13 @@ void TestBatchMode::aKilledRunResumesAndMakesEachImageOnce()
     QVERIFY(atelier.waitForStarted());
     // Killed once some images exist and others are under way.
     QVERIFY(QTest::qWaitFor([&] { return files(out.path()).size() >= 2; }, HardTimeoutMs));
-    const QList<qint64> workers = childrenOf(atelier.processId());
+    const QList<qint64> workers = Test::childrenOf(atelier.processId());
     QVERIFY(!workers.isEmpty());
     ::kill(static_cast<pid_t>(atelier.processId()), SIGKILL);
     QVERIFY(atelier.waitForFinished(HardTimeoutMs));
     // No worker outlives its coordinator for long (they get SIGTERM when it dies, and stop at once).
     QVERIFY(QTest::qWaitFor(
-        [&] { return std::none_of(workers.begin(), workers.end(), [](qint64 pid) { return isRunning(pid); }); },
+        [&] { return std::none_of(workers.begin(), workers.end(), [](qint64 pid) { return Test::isRunning(pid); }); },
         10000));
     const qsizetype before = files(out.path()).size();
     QVERIFY(before < 6);

@@ -25,26 +25,6 @@ namespace
     constexpr int RoundDeadlineMs = 60000; ///< one run, from start to exit
     const QStringList Prompts{u"a red fox"_s, u"a blue kite"_s, u"a green door"_s, u"a white owl"_s};
 
-    QList<qint64> childrenOf(qint64 pid)
-    {
-        QFile file(u"/proc/%1/task/%1/children"_s.arg(pid));
-        QList<qint64> pids;
-        if (file.open(QIODevice::ReadOnly)) {
-            for (const QByteArray& field : file.readAll().split(' ')) {
-                if (const qint64 child = field.trimmed().toLongLong(); child > 0) {
-                    pids.append(child);
-                }
-            }
-        }
-        return pids;
-    }
-
-    bool isRunning(qint64 pid)
-    {
-        QFile stat(u"/proc/%1/stat"_s.arg(pid));
-        return stat.open(QIODevice::ReadOnly) && !stat.readAll().contains(") Z ");
-    }
-
     enum class Fault
     {
         KillWorker,
@@ -140,14 +120,14 @@ void TestChaos::everyPromptEndsWithExactlyOneImage()
         QSet<qint64> workers;
         // Workers are collected while the run goes, so that those of a killed coordinator can be checked.
         while (clock.elapsed() < afterMs && atelier.state() != QProcess::NotRunning) {
-            for (const qint64 pid : childrenOf(atelier.processId())) {
+            for (const qint64 pid : Test::childrenOf(atelier.processId())) {
                 workers.insert(pid);
             }
             QTest::qWait(20);
         }
         bool resume = false;
         if (atelier.state() != QProcess::NotRunning) {
-            const QList<qint64> now = childrenOf(atelier.processId());
+            const QList<qint64> now = Test::childrenOf(atelier.processId());
             switch (fault) {
             case Fault::KillWorker:
                 if (!now.isEmpty()) {
@@ -173,11 +153,13 @@ void TestChaos::everyPromptEndsWithExactlyOneImage()
                      qPrintable(round + u": exit %1\n"_s.arg(atelier.exitCode()) + log));
         }
         // No worker outlives its coordinator: they are told (SIGTERM on its death, or a stop) and go at once.
-        QVERIFY2(
-            QTest::qWaitFor(
-                [&] { return std::none_of(workers.begin(), workers.end(), [](qint64 p) { return isRunning(p); }); },
-                10000),
-            qPrintable(round + u": a worker outlived its coordinator"_s));
+        QVERIFY2(QTest::qWaitFor(
+                     [&] {
+                         return std::none_of(workers.begin(), workers.end(),
+                                             [](qint64 p) { return Test::isRunning(p); });
+                     },
+                     10000),
+                 qPrintable(round + u": a worker outlived its coordinator"_s));
         if (resume) {
             QProcess again;
             start(again, true);

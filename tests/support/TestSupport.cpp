@@ -92,4 +92,24 @@ namespace Atelier::Test
         result.standardError = QString::fromUtf8(process.readAllStandardError());
         return result;
     }
+
+    QList<qint64> childrenOf(qint64 pid)
+    {
+        QFile file(QStringLiteral("/proc/%1/task/%1/children").arg(pid));
+        QList<qint64> pids;
+        if (file.open(QIODevice::ReadOnly)) {
+            for (const QByteArray& field : file.readAll().split(' ')) {
+                if (const qint64 child = field.trimmed().toLongLong(); child > 0) {
+                    pids.append(child);
+                }
+            }
+        }
+        return pids;
+    }
+
+    bool isRunning(qint64 pid)
+    {
+        QFile stat(QStringLiteral("/proc/%1/stat").arg(pid));
+        return stat.open(QIODevice::ReadOnly) && !stat.readAll().contains(") Z ");
+    }
 } // namespace Atelier::Test

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <QJsonObject>
+#include <QList>
 #include <QString>
 #include <QStringList>
 
@@ -30,4 +31,9 @@ namespace Atelier::Test
     };
     /// Runs @p program with @p arguments to completion (hard limit @p timeoutMs) and returns what it printed.
     ProcessResult runProcess(const QString& program, const QStringList& arguments, int timeoutMs = 60000);
+
+    /// The children of process @p pid (a coordinator's workers), from /proc.
+    QList<qint64> childrenOf(qint64 pid);
+    /// Whether process @p pid still runs (a zombie has exited: only its parent, maybe gone, would reap it).
+    bool isRunning(qint64 pid);
 } // namespace Atelier::Test
