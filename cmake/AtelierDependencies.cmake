@@ -5,6 +5,7 @@
 if(NOT ATELIER_ENGINE_ONLY)
     find_package(Qt6 ${ATELIER_PIN_QT} REQUIRED COMPONENTS Core Gui Widgets Network Sql Test LinguistTools)
     find_package(QCoro6 ${ATELIER_PIN_QCORO} REQUIRED COMPONENTS Core Network)
+    find_package(ZLIB REQUIRED)
 endif()
 # Both also come from CMAKE_PREFIX_PATH / ICU_ROOT, which is how scripts/gpu-check points at the copies it carries.
 find_package(nlohmann_json 3.10 REQUIRED)

@@ -3,6 +3,7 @@
 
 #include <QAction>
 #include <QApplication>
+#include <QCheckBox>
 #include <QCloseEvent>
 #include <QComboBox>
 #include <QDesktopServices>
@@ -16,11 +17,11 @@
 #include <QFormLayout>
 #include <QGroupBox>
 #include <QHBoxLayout>
+#include <QHeaderView>
 #include <QItemSelectionModel>
 #include <QLabel>
 #include <QLineEdit>
 #include <QListView>
-#include <QListWidget>
 #include <QMenu>
 #include <QMenuBar>
 #include <QMessageBox>
@@ -28,22 +29,30 @@
 #include <QPlainTextEdit>
 #include <QProcess>
 #include <QPushButton>
+#include <QRandomGenerator>
+#include <QRegularExpressionValidator>
 #include <QSettings>
 #include <QShortcut>
 #include <QSpinBox>
 #include <QSplitter>
 #include <QStandardPaths>
 #include <QStatusBar>
+#include <QTableView>
+#include <QTimer>
+#include <QToolBar>
 #include <QToolButton>
 #include <QUrl>
 #include <QVBoxLayout>
 
+#include <limits>
+
 #include "BuildInfo.h"
+#include "DeviceBoardModel.h"
 #include "GalleryModel.h"
+#include "ProgressDelegate.h"
 #include "import/PromptImport.h"
 #include "orchestration/Coordinator.h"
-#include "queue/PromptQueue.h"
-#include "render/RenderSettings.h"
+#include "queue/QueueModel.h"
 #include "render/Samplers.h"
 
 using namespace Qt::StringLiterals;
@@ -66,92 +75,215 @@ namespace Atelier
             }
             return QDir(pictures).filePath(u"Atelier"_s);
         }
+
+        /// Most images one "images per prompt" may ask for at once.
+        constexpr int MaxImagesPerPrompt = 100;
+
+        /// A shortcut's text for a tooltip: "Queue this prompt (Ctrl+Return)".
+        QString withShortcut(const QString& text, const QAction* action)
+        {
+            return action->shortcut().isEmpty()
+                ? text
+                : u"%1 (%2)"_s.arg(text, action->shortcut().toString(QKeySequence::NativeText));
+        }
     } // namespace
 
-    MainWindow::MainWindow(PromptQueue* queue, const QString& workerProgram, QWidget* parent)
+    MainWindow::MainWindow(QueueModel* queue, const QString& workerProgram, QWidget* parent)
         : QMainWindow(parent)
         , m_queue(queue)
         , m_workerProgram(workerProgram.isEmpty() ? QCoreApplication::applicationDirPath() + u"/atelier-worker"_s
                                                   : workerProgram)
         , m_gallery(new GalleryModel(this))
-        , m_promptEdit(new QPlainTextEdit(this))
-        , m_negativeEdit(new QPlainTextEdit(this))
-        , m_addButton(new QPushButton(this))
-        , m_removeButton(new QPushButton(this))
-        , m_renderButton(new QPushButton(this))
-        , m_queueView(new QListView(this))
-        , m_galleryView(new QListView(this))
-        , m_promptLabel(new QLabel(this))
-        , m_negativeLabel(new QLabel(this))
-        , m_queueLabel(new QLabel(this))
-        , m_galleryLabel(new QLabel(this))
-        , m_statusLabel(new QLabel(this))
-        , m_deviceStatus(new QLabel(this))
-        , m_settingsBox(new QGroupBox(this))
-        , m_stepsLabel(new QLabel(this))
-        , m_cfgLabel(new QLabel(this))
-        , m_sizeLabel(new QLabel(this))
-        , m_samplerLabel(new QLabel(this))
-        , m_devicesLabel(new QLabel(this))
-        , m_modelLabel(new QLabel(this))
-        , m_outputLabel(new QLabel(this))
-        , m_stepsSpin(new QSpinBox(this))
-        , m_cfgSpin(new QDoubleSpinBox(this))
-        , m_widthSpin(new QSpinBox(this))
-        , m_heightSpin(new QSpinBox(this))
-        , m_samplerCombo(new QComboBox(this))
-        , m_deviceList(new QListWidget(this))
-        , m_modelEdit(new QLineEdit(this))
-        , m_outputEdit(new QLineEdit(this))
-        , m_modelButton(new QToolButton(this))
-        , m_outputButton(new QToolButton(this))
-        , m_importAction(new QAction(this))
-        , m_aboutAction(new QAction(this))
-        , m_quitAction(new QAction(this))
-        , m_fileMenu(menuBar()->addMenu(QString()))
-        , m_helpMenu(menuBar()->addMenu(QString()))
+        , m_board(new DeviceBoardModel(this))
+        , m_summaryTimer(new QTimer(this))
     {
         setObjectName(u"MainWindow"_s);
         setWindowIcon(QIcon(u":/icons/atelier.svg"_s));
+        setAcceptDrops(true);
+        buildActions();
+
+        auto* left = new QSplitter(Qt::Vertical, this);
+        left->addWidget(buildEditor());
+        auto* middle = new QSplitter(Qt::Vertical, this);
+        middle->addWidget(buildQueue());
+        middle->addWidget(buildDevices());
+        middle->setStretchFactor(0, 3);
+        middle->setStretchFactor(1, 1);
+        auto* top = new QSplitter(Qt::Horizontal, this);
+        top->addWidget(left);
+        top->addWidget(middle);
+        top->setStretchFactor(0, 2);
+        top->setStretchFactor(1, 3);
+        auto* main = new QSplitter(Qt::Vertical, this);
+        main->addWidget(top);
+        main->addWidget(buildGallery());
+        main->setStretchFactor(0, 3);
+        main->setStretchFactor(1, 2);
+        setCentralWidget(main);
+
+        m_statusLabel = new QLabel(this);
+        m_statusLabel->setObjectName(u"statusLabel"_s);
+        m_summaryLabel = new QLabel(this);
+        m_summaryLabel->setObjectName(u"summaryLabel"_s);
+        statusBar()->addWidget(m_statusLabel, 1);
+        statusBar()->addPermanentWidget(m_summaryLabel);
+
+        // Progress arrives many times a second from every worker; the summary is redrawn at most every 200 ms.
+        m_summaryTimer->setSingleShot(true);
+        m_summaryTimer->setInterval(200);
+        connect(m_summaryTimer, &QTimer::timeout, this, &MainWindow::updateSummary);
+        connect(m_queue, &QueueModel::waitingChanged, this, [this] {
+            updateActions();
+            m_summaryTimer->start();
+        });
+        connect(m_queue, &QAbstractItemModel::dataChanged, m_summaryTimer, qOverload<>(&QTimer::start));
+        connect(m_queue, &QueueModel::storeFailed, this, [this](const QString& reason) {
+            m_statusLabel->setText(tr("The queue could not be saved: %1").arg(reason));
+        });
+        connect(m_board, &DeviceBoardModel::useChanged, this, &MainWindow::deviceUseChanged);
+
+        loadSettings();
+        listDevices();
+        retranslate();
+        resize(1400, 900);
+    }
+
+    MainWindow::~MainWindow()
+    {
+        if (m_deviceProbe) {
+            // A window closed within a second of opening: the probe is not needed any more.
+            m_deviceProbe->disconnect(this);
+            m_deviceProbe->kill();
+            m_deviceProbe->waitForFinished(1000);
+        }
+    }
+
+    void MainWindow::buildActions()
+    {
+        auto action = [this](const char* name, const QKeySequence& shortcut = {}) {
+            auto* a = new QAction(this);
+            a->setObjectName(QString::fromLatin1(name));
+            a->setShortcut(shortcut);
+            // Shortcuts work wherever the focus is in the window (the queue's own ones too).
+            a->setShortcutContext(Qt::WindowShortcut);
+            addAction(a);
+            return a;
+        };
+        m_addAction = action("addAction", QKeySequence(Qt::CTRL | Qt::Key_Return));
+        m_addFirstAction = action("addFirstAction", QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_Return));
+        m_renderAction = action("renderAction", QKeySequence(Qt::Key_F5));
+        m_pauseAction = action("pauseAction", QKeySequence(Qt::Key_F6));
+        m_pauseAction->setCheckable(true);
+        m_editAction = action("editAction", QKeySequence(Qt::Key_F2));
+        m_duplicateAction = action("duplicateAction", QKeySequence(Qt::CTRL | Qt::Key_D));
+        m_moveTopAction = action("moveTopAction", QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_Up));
+        m_moveBottomAction = action("moveBottomAction", QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_Down));
+        m_retryAction = action("retryAction", QKeySequence(Qt::CTRL | Qt::Key_R));
+        m_cancelAction = action("cancelAction", QKeySequence(Qt::CTRL | Qt::Key_Period));
+        m_removeAction = action("removeAction", QKeySequence::Delete);
+        m_removeAction->setShortcutContext(Qt::WidgetShortcut);
+        m_clearFinishedAction = action("clearFinishedAction", QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_Delete));
+        m_importAction = action("importAction", QKeySequence::Open);
+        m_aboutAction = action("aboutAction");
+        m_quitAction = action("quitAction", QKeySequence::Quit);
+
+        // Ctrl+Enter adds from either editor, the way chat and prompt tools do; Shift puts it first.
+        connect(m_addAction, &QAction::triggered, this, [this] {
+            if (m_editing) {
+                saveEdit();
+            } else {
+                addFromEditor(false);
+            }
+        });
+        connect(m_addFirstAction, &QAction::triggered, this, [this] {
+            if (!m_editing) {
+                addFromEditor(true);
+            }
+        });
+        connect(m_renderAction, &QAction::triggered, this, [this] {
+            if (isRendering()) {
+                stopRendering();
+            } else {
+                startRendering();
+            }
+        });
+        connect(m_pauseAction, &QAction::toggled, this, &MainWindow::setPaused);
+        connect(m_editAction, &QAction::triggered, this, [this] {
+            const QList<qint64> ids = selectedItems();
+            if (ids.size() == 1) {
+                editItem(ids.constFirst());
+            }
+        });
+        connect(m_duplicateAction, &QAction::triggered, this, &MainWindow::duplicateSelected);
+        connect(m_moveTopAction, &QAction::triggered, this, &MainWindow::moveSelectedToTop);
+        connect(m_moveBottomAction, &QAction::triggered, this, &MainWindow::moveSelectedToBottom);
+        connect(m_retryAction, &QAction::triggered, this, &MainWindow::retrySelected);
+        connect(m_cancelAction, &QAction::triggered, this, &MainWindow::cancelSelected);
+        connect(m_removeAction, &QAction::triggered, this, &MainWindow::removeSelected);
+        connect(m_clearFinishedAction, &QAction::triggered, this, &MainWindow::clearFinished);
+        connect(m_importAction, &QAction::triggered, this, &MainWindow::chooseFilesToImport);
+        connect(m_aboutAction, &QAction::triggered, this, &MainWindow::showAbout);
+        connect(m_quitAction, &QAction::triggered, this, &QWidget::close);
+
+        m_fileMenu = menuBar()->addMenu(QString());
+        m_fileMenu->addAction(m_importAction);
+        m_fileMenu->addSeparator();
+        m_fileMenu->addAction(m_quitAction);
+        m_queueMenu = menuBar()->addMenu(QString());
+        m_queueMenu->addActions({m_addAction, m_addFirstAction});
+        m_queueMenu->addSeparator();
+        m_queueMenu->addActions({m_renderAction, m_pauseAction});
+        m_queueMenu->addSeparator();
+        m_queueMenu->addActions({m_editAction, m_duplicateAction, m_moveTopAction, m_moveBottomAction, m_retryAction,
+                                 m_cancelAction, m_removeAction, m_clearFinishedAction});
+        m_helpMenu = menuBar()->addMenu(QString());
+        m_helpMenu->addAction(m_aboutAction);
+    }
+
+    QWidget* MainWindow::buildEditor()
+    {
+        auto* panel = new QWidget(this);
+        m_promptLabel = new QLabel(panel);
+        m_promptEdit = new QPlainTextEdit(panel);
+        m_negativeLabel = new QLabel(panel);
+        m_negativeEdit = new QPlainTextEdit(panel);
         m_promptEdit->setObjectName(u"promptEdit"_s);
         m_negativeEdit->setObjectName(u"negativeEdit"_s);
-        m_addButton->setObjectName(u"addButton"_s);
-        m_removeButton->setObjectName(u"removeButton"_s);
-        m_renderButton->setObjectName(u"renderButton"_s);
-        m_queueView->setObjectName(u"queueView"_s);
-        m_galleryView->setObjectName(u"galleryView"_s);
-        m_statusLabel->setObjectName(u"statusLabel"_s);
-        m_deviceStatus->setObjectName(u"deviceStatus"_s);
-        m_stepsSpin->setObjectName(u"stepsSpin"_s);
-        m_cfgSpin->setObjectName(u"cfgSpin"_s);
-        m_widthSpin->setObjectName(u"widthSpin"_s);
-        m_heightSpin->setObjectName(u"heightSpin"_s);
-        m_samplerCombo->setObjectName(u"samplerCombo"_s);
-        m_deviceList->setObjectName(u"deviceList"_s);
-        m_modelEdit->setObjectName(u"modelEdit"_s);
-        m_outputEdit->setObjectName(u"outputEdit"_s);
-
         m_promptEdit->setTabChangesFocus(true);
         m_negativeEdit->setTabChangesFocus(true);
         m_negativeEdit->setMaximumHeight(m_negativeEdit->fontMetrics().lineSpacing() * 4);
         m_promptLabel->setBuddy(m_promptEdit);
         m_negativeLabel->setBuddy(m_negativeEdit);
-        m_queueView->setModel(m_queue);
-        m_queueView->setSelectionMode(QAbstractItemView::ExtendedSelection);
-        m_queueView->setUniformItemSizes(true);
 
-        m_galleryView->setModel(m_gallery);
-        m_galleryView->setViewMode(QListView::IconMode);
-        m_galleryView->setResizeMode(QListView::Adjust);
-        m_galleryView->setMovement(QListView::Static);
-        m_galleryView->setUniformItemSizes(true);
-        m_galleryView->setWordWrap(true);
-        m_galleryView->setIconSize(QSize(m_gallery->thumbnailSize(), m_gallery->thumbnailSize()));
-        m_galleryView->setGridSize(QSize(m_gallery->thumbnailSize() + 24, m_gallery->thumbnailSize() + 48));
-        m_galleryView->setSpacing(4);
-        m_galleryLabel->setBuddy(m_galleryView);
+        m_settingsBox = new QGroupBox(panel);
+        m_seedLabel = new QLabel(m_settingsBox);
+        m_seedEdit = new QLineEdit(m_settingsBox);
+        m_randomSeedCheck = new QCheckBox(m_settingsBox);
+        m_imagesLabel = new QLabel(m_settingsBox);
+        m_imagesSpin = new QSpinBox(m_settingsBox);
+        m_stepsLabel = new QLabel(m_settingsBox);
+        m_stepsSpin = new QSpinBox(m_settingsBox);
+        m_cfgLabel = new QLabel(m_settingsBox);
+        m_cfgSpin = new QDoubleSpinBox(m_settingsBox);
+        m_sizeLabel = new QLabel(m_settingsBox);
+        m_widthSpin = new QSpinBox(m_settingsBox);
+        m_heightSpin = new QSpinBox(m_settingsBox);
+        m_samplerLabel = new QLabel(m_settingsBox);
+        m_samplerCombo = new QComboBox(m_settingsBox);
+        m_seedEdit->setObjectName(u"seedEdit"_s);
+        m_randomSeedCheck->setObjectName(u"randomSeedCheck"_s);
+        m_imagesSpin->setObjectName(u"imagesSpin"_s);
+        m_stepsSpin->setObjectName(u"stepsSpin"_s);
+        m_cfgSpin->setObjectName(u"cfgSpin"_s);
+        m_widthSpin->setObjectName(u"widthSpin"_s);
+        m_heightSpin->setObjectName(u"heightSpin"_s);
+        m_samplerCombo->setObjectName(u"samplerCombo"_s);
 
-        // Render settings: the defaults for prompts that do not set their own (imported files may).
+        // Seeds are 64-bit; A1111 draws 32-bit ones, which is what "random" gives too.
+        m_seedEdit->setValidator(new QRegularExpressionValidator(QRegularExpression(u"[0-9]{1,20}"_s), m_seedEdit));
+        connect(m_randomSeedCheck, &QCheckBox::toggled, m_seedEdit, &QWidget::setDisabled);
+        m_randomSeedCheck->setChecked(true);
+        m_imagesSpin->setRange(1, MaxImagesPerPrompt);
         m_stepsSpin->setRange(RenderLimits::MinSteps, RenderLimits::MaxSteps);
         m_cfgSpin->setRange(RenderLimits::MinCfgScale, RenderLimits::MaxCfgScale);
         m_cfgSpin->setSingleStep(0.5);
@@ -169,154 +301,396 @@ namespace Atelier
         for (const QString& sampler : samplerChoices()) {
             m_samplerCombo->addItem(QString(), sampler);
         }
-        m_deviceList->setMaximumHeight(m_deviceList->fontMetrics().lineSpacing() * 5);
+        auto* seedRow = new QHBoxLayout;
+        seedRow->addWidget(m_seedEdit, 1);
+        seedRow->addWidget(m_randomSeedCheck);
         auto* sizeRow = new QHBoxLayout;
         sizeRow->addWidget(m_widthSpin);
-        sizeRow->addWidget(new QLabel(u"×"_s, this));
+        sizeRow->addWidget(new QLabel(u"×"_s, m_settingsBox));
         sizeRow->addWidget(m_heightSpin);
+        auto* form = new QFormLayout(m_settingsBox);
+        form->addRow(m_seedLabel, seedRow);
+        form->addRow(m_imagesLabel, m_imagesSpin);
+        form->addRow(m_stepsLabel, m_stepsSpin);
+        form->addRow(m_cfgLabel, m_cfgSpin);
+        form->addRow(m_sizeLabel, sizeRow);
+        form->addRow(m_samplerLabel, m_samplerCombo);
+        m_seedLabel->setBuddy(m_seedEdit);
+        m_imagesLabel->setBuddy(m_imagesSpin);
+        m_stepsLabel->setBuddy(m_stepsSpin);
+        m_cfgLabel->setBuddy(m_cfgSpin);
+        m_sizeLabel->setBuddy(m_widthSpin);
+        m_samplerLabel->setBuddy(m_samplerCombo);
+
+        m_runBox = new QGroupBox(panel);
+        m_modelLabel = new QLabel(m_runBox);
+        m_modelEdit = new QLineEdit(m_runBox);
+        m_modelButton = new QToolButton(m_runBox);
+        m_outputLabel = new QLabel(m_runBox);
+        m_outputEdit = new QLineEdit(m_runBox);
+        m_outputButton = new QToolButton(m_runBox);
+        m_modelEdit->setObjectName(u"modelEdit"_s);
+        m_outputEdit->setObjectName(u"outputEdit"_s);
+        m_modelButton->setText(u"…"_s);
+        m_outputButton->setText(u"…"_s);
         auto* modelRow = new QHBoxLayout;
         modelRow->addWidget(m_modelEdit, 1);
         modelRow->addWidget(m_modelButton);
         auto* outputRow = new QHBoxLayout;
         outputRow->addWidget(m_outputEdit, 1);
         outputRow->addWidget(m_outputButton);
-        m_modelButton->setText(u"…"_s);
-        m_outputButton->setText(u"…"_s);
-        auto* form = new QFormLayout(m_settingsBox);
-        form->addRow(m_stepsLabel, m_stepsSpin);
-        form->addRow(m_cfgLabel, m_cfgSpin);
-        form->addRow(m_sizeLabel, sizeRow);
-        form->addRow(m_samplerLabel, m_samplerCombo);
-        form->addRow(m_devicesLabel, m_deviceList);
-        form->addRow(m_modelLabel, modelRow);
-        form->addRow(m_outputLabel, outputRow);
-        m_stepsLabel->setBuddy(m_stepsSpin);
-        m_cfgLabel->setBuddy(m_cfgSpin);
-        m_sizeLabel->setBuddy(m_widthSpin);
-        m_samplerLabel->setBuddy(m_samplerCombo);
-        m_devicesLabel->setBuddy(m_deviceList);
+        auto* runForm = new QFormLayout(m_runBox);
+        runForm->addRow(m_modelLabel, modelRow);
+        runForm->addRow(m_outputLabel, outputRow);
         m_modelLabel->setBuddy(m_modelEdit);
         m_outputLabel->setBuddy(m_outputEdit);
-
-        auto* editorColumn = new QVBoxLayout;
-        editorColumn->addWidget(m_promptLabel);
-        editorColumn->addWidget(m_promptEdit, 3);
-        editorColumn->addWidget(m_negativeLabel);
-        editorColumn->addWidget(m_negativeEdit, 1);
-        auto* buttons = new QHBoxLayout;
-        buttons->addStretch();
-        buttons->addWidget(m_addButton);
-        editorColumn->addLayout(buttons);
-
-        auto* queueColumn = new QVBoxLayout;
-        queueColumn->addWidget(m_queueLabel);
-        queueColumn->addWidget(m_queueView, 1);
-        auto* queueButtons = new QHBoxLayout;
-        queueButtons->addWidget(m_removeButton);
-        queueButtons->addStretch();
-        queueButtons->addWidget(m_renderButton);
-        queueColumn->addLayout(queueButtons);
-
-        auto* top = new QWidget(this);
-        auto* columns = new QHBoxLayout(top);
-        columns->addLayout(editorColumn, 3);
-        columns->addWidget(m_settingsBox, 2);
-        columns->addLayout(queueColumn, 2);
-        auto* bottom = new QWidget(this);
-        auto* galleryColumn = new QVBoxLayout(bottom);
-        galleryColumn->addWidget(m_galleryLabel);
-        galleryColumn->addWidget(m_galleryView, 1);
-        auto* splitter = new QSplitter(Qt::Vertical, this);
-        splitter->addWidget(top);
-        splitter->addWidget(bottom);
-        splitter->setStretchFactor(0, 2);
-        splitter->setStretchFactor(1, 3);
-        setCentralWidget(splitter);
-        statusBar()->addWidget(m_statusLabel, 1);
-        statusBar()->addPermanentWidget(m_deviceStatus);
-
-        m_fileMenu->addAction(m_importAction);
-        m_fileMenu->addSeparator();
-        m_fileMenu->addAction(m_quitAction);
-        m_importAction->setShortcut(QKeySequence::Open);
-        setAcceptDrops(true);
-        m_helpMenu->addAction(m_aboutAction);
-        m_quitAction->setShortcut(QKeySequence::Quit);
-
-        // Ctrl+Enter queues from either editor, the way chat and prompt tools do.
-        auto* addShortcut = new QShortcut(QKeySequence(Qt::CTRL | Qt::Key_Return), this);
-        connect(addShortcut, &QShortcut::activated, this, &MainWindow::addPromptFromEditor);
-        connect(m_addButton, &QPushButton::clicked, this, &MainWindow::addPromptFromEditor);
-        connect(m_removeButton, &QPushButton::clicked, this, &MainWindow::removeSelected);
-        connect(m_renderButton, &QPushButton::clicked, this, [this] {
-            if (isRendering()) {
-                stopRendering();
-            } else {
-                startRendering();
-            }
-        });
         connect(m_modelButton, &QToolButton::clicked, this, &MainWindow::chooseModel);
         connect(m_outputButton, &QToolButton::clicked, this, &MainWindow::chooseOutputFolder);
-        connect(m_galleryView, &QListView::activated, this, [this](const QModelIndex& index) {
+
+        m_editingLabel = new QLabel(panel);
+        m_editingLabel->setObjectName(u"editingLabel"_s);
+        m_editingLabel->setVisible(false);
+        m_addButton = new QPushButton(panel);
+        m_addFirstButton = new QPushButton(panel);
+        m_saveEditButton = new QPushButton(panel);
+        m_cancelEditButton = new QPushButton(panel);
+        m_addButton->setObjectName(u"addButton"_s);
+        m_addFirstButton->setObjectName(u"addFirstButton"_s);
+        m_saveEditButton->setObjectName(u"saveEditButton"_s);
+        m_cancelEditButton->setObjectName(u"cancelEditButton"_s);
+        m_saveEditButton->setVisible(false);
+        m_cancelEditButton->setVisible(false);
+        connect(m_addButton, &QPushButton::clicked, this, [this] { addFromEditor(false); });
+        connect(m_addFirstButton, &QPushButton::clicked, this, [this] { addFromEditor(true); });
+        connect(m_saveEditButton, &QPushButton::clicked, this, &MainWindow::saveEdit);
+        connect(m_cancelEditButton, &QPushButton::clicked, this, &MainWindow::cancelEdit);
+        connect(m_promptEdit, &QPlainTextEdit::textChanged, this, &MainWindow::updateActions);
+
+        auto* buttons = new QHBoxLayout;
+        buttons->addWidget(m_editingLabel, 1);
+        buttons->addStretch();
+        buttons->addWidget(m_cancelEditButton);
+        buttons->addWidget(m_saveEditButton);
+        buttons->addWidget(m_addFirstButton);
+        buttons->addWidget(m_addButton);
+        auto* column = new QVBoxLayout(panel);
+        column->addWidget(m_promptLabel);
+        column->addWidget(m_promptEdit, 3);
+        column->addWidget(m_negativeLabel);
+        column->addWidget(m_negativeEdit, 1);
+        column->addWidget(m_settingsBox);
+        column->addLayout(buttons);
+        column->addWidget(m_runBox);
+        return panel;
+    }
+
+    QWidget* MainWindow::buildQueue()
+    {
+        auto* panel = new QWidget(this);
+        m_queueLabel = new QLabel(panel);
+        m_queueBar = new QToolBar(panel);
+        m_queueBar->setObjectName(u"queueBar"_s);
+        m_queueBar->setToolButtonStyle(Qt::ToolButtonTextOnly);
+        m_queueBar->addActions({m_pauseAction, m_editAction, m_duplicateAction, m_moveTopAction, m_moveBottomAction,
+                                m_retryAction, m_cancelAction, m_removeAction, m_clearFinishedAction});
+        m_renderButton = new QPushButton(panel);
+        m_renderButton->setObjectName(u"renderButton"_s);
+        connect(m_renderButton, &QPushButton::clicked, m_renderAction, &QAction::trigger);
+
+        m_queueView = new QTableView(panel);
+        m_queueView->setObjectName(u"queueView"_s);
+        m_queueView->setModel(m_queue);
+        m_queueView->setSelectionBehavior(QAbstractItemView::SelectRows);
+        m_queueView->setSelectionMode(QAbstractItemView::ExtendedSelection);
+        // DragDrop, not InternalMove, which Qt ties to the drag's source widget; the model accepts only its own items.
+        m_queueView->setDragDropMode(QAbstractItemView::DragDrop);
+        m_queueView->setDefaultDropAction(Qt::MoveAction);
+        m_queueView->setDropIndicatorShown(true);
+        m_queueView->setDragDropOverwriteMode(false);
+        m_queueView->setEditTriggers(QAbstractItemView::NoEditTriggers);
+        m_queueView->setWordWrap(false);
+        m_queueView->verticalHeader()->hide();
+        m_queueView->horizontalHeader()->setSectionResizeMode(QueueModel::PromptColumn, QHeaderView::Stretch);
+        m_queueView->horizontalHeader()->setSectionResizeMode(QueueModel::SettingsColumn,
+                                                              QHeaderView::ResizeToContents);
+        m_queueView->horizontalHeader()->setSectionResizeMode(QueueModel::AttemptsColumn,
+                                                              QHeaderView::ResizeToContents);
+        m_queueView->setColumnWidth(QueueModel::StateColumn, 220);
+        m_queueView->setItemDelegateForColumn(QueueModel::StateColumn,
+                                              new ProgressDelegate(QueueModel::ProgressRole, m_queueView));
+        m_queueView->setContextMenuPolicy(Qt::ActionsContextMenu);
+        m_queueView->addActions({m_editAction, m_duplicateAction, m_moveTopAction, m_moveBottomAction, m_retryAction,
+                                 m_cancelAction, m_removeAction});
+        // Delete removes rows only where the queue has the focus: elsewhere it deletes text.
+        removeAction(m_removeAction);
+        connect(m_queueView, &QTableView::doubleClicked, this, [this](const QModelIndex& index) {
+            if (index.data(QueueModel::StateRole).toInt() == int(ItemState::Queued)) {
+                editItem(index.data(QueueModel::ItemIdRole).toLongLong());
+            }
+        });
+        connect(m_queueView->selectionModel(), &QItemSelectionModel::selectionChanged, this,
+                &MainWindow::updateActions);
+        connect(m_queue, &QAbstractItemModel::dataChanged, this, &MainWindow::updateActions);
+        connect(m_queue, &QAbstractItemModel::rowsRemoved, this, [this] {
+            // The item being edited was removed (or taken by a worker and finished): nothing to save to.
+            if (m_editing && !m_queue->item(*m_editing)) {
+                cancelEdit();
+            }
+        });
+
+        auto* header = new QHBoxLayout;
+        header->addWidget(m_queueLabel);
+        header->addStretch();
+        header->addWidget(m_renderButton);
+        auto* column = new QVBoxLayout(panel);
+        column->addLayout(header);
+        column->addWidget(m_queueBar);
+        column->addWidget(m_queueView, 1);
+        return panel;
+    }
+
+    QWidget* MainWindow::buildDevices()
+    {
+        auto* panel = new QWidget(this);
+        m_devicesLabel = new QLabel(panel);
+        m_deviceView = new QTableView(panel);
+        m_deviceView->setObjectName(u"deviceView"_s);
+        m_deviceView->setModel(m_board);
+        m_deviceView->setSelectionMode(QAbstractItemView::NoSelection);
+        m_deviceView->setEditTriggers(QAbstractItemView::NoEditTriggers);
+        m_deviceView->setWordWrap(false);
+        m_deviceView->verticalHeader()->hide();
+        m_deviceView->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+        m_deviceView->horizontalHeader()->setSectionResizeMode(DeviceBoardModel::ItemColumn, QHeaderView::Stretch);
+        m_deviceView->setItemDelegateForColumn(DeviceBoardModel::ProgressColumn,
+                                               new ProgressDelegate(DeviceBoardModel::ProgressRole, m_deviceView));
+        m_devicesLabel->setBuddy(m_deviceView);
+        auto* column = new QVBoxLayout(panel);
+        column->addWidget(m_devicesLabel);
+        column->addWidget(m_deviceView, 1);
+        return panel;
+    }
+
+    QWidget* MainWindow::buildGallery()
+    {
+        auto* panel = new QWidget(this);
+        m_galleryLabel = new QLabel(panel);
+        m_galleryView = new QListView(panel);
+        m_galleryView->setObjectName(u"galleryView"_s);
+        m_galleryView->setModel(m_gallery);
+        m_galleryView->setViewMode(QListView::IconMode);
+        m_galleryView->setResizeMode(QListView::Adjust);
+        m_galleryView->setMovement(QListView::Static);
+        m_galleryView->setUniformItemSizes(true);
+        m_galleryView->setWordWrap(true);
+        m_galleryView->setIconSize(QSize(m_gallery->thumbnailSize(), m_gallery->thumbnailSize()));
+        m_galleryView->setGridSize(QSize(m_gallery->thumbnailSize() + 24, m_gallery->thumbnailSize() + 48));
+        m_galleryView->setSpacing(4);
+        m_galleryLabel->setBuddy(m_galleryView);
+        connect(m_galleryView, &QListView::activated, this, [](const QModelIndex& index) {
             const QString path = index.data(GalleryModel::ImagePathRole).toString();
             if (!path.isEmpty()) {
                 QDesktopServices::openUrl(QUrl::fromLocalFile(path));
             }
         });
-        connect(m_aboutAction, &QAction::triggered, this, &MainWindow::showAbout);
-        connect(m_importAction, &QAction::triggered, this, &MainWindow::chooseFilesToImport);
-        connect(m_quitAction, &QAction::triggered, this, &QWidget::close);
-        connect(m_promptEdit, &QPlainTextEdit::textChanged, this, &MainWindow::updateActions);
-        connect(m_queue, &PromptQueue::sizeChanged, this, &MainWindow::retranslate);
-        connect(m_queueView->selectionModel(), &QItemSelectionModel::selectionChanged, this,
-                &MainWindow::updateActions);
-
-        loadSettings();
-        listDevices();
-        retranslate();
-        resize(1200, 820);
+        auto* column = new QVBoxLayout(panel);
+        column->addWidget(m_galleryLabel);
+        column->addWidget(m_galleryView, 1);
+        return panel;
     }
 
-    MainWindow::~MainWindow()
+    RenderSettings MainWindow::editorDefaults() const
     {
-        if (m_deviceProbe) {
-            // A window closed within a second of opening: the probe is not needed any more.
-            m_deviceProbe->disconnect(this);
-            m_deviceProbe->kill();
-            m_deviceProbe->waitForFinished(1000);
+        RenderSettings defaults;
+        defaults.steps = m_stepsSpin->value();
+        defaults.cfgScale = m_cfgSpin->value();
+        defaults.width = m_widthSpin->value();
+        defaults.height = m_heightSpin->value();
+        defaults.scheduler = m_samplerCombo->currentData().toString();
+        return defaults;
+    }
+
+    QList<RenderSettings> MainWindow::itemsFromEditor() const
+    {
+        RenderSettings item = editorDefaults();
+        item.prompt = m_promptEdit->toPlainText().trimmed();
+        item.negativePrompt = m_negativeEdit->toPlainText().trimmed();
+        if (item.prompt.isEmpty()) {
+            return {};
         }
+        // Drawn now, not at dispatch, so that the queue shows each item's seed and N images get s, s + 1, ….
+        bool typed = false;
+        const quint64 typedSeed = m_seedEdit->text().toULongLong(&typed);
+        const quint64 first
+            = m_randomSeedCheck->isChecked() || !typed ? QRandomGenerator::global()->generate() : typedSeed;
+        const int count = m_editing ? 1 : m_imagesSpin->value();
+        QList<RenderSettings> items;
+        for (int i = 0; i < count; ++i) {
+            item.seed = first + static_cast<quint64>(i);
+            items.append(item);
+        }
+        return items;
     }
 
-    void MainWindow::addPromptFromEditor()
+    qsizetype MainWindow::addFromEditor(bool atFront)
     {
-        RenderSettings job;
-        job.prompt = m_promptEdit->toPlainText().trimmed();
-        job.negativePrompt = m_negativeEdit->toPlainText().trimmed();
-        if (m_queue->enqueue(job)) {
+        const QList<RenderSettings> items = itemsFromEditor();
+        if (items.isEmpty()) {
+            return 0;
+        }
+        const qsizetype added = m_queue->add(items, atFront).size();
+        if (added > 0) {
             m_promptEdit->clear();
             m_promptEdit->setFocus();
+            m_statusLabel->setText(atFront ? tr("Queued %n image(s) first", nullptr, int(added))
+                                           : tr("Queued %n image(s)", nullptr, int(added)));
         }
+        return added;
+    }
+
+    void MainWindow::fillEditor(const RenderSettings& settings)
+    {
+        m_promptEdit->setPlainText(settings.prompt);
+        m_negativeEdit->setPlainText(settings.negativePrompt);
+        m_randomSeedCheck->setChecked(!settings.seed.has_value());
+        m_seedEdit->setText(settings.seed ? QString::number(*settings.seed) : QString());
+        if (settings.steps) {
+            m_stepsSpin->setValue(*settings.steps);
+        }
+        if (settings.cfgScale) {
+            m_cfgSpin->setValue(*settings.cfgScale);
+        }
+        if (settings.width) {
+            m_widthSpin->setValue(*settings.width);
+        }
+        if (settings.height) {
+            m_heightSpin->setValue(*settings.height);
+        }
+        if (settings.scheduler) {
+            m_samplerCombo->setCurrentIndex(std::max(0, m_samplerCombo->findData(*settings.scheduler)));
+        }
+    }
+
+    bool MainWindow::editItem(qint64 itemId)
+    {
+        const std::optional<QueueItem> item = m_queue->item(itemId);
+        if (!item || item->state != ItemState::Queued) {
+            m_statusLabel->setText(tr("Only a waiting item can be edited."));
+            return false;
+        }
+        m_editing = itemId;
+        fillEditor(item->settings);
+        m_editingLabel->setText(tr("Editing: %1").arg(excerpt(item->settings.prompt)));
+        m_promptEdit->setFocus();
+        updateActions();
+        return true;
+    }
+
+    bool MainWindow::saveEdit()
+    {
+        if (!m_editing) {
+            return false;
+        }
+        const QList<RenderSettings> items = itemsFromEditor();
+        if (items.isEmpty()) {
+            return false;
+        }
+        const qint64 id = *m_editing;
+        const bool saved = m_queue->update(id, items.constFirst());
+        if (!saved) {
+            // The editor keeps the text: the artist can add it as a new item.
+            m_statusLabel->setText(tr("The item started before the changes were saved; it renders as it was. "
+                                      "Your changes are still in the editor."));
+        } else {
+            m_statusLabel->setText(tr("Changes saved"));
+        }
+        m_editing.reset();
+        updateActions();
+        return saved;
+    }
+
+    void MainWindow::cancelEdit()
+    {
+        m_editing.reset();
+        updateActions();
+    }
+
+    QList<qint64> MainWindow::selectedItems() const
+    {
+        QList<int> rows;
+        for (const QModelIndex& index : m_queueView->selectionModel()->selectedRows()) {
+            rows.append(index.row());
+        }
+        std::sort(rows.begin(), rows.end());
+        QList<qint64> ids;
+        for (const int row : rows) {
+            ids.append(m_queue->itemAt(row).id);
+        }
+        return ids;
     }
 
     void MainWindow::removeSelected()
     {
-        QList<int> rows;
-        const QModelIndexList selected = m_queueView->selectionModel()->selectedIndexes();
-        for (const QModelIndex& index : selected) {
-            rows.append(index.row());
+        m_queue->remove(selectedItems());
+    }
+
+    void MainWindow::moveSelectedToTop()
+    {
+        m_queue->moveToTop(selectedItems());
+    }
+
+    void MainWindow::moveSelectedToBottom()
+    {
+        m_queue->moveToBottom(selectedItems());
+    }
+
+    void MainWindow::duplicateSelected()
+    {
+        m_queue->duplicate(selectedItems());
+    }
+
+    void MainWindow::retrySelected()
+    {
+        m_queue->retry(selectedItems());
+    }
+
+    void MainWindow::cancelSelected()
+    {
+        QList<qint64> waiting;
+        for (const qint64 id : selectedItems()) {
+            const std::optional<QueueItem> item = m_queue->item(id);
+            if (!item) {
+                continue;
+            }
+            if (item->state == ItemState::Queued) {
+                waiting.append(id);
+            } else if (item->state == ItemState::Running && m_coordinator) {
+                m_coordinator->cancelItem(id);
+            }
         }
-        m_queue->removeAt(rows);
+        m_queue->cancel(waiting, tr("canceled"));
+    }
+
+    void MainWindow::clearFinished()
+    {
+        m_queue->removeFinished();
     }
 
     qsizetype MainWindow::importFiles(const QStringList& paths)
     {
         qsizetype queued = 0;
         QStringList problems;
+        const RenderSettings defaults = editorDefaults();
         for (const QString& path : paths) {
             const ImportResult result = importPromptFile(path);
+            QList<RenderSettings> items;
             for (const RenderSettings& job : result.jobs) {
-                queued += m_queue->enqueue(job) ? 1 : 0;
+                // What the file leaves unset is what the editor says now, as for anything added next.
+                RenderSettings item = job.withDefaults(defaults);
+                item.seed = job.seed;
+                items.append(item);
             }
+            queued += m_queue->add(items).size();
             for (const ImportIssue& issue : result.issues) {
                 problems.append(issue.toString());
             }
@@ -390,8 +764,8 @@ namespace Atelier
     {
         saveSettings();
         if (isRendering()) {
-            // Into the queue (and so its autosave) before the application goes; the workers' images are written
-            // atomically, so none is left half-way.
+            // Into the queue's store before the application goes; the workers' images are written atomically, so
+            // none is left half-way.
             takeBackUnfinished();
         }
         QMainWindow::closeEvent(event);
@@ -400,6 +774,16 @@ namespace Atelier
     bool MainWindow::isRendering() const
     {
         return m_coordinator != nullptr;
+    }
+
+    void MainWindow::setPaused(bool paused)
+    {
+        m_paused = paused;
+        m_pauseAction->setChecked(paused);
+        if (m_coordinator) {
+            m_coordinator->setPaused(paused);
+        }
+        retranslate();
     }
 
     quint64 MainWindow::galleryKey(qint64 jobId) const
@@ -412,14 +796,9 @@ namespace Atelier
         if (isRendering()) {
             return true;
         }
-        QStringList devices;
-        for (int i = 0; i < m_deviceList->count(); ++i) {
-            if (m_deviceList->item(i)->checkState() == Qt::Checked) {
-                devices.append(m_deviceList->item(i)->data(Qt::UserRole).toString());
-            }
-        }
+        const QStringList devices = m_board->devicesInUse();
         if (devices.isEmpty()) {
-            m_statusLabel->setText(tr("Choose at least one device to render on."));
+            m_statusLabel->setText(tr("Check at least one device to render on."));
             return false;
         }
         const QString output
@@ -436,69 +815,130 @@ namespace Atelier
         options.modelPath = m_modelEdit->text().trimmed();
         options.outputDirectory = QDir(output).absolutePath();
         options.keepRunningWhenIdle = true;
-        options.defaults.steps = m_stepsSpin->value();
-        options.defaults.cfgScale = m_cfgSpin->value();
-        options.defaults.width = m_widthSpin->value();
-        options.defaults.height = m_heightSpin->value();
-        options.defaults.scheduler = m_samplerCombo->currentData().toString();
+        options.defaults = editorDefaults();
         // Each device at its own precision (fp16 on GPUs, fp32 on the CPU), as the batch mode does.
         options.precision = Precision::Auto;
 
         ++m_run;
-        m_runDevices = devices;
-        m_deviceActivity.clear();
         m_runEvents.clear();
         m_coordinator = std::make_unique<Coordinator>(options);
         Coordinator* coordinator = m_coordinator.get();
         coordinator->setQueue(m_queue);
+        coordinator->setPaused(m_paused);
+        QHash<QString, int> ranks;
+        for (int rank = 0; rank < devices.size(); ++rank) {
+            ranks.insert(devices.at(rank), rank);
+        }
+        m_board->runStarted(ranks);
         connect(coordinator, &Coordinator::jobStarted, this, [this, coordinator](qint64 id, int rank) {
             const JobRecord& job = coordinator->jobs().at(id);
             m_gallery->jobStarted(galleryKey(id), job.settings.prompt, job.settings.seed.value_or(0));
             m_galleryView->scrollTo(m_gallery->index(m_gallery->rowOf(galleryKey(id))));
-            m_deviceActivity[rank] = tr("starting");
-            updateDeviceStatus();
+            const int steps = job.settings.withDefaults(editorDefaults()).steps.value_or(RenderDefaults::Steps);
+            m_board->jobStarted(rank, job.itemId, job.settings.prompt, steps);
+            m_queue->setLive(job.itemId, LiveProgress{coordinator->devices().value(rank), 0, steps, 0, {}, 0, 0, {}});
         });
         connect(coordinator, &Coordinator::jobProgress, this,
-                [this](qint64 id, int rank, int step, int total, double itps) {
+                [this, coordinator](qint64 id, int rank, int step, int total, double itps) {
                     m_gallery->jobProgress(galleryKey(id), step, total);
-                    m_deviceActivity[rank] = tr("%1/%2, %3 it/s").arg(step).arg(total).arg(itps, 0, 'f', 1);
-                    updateDeviceStatus();
+                    m_board->jobProgress(rank, step, total, itps);
+                    m_queue->setLive(coordinator->jobs().at(id).itemId,
+                                     LiveProgress{coordinator->devices().value(rank), step, total, itps, {}, 0, 0, {}});
                 });
         connect(coordinator, &Coordinator::jobPreview, this,
                 [this](qint64 id, int width, int height, const QByteArray& rgb) {
                     m_gallery->jobPreview(galleryKey(id), width, height, rgb);
                 });
-        connect(coordinator, &Coordinator::jobFinished, this, [this](qint64 id, const QString& path) {
+        connect(coordinator, &Coordinator::jobFinished, this, [this, coordinator](qint64 id, const QString& path) {
             m_gallery->jobFinished(galleryKey(id), path);
-            retranslate();
+            m_board->jobEnded(coordinator->jobs().at(id).rank, true);
+            refreshWorkerStates(-1, {});
         });
-        connect(coordinator, &Coordinator::jobFailed, this, [this](qint64 id, const QString& reason, bool willRetry) {
-            m_gallery->jobFailed(galleryKey(id), reason, willRetry);
-            retranslate();
-        });
+        connect(coordinator, &Coordinator::jobFailed, this,
+                [this, coordinator](qint64 id, const QString& reason, bool willRetry) {
+                    const JobRecord& job = coordinator->jobs().at(id);
+                    m_gallery->jobFailed(galleryKey(id), reason, willRetry);
+                    m_board->jobEnded(job.rank, false);
+                    if (willRetry) {
+                        m_queue->setLive(job.itemId, LiveProgress{{}, 0, 0, 0, reason, 0, 0, {}});
+                    }
+                    refreshWorkerStates(-1, {});
+                });
         // A job stopped with the run is not a failure: it goes back to the queue.
-        connect(coordinator, &Coordinator::jobCanceled, this, [this](qint64 id) {
+        connect(coordinator, &Coordinator::jobCanceled, this, [this, coordinator](qint64 id) {
             m_gallery->jobStopped(galleryKey(id));
-            retranslate();
+            m_board->jobEnded(coordinator->jobs().at(id).rank, false);
+            refreshWorkerStates(-1, {});
         });
-        connect(coordinator, &Coordinator::workerEvent, this, [this](int rank, const QString& message) {
+        connect(coordinator, &Coordinator::workerEvent, this, [this, coordinator](int rank, const QString& message) {
             if (rank >= 0) {
-                m_deviceActivity[rank] = message;
-                updateDeviceStatus();
-                m_runEvents.append(u"%1: %2"_s.arg(m_runDevices.value(rank), message));
+                m_runEvents.append(u"%1: %2"_s.arg(coordinator->devices().value(rank), message));
                 if (m_runEvents.size() > 200) {
                     m_runEvents.removeFirst();
                 }
+            } else {
+                m_statusLabel->setText(message);
             }
+            refreshWorkerStates(rank, message);
         });
+        connect(coordinator, &Coordinator::workerMemory, m_board, &DeviceBoardModel::memory);
         connect(coordinator, &Coordinator::finished, this, &MainWindow::renderingFinished, Qt::QueuedConnection);
         if (const QString error = coordinator->start(); !error.isEmpty()) {
             m_coordinator.reset();
+            m_board->runFinished();
             m_statusLabel->setText(tr("Cannot start rendering: %1").arg(error));
             return false;
         }
+        refreshWorkerStates(-1, {});
         retranslate();
         return true;
+    }
+
+    void MainWindow::startRenderingWhenReady()
+    {
+        if (m_deviceProbe) {
+            m_renderWhenListed = true;
+        } else {
+            startRendering();
+        }
+    }
+
+    void MainWindow::refreshWorkerStates(int rank, const QString& note)
+    {
+        if (!m_coordinator) {
+            return;
+        }
+        for (int r = 0; r < m_coordinator->devices().size(); ++r) {
+            m_board->workerState(r, m_coordinator->workerState(r), r == rank ? note : QString());
+        }
+        m_summaryTimer->start();
+    }
+
+    void MainWindow::deviceUseChanged(const QString& id, bool use)
+    {
+        saveSettings();
+        if (!m_coordinator) {
+            updateActions();
+            return;
+        }
+        // Within the run: that device's worker starts or stops; the others go on undisturbed.
+        const int rank = static_cast<int>(m_coordinator->devices().indexOf(id));
+        if (rank >= 0) {
+            if (!use && m_board->devicesInUse().isEmpty()) {
+                // The last device goes: that ends the run, as Stop would.
+                m_stopRequested = true;
+            }
+            m_coordinator->setDeviceEnabled(rank, use);
+        } else if (use) {
+            QString error;
+            const int added = m_coordinator->addDevice(id, &error);
+            if (added < 0) {
+                m_statusLabel->setText(tr("Cannot use %1: %2").arg(id, error));
+                return;
+            }
+            m_board->setRank(id, added);
+        }
+        refreshWorkerStates(-1, {});
     }
 
     void MainWindow::stopRendering()
@@ -513,13 +953,11 @@ namespace Atelier
 
     void MainWindow::takeBackUnfinished()
     {
-        // Ends the run first (its workers are killed), so that the coordinator, which feeds on the queue, cannot
-        // take the returned jobs again; going, it gives what was running or waiting for a retry back to the front of
-        // the queue's store, with its seed. The view then shows them.
-        const QList<RenderSettings> unfinished = m_coordinator->unfinishedJobs();
+        // Going, the coordinator gives what was running (or waiting for a retry) back to the front of the queue's
+        // store, with its seed; the table shows it.
         m_coordinator.reset();
-        m_queue->prepend(unfinished);
-        m_queue->reload();
+        m_queue->refresh();
+        m_board->runFinished();
     }
 
     void MainWindow::renderingFinished()
@@ -542,30 +980,48 @@ namespace Atelier
             box->open();
         }
         m_stopRequested = false;
-        m_deviceActivity.clear();
-        updateDeviceStatus();
+        m_statusLabel->clear();
         retranslate();
     }
 
-    void MainWindow::updateDeviceStatus()
+    void MainWindow::updateSummary()
     {
+        // The ETA: the steps still to run (what runs now, and every waiting item's steps) over the speed of all
+        // devices together, each at its measured speed, so a device twice as fast counts twice.
+        const qsizetype waiting = m_queue->waitingCount();
+        const qsizetype running = m_queue->countIn(ItemState::Running);
+        const int made = m_board->imagesMade();
         QStringList parts;
-        for (int rank = 0; rank < m_runDevices.size() && isRendering(); ++rank) {
-            parts.append(u"%1: %2"_s.arg(m_runDevices.at(rank), m_deviceActivity.value(rank, tr("idle"))));
+        if (isRendering()) {
+            parts.append(tr("%1 of %2 images").arg(made).arg(made + running + waiting));
+            const double speed = m_board->totalIterationsPerSecond();
+            if (speed > 0) {
+                parts.append(tr("%1 it/s").arg(speed, 0, 'f', 2));
+                qint64 steps = m_board->stepsLeftRunning();
+                const RenderSettings defaults = editorDefaults();
+                for (int row = 0; row < m_queue->rowCount(); ++row) {
+                    const QueueItem& item = m_queue->itemAt(row);
+                    if (item.state == ItemState::Queued) {
+                        steps += item.settings.withDefaults(defaults).steps.value_or(RenderDefaults::Steps);
+                    }
+                }
+                if (steps > 0 && !m_paused) {
+                    parts.append(tr("%1 left").arg(DeviceBoardModel::durationText(double(steps) / speed)));
+                }
+            }
+        } else {
+            parts.append(tr("%n item(s) waiting", nullptr, int(waiting)));
         }
-        m_deviceStatus->setText(parts.join(u"   "_s));
+        if (m_paused) {
+            parts.append(tr("paused"));
+        }
+        m_summaryLabel->setText(parts.join(u" · "_s));
     }
 
     void MainWindow::listDevices()
     {
-        auto addDevice = [this](const QString& id, const QString& text) {
-            auto* item = new QListWidgetItem(text, m_deviceList);
-            item->setData(Qt::UserRole, id);
-            item->setFlags(Qt::ItemIsEnabled | Qt::ItemIsUserCheckable);
-            item->setCheckState(Qt::Unchecked);
-            return item;
-        };
-        addDevice(u"cpu"_s, u"cpu"_s)->setCheckState(Qt::Checked);
+        const QStringList saved = QSettings().value(u"render/devices"_s).toStringList();
+        m_board->addDevice(u"cpu"_s, {}, saved.isEmpty() || saved.contains(u"cpu"_s));
         // Asking the worker keeps LibTorch and CUDA out of this process; it takes a moment, so it runs meanwhile.
         auto* list = new QProcess(this);
         m_deviceProbe = list;
@@ -573,32 +1029,31 @@ namespace Atelier
             if (error == QProcess::FailedToStart) {
                 m_deviceProbe = nullptr;
                 list->deleteLater();
-            }
-        });
-        connect(list, &QProcess::finished, this, [this, list, addDevice](int exitCode, QProcess::ExitStatus status) {
-            m_deviceProbe = nullptr;
-            list->deleteLater();
-            if (status != QProcess::NormalExit || exitCode != 0) {
-                return;
-            }
-            const QStringList saved = QSettings().value(u"render/devices"_s).toStringList();
-            bool anyCuda = false;
-            for (const QString& line : QString::fromUtf8(list->readAllStandardOutput()).split(u'\n')) {
-                const QString id = line.section(u' ', 0, 0);
-                const QString description = line.mid(id.size()).simplified();
-                if (id == u"cpu"_s) {
-                    m_deviceList->item(0)->setText(u"cpu — %1"_s.arg(description));
-                } else if (id.startsWith(u"cuda:"_s)) {
-                    addDevice(id, u"%1 — %2"_s.arg(id, description));
-                    anyCuda = true;
+                if (std::exchange(m_renderWhenListed, false)) {
+                    startRendering();
                 }
             }
-            // First start: every GPU, and the CPU only when there is none. Later: what the artist chose last.
-            for (int i = 0; i < m_deviceList->count(); ++i) {
-                QListWidgetItem* item = m_deviceList->item(i);
-                const QString id = item->data(Qt::UserRole).toString();
-                const bool checked = saved.isEmpty() ? (id == u"cpu"_s ? !anyCuda : true) : saved.contains(id);
-                item->setCheckState(checked ? Qt::Checked : Qt::Unchecked);
+        });
+        connect(list, &QProcess::finished, this, [this, list, saved](int exitCode, QProcess::ExitStatus status) {
+            m_deviceProbe = nullptr;
+            list->deleteLater();
+            const bool listed = status == QProcess::NormalExit && exitCode == 0;
+            bool anyCuda = false;
+            for (const QString& line :
+                 listed ? QString::fromUtf8(list->readAllStandardOutput()).split(u'\n') : QStringList()) {
+                const QString id = line.section(u' ', 0, 0);
+                const QString description = line.mid(id.size()).simplified();
+                if (id == u"cpu"_s || id.startsWith(u"cuda:"_s)) {
+                    // First start: every GPU, and the CPU only when there is none. Later: what was chosen last.
+                    m_board->addDevice(id, description, saved.isEmpty() ? id != u"cpu"_s : saved.contains(id));
+                    anyCuda = anyCuda || id.startsWith(u"cuda:"_s);
+                }
+            }
+            if (saved.isEmpty() && anyCuda && !isRendering()) {
+                m_board->setUse(u"cpu"_s, false);
+            }
+            if (std::exchange(m_renderWhenListed, false)) {
+                startRendering();
             }
         });
         list->start(m_workerProgram, {u"--list-devices"_s});
@@ -613,6 +1068,7 @@ namespace Atelier
         m_heightSpin->setValue(settings.value(u"render/height"_s, RenderDefaults::Height).toInt());
         m_samplerCombo->setCurrentIndex(
             std::max(0, m_samplerCombo->findData(settings.value(u"render/sampler"_s).toString())));
+        m_imagesSpin->setValue(settings.value(u"render/imagesPerPrompt"_s, 1).toInt());
         m_modelEdit->setText(settings.value(u"render/model"_s).toString());
         m_outputEdit->setText(settings.value(u"render/output"_s, defaultOutputFolder()).toString());
     }
@@ -625,15 +1081,10 @@ namespace Atelier
         settings.setValue(u"render/width"_s, m_widthSpin->value());
         settings.setValue(u"render/height"_s, m_heightSpin->value());
         settings.setValue(u"render/sampler"_s, m_samplerCombo->currentData().toString());
+        settings.setValue(u"render/imagesPerPrompt"_s, m_imagesSpin->value());
         settings.setValue(u"render/model"_s, m_modelEdit->text().trimmed());
         settings.setValue(u"render/output"_s, m_outputEdit->text().trimmed());
-        QStringList devices;
-        for (int i = 0; i < m_deviceList->count(); ++i) {
-            if (m_deviceList->item(i)->checkState() == Qt::Checked) {
-                devices.append(m_deviceList->item(i)->data(Qt::UserRole).toString());
-            }
-        }
-        settings.setValue(u"render/devices"_s, devices);
+        settings.setValue(u"render/devices"_s, m_board->devicesInUse());
     }
 
     void MainWindow::chooseModel()
@@ -660,68 +1111,126 @@ namespace Atelier
         m_negativeLabel->setText(tr("&Negative prompt"));
         m_promptEdit->setPlaceholderText(tr("Describe the image, e.g. a lighthouse at dusk, oil painting"));
         m_negativeEdit->setPlaceholderText(tr("What to avoid, e.g. blurry, low quality"));
-        m_addButton->setText(tr("&Add to queue"));
-        m_addButton->setToolTip(tr("Queue this prompt (Ctrl+Enter)"));
-        m_removeButton->setText(tr("&Remove"));
-        m_queueLabel->setText(tr("Queue"));
-        m_galleryLabel->setText(tr("&Gallery"));
         m_settingsBox->setTitle(tr("Render settings"));
+        m_settingsBox->setToolTip(tr("The settings of what you add next; the queue keeps each item's own"));
+        m_seedLabel->setText(tr("S&eed"));
+        m_randomSeedCheck->setText(tr("R&andom"));
+        m_seedEdit->setPlaceholderText(tr("a whole number"));
+        m_imagesLabel->setText(tr("&Images"));
+        m_imagesSpin->setToolTip(tr("Images per prompt, with seeds s, s + 1, …"));
         m_stepsLabel->setText(tr("&Steps"));
         m_cfgLabel->setText(tr("&CFG scale"));
         m_sizeLabel->setText(tr("Si&ze"));
         m_samplerLabel->setText(tr("Sa&mpler"));
-        m_devicesLabel->setText(tr("&Devices"));
+        for (int i = 0; i < m_samplerCombo->count(); ++i) {
+            const QString id = m_samplerCombo->itemData(i).toString();
+            m_samplerCombo->setItemText(i, id.isEmpty() ? tr("Model default") : a1111SamplerName(id));
+        }
+        m_runBox->setTitle(tr("Run"));
         m_modelLabel->setText(tr("M&odel"));
         m_outputLabel->setText(tr("O&utput"));
         m_modelEdit->setPlaceholderText(tr("Built-in test model (abstract noise)"));
         m_modelEdit->setToolTip(tr("A Stable Diffusion 1.x .safetensors checkpoint or diffusers folder"));
         m_modelButton->setToolTip(tr("Choose a model"));
         m_outputButton->setToolTip(tr("Choose the output folder"));
-        m_settingsBox->setToolTip(tr("Defaults for prompts that do not set their own"));
-        for (int i = 0; i < m_samplerCombo->count(); ++i) {
-            const QString id = m_samplerCombo->itemData(i).toString();
-            m_samplerCombo->setItemText(i, id.isEmpty() ? tr("Model default") : a1111SamplerName(id));
+
+        m_addAction->setText(tr("&Add to queue"));
+        m_addFirstAction->setText(tr("Add &first"));
+        m_addButton->setText(tr("&Add to queue"));
+        m_addButton->setToolTip(withShortcut(tr("Queue this prompt"), m_addAction));
+        m_addFirstButton->setText(tr("Add &first"));
+        m_addFirstButton->setToolTip(
+            withShortcut(tr("Queue this prompt before everything that waits"), m_addFirstAction));
+        m_saveEditButton->setText(tr("&Save changes"));
+        m_saveEditButton->setToolTip(withShortcut(tr("Write the editor into the queued item"), m_addAction));
+        m_cancelEditButton->setText(tr("Cancel &editing"));
+        if (m_editing) {
+            if (const std::optional<QueueItem> item = m_queue->item(*m_editing)) {
+                m_editingLabel->setText(tr("Editing: %1").arg(excerpt(item->settings.prompt)));
+            }
+        }
+
+        m_queueLabel->setText(tr("Queue"));
+        m_devicesLabel->setText(tr("&Devices"));
+        m_galleryLabel->setText(tr("&Gallery"));
+        m_renderAction->setText(isRendering() ? tr("S&top") : tr("&Render"));
+        m_renderAction->setToolTip(withShortcut(isRendering() ? tr("Stop rendering; running items wait again")
+                                                              : tr("Render the queue on the checked devices"),
+                                                m_renderAction));
+        m_renderButton->setText(m_renderAction->text());
+        m_renderButton->setToolTip(m_renderAction->toolTip());
+        m_pauseAction->setText(m_paused ? tr("Res&ume") : tr("&Pause"));
+        m_pauseAction->setToolTip(withShortcut(m_paused ? tr("Start waiting items again")
+                                                        : tr("Let running items finish and start nothing new"),
+                                               m_pauseAction));
+        const QList<std::pair<QAction*, std::pair<QString, QString>>> texts{
+            {m_editAction, {tr("&Edit"), tr("Load the item into the editor")}},
+            {m_duplicateAction, {tr("D&uplicate"), tr("Queue a copy right after it")}},
+            {m_moveTopAction, {tr("Move to &top"), tr("Render it next")}},
+            {m_moveBottomAction, {tr("Move to &bottom"), tr("Render it last")}},
+            {m_retryAction, {tr("Re&try"), tr("Queue a failed or canceled item again")}},
+            {m_cancelAction, {tr("&Cancel"), tr("Do not render it; a running one stops")}},
+            {m_removeAction, {tr("Re&move"), tr("Remove it from the queue")}},
+            {m_clearFinishedAction, {tr("C&lear finished"), tr("Remove every finished item from the queue")}},
+        };
+        for (const auto& [action, text] : texts) {
+            action->setText(text.first);
+            action->setToolTip(withShortcut(text.second, action));
         }
         m_fileMenu->setTitle(tr("&File"));
+        m_queueMenu->setTitle(tr("&Queue"));
         m_helpMenu->setTitle(tr("&Help"));
         m_quitAction->setText(tr("&Quit"));
         m_importAction->setText(tr("&Import prompts…"));
         m_aboutAction->setText(tr("&About Atelier"));
-        const int queued = static_cast<int>(m_queue->size());
-        if (isRendering()) {
-            m_renderButton->setText(tr("S&top"));
-            m_renderButton->setToolTip(tr("Stop rendering; unfinished prompts go back to the queue"));
-            const int done = m_gallery->countIn(GalleryModel::State::Done);
-            const int failed = m_gallery->countIn(GalleryModel::State::Failed);
-            if (m_stopRequested) {
-                m_statusLabel->setText(tr("Stopping…"));
-            } else {
-                m_statusLabel->setText(queued == 0 && m_gallery->countIn(GalleryModel::State::Rendering) == 0
-                                           ? tr("Rendering: %n image(s) made; waiting for prompts", nullptr, done)
-                                           : tr("Rendering: %n image(s) made, %1 queued, %2 failed", nullptr, done)
-                                                 .arg(queued)
-                                                 .arg(failed));
-            }
-        } else {
-            m_renderButton->setText(tr("&Render"));
-            m_renderButton->setToolTip(tr("Render the queue on the checked devices"));
-            m_statusLabel->setText(tr("%n prompt(s) queued", nullptr, queued));
+        m_queue->headerDataChanged(Qt::Horizontal, 0, QueueModel::ColumnCount - 1);
+        m_board->headerDataChanged(Qt::Horizontal, 0, DeviceBoardModel::ColumnCount - 1);
+        if (m_stopRequested) {
+            m_statusLabel->setText(tr("Stopping…"));
         }
+        updateSummary();
         updateActions();
     }
 
     void MainWindow::updateActions()
     {
-        m_addButton->setEnabled(!m_promptEdit->toPlainText().trimmed().isEmpty());
-        m_removeButton->setEnabled(m_queueView->selectionModel()->hasSelection());
-        m_renderButton->setEnabled(isRendering() ? !m_stopRequested : !m_queue->isEmpty());
-        for (QWidget* setting : {static_cast<QWidget*>(m_stepsSpin), static_cast<QWidget*>(m_cfgSpin),
-                                 static_cast<QWidget*>(m_widthSpin), static_cast<QWidget*>(m_heightSpin),
-                                 static_cast<QWidget*>(m_samplerCombo), static_cast<QWidget*>(m_deviceList),
-                                 static_cast<QWidget*>(m_modelEdit), static_cast<QWidget*>(m_outputEdit),
-                                 static_cast<QWidget*>(m_modelButton), static_cast<QWidget*>(m_outputButton)}) {
-            // A run keeps the settings it started with; changing them mid-run would only mislead.
-            setting->setEnabled(!isRendering());
+        const bool hasPrompt = !m_promptEdit->toPlainText().trimmed().isEmpty();
+        const bool editing = m_editing.has_value();
+        m_addButton->setVisible(!editing);
+        m_addFirstButton->setVisible(!editing);
+        m_saveEditButton->setVisible(editing);
+        m_cancelEditButton->setVisible(editing);
+        m_editingLabel->setVisible(editing);
+        m_imagesSpin->setEnabled(!editing);
+        m_addButton->setEnabled(hasPrompt);
+        m_addFirstButton->setEnabled(hasPrompt);
+        m_saveEditButton->setEnabled(hasPrompt);
+        m_addAction->setEnabled(hasPrompt);
+        m_addFirstAction->setEnabled(hasPrompt && !editing);
+
+        bool anyWaiting = false, anyRunning = false, anyRetryable = false, anyRemovable = false;
+        const QList<qint64> selected = selectedItems();
+        for (const qint64 id : selected) {
+            const std::optional<QueueItem> item = m_queue->item(id);
+            if (!item) {
+                continue;
+            }
+            anyWaiting = anyWaiting || item->state == ItemState::Queued;
+            anyRunning = anyRunning || item->state == ItemState::Running;
+            anyRetryable = anyRetryable || item->state == ItemState::Failed || item->state == ItemState::Canceled;
+            anyRemovable = anyRemovable || item->state != ItemState::Running;
         }
+        const bool oneWaiting = selected.size() == 1 && anyWaiting;
+        m_editAction->setEnabled(oneWaiting);
+        m_duplicateAction->setEnabled(!selected.isEmpty());
+        m_moveTopAction->setEnabled(anyWaiting);
+        m_moveBottomAction->setEnabled(anyWaiting);
+        m_retryAction->setEnabled(anyRetryable);
+        m_cancelAction->setEnabled(anyWaiting || (anyRunning && isRendering()));
+        m_removeAction->setEnabled(anyRemovable);
+        m_clearFinishedAction->setEnabled(m_queue->rowCount()
+                                          > m_queue->waitingCount() + m_queue->countIn(ItemState::Running));
+        m_renderAction->setEnabled(isRendering() ? !m_stopRequested : m_queue->waitingCount() > 0);
+        m_renderButton->setEnabled(m_renderAction->isEnabled());
     }
 } // namespace Atelier

@@ -5,28 +5,38 @@
 #include <QMainWindow>
 
 #include <memory>
+#include <optional>
 
-class QDoubleSpinBox;
+#include "render/RenderSettings.h"
+
+class QAction;
+class QCheckBox;
 class QComboBox;
+class QDoubleSpinBox;
+class QGroupBox;
 class QLabel;
 class QLineEdit;
 class QListView;
-class QListWidget;
+class QMenu;
 class QPlainTextEdit;
 class QProcess;
-class QProgressBar;
 class QPushButton;
 class QSpinBox;
+class QTableView;
+class QTimer;
+class QToolBar;
 class QToolButton;
-class QGroupBox;
 
 namespace Atelier
 {
     class Coordinator;
+    class DeviceBoardModel;
     class GalleryModel;
-    class PromptQueue;
+    class QueueModel;
 
-    /// Atelier's main window: the prompt editor, the queue, the render settings and the live gallery.
+    /// Atelier's main window: the editor (a prompt with every render setting), the queue of every item and what
+    /// happens to it, the device board, and the gallery. Everything the queue holds is in its store first, so a
+    /// crash of the window loses nothing.
     class MainWindow final : public QMainWindow
     {
         Q_OBJECT
@@ -34,28 +44,56 @@ namespace Atelier
 
     public:
         /// @p workerProgram: the atelier-worker executable; empty: the one beside this program.
-        explicit MainWindow(PromptQueue* queue, const QString& workerProgram = {}, QWidget* parent = nullptr);
+        explicit MainWindow(QueueModel* queue, const QString& workerProgram = {}, QWidget* parent = nullptr);
         ~MainWindow() override;
 
-        /// Queues the text in the prompt editor and clears it; does nothing when the editor is blank.
-        void addPromptFromEditor();
-        /// Removes the selected prompts from the queue.
+        /// The editor's items: the prompt with its settings, as many as "images per prompt" says, with seeds
+        /// s, s + 1, … (s drawn now when the seed is random). Empty when the prompt is blank.
+        QList<RenderSettings> itemsFromEditor() const;
+        /// Queues the editor's items (at the end, or first) and clears the prompt. Returns how many were queued.
+        qsizetype addFromEditor(bool atFront = false);
+        /// Fills the editor with @p settings (every field; unset ones keep the editor's values).
+        void fillEditor(const RenderSettings& settings);
+        /// Loads waiting item @p itemId into the editor for changing; saveEdit() writes it back.
+        bool editItem(qint64 itemId);
+        /// Writes the editor into the item being edited. False (and says why) when it started meanwhile.
+        bool saveEdit();
+        void cancelEdit();
+        /// The item being edited, if any.
+        std::optional<qint64> editedItem() const { return m_editing; }
+
+        /// The ids of the selected queue rows, in table order.
+        QList<qint64> selectedItems() const;
         void removeSelected();
+        void moveSelectedToTop();
+        void moveSelectedToBottom();
+        void duplicateSelected();
+        void retrySelected();
+        /// Cancels the selected items: waiting ones at once, running ones through their worker.
+        void cancelSelected();
+        void clearFinished();
+
         /// Imports prompt files (.txt, .csv, .json, .jsonl) into the queue. Valid records are queued even when
         /// others are bad; every problem is listed, by file and line, in a non-modal "Import problems" box.
-        /// Returns the number of prompts queued.
+        /// Settings a record leaves unset take the editor's. Returns the number of prompts queued.
         qsizetype importFiles(const QStringList& paths);
-        /// Asks for prompt files and imports them.
         void chooseFilesToImport();
         void showAbout();
 
-        /// Starts one worker per checked device and renders the queue, taking each prompt when a worker is free;
-        /// prompts queued meanwhile are rendered too. Returns false (and says why) when nothing could start.
+        /// Starts one worker per checked device and renders the queue, taking each item when a worker is free;
+        /// items queued meanwhile are rendered too. Returns false (and says why) when nothing could start.
         bool startRendering();
-        /// Stops rendering: running jobs are cancelled and go back to the front of the queue.
+        /// Starts rendering once the devices are known (`atelier --render`).
+        void startRenderingWhenReady();
+        /// Stops rendering: running items are cancelled and wait again, first.
         void stopRendering();
         bool isRendering() const;
+        /// While paused, running items finish and nothing new starts (also across Render and Stop).
+        void setPaused(bool paused);
+        bool isPaused() const { return m_paused; }
 
+        QueueModel* queue() const { return m_queue; }
+        DeviceBoardModel* deviceBoard() const { return m_board; }
         GalleryModel* gallery() const { return m_gallery; }
 
     protected:
@@ -65,8 +103,14 @@ namespace Atelier
         void dropEvent(QDropEvent* event) override;
 
     private:
+        void buildActions();
+        QWidget* buildEditor();
+        QWidget* buildQueue();
+        QWidget* buildDevices();
+        QWidget* buildGallery();
         void retranslate();
         void updateActions();
+        void updateSummary();
         void listDevices();
         void loadSettings();
         void saveSettings() const;
@@ -74,55 +118,88 @@ namespace Atelier
         void chooseOutputFolder();
         void renderingFinished();
         void takeBackUnfinished();
-        void updateDeviceStatus();
+        void deviceUseChanged(const QString& id, bool use);
+        void refreshWorkerStates(int rank, const QString& note);
+        /// The editor's render settings (no prompt, no seed): the defaults for imported items.
+        RenderSettings editorDefaults() const;
         quint64 galleryKey(qint64 jobId) const;
 
-        PromptQueue* m_queue;
+        QueueModel* m_queue;
         QString m_workerProgram;
         GalleryModel* m_gallery;
+        DeviceBoardModel* m_board;
         std::unique_ptr<Coordinator> m_coordinator;
         QProcess* m_deviceProbe = nullptr; ///< `atelier-worker --list-devices`, while it runs
         bool m_stopRequested = false;
+        bool m_renderWhenListed = false; ///< startRenderingWhenReady() waits for the device probe
+        bool m_paused = false;
+        std::optional<qint64> m_editing;
         quint64 m_run = 0; ///< numbers the runs, so gallery entries of different runs never share a key
-        QStringList m_runDevices;
-        QHash<int, QString> m_deviceActivity; ///< rank → what it is doing
         QStringList m_runEvents; ///< what the workers of this run reported, for when the run ends on its own
+        QTimer* m_summaryTimer;
 
-        QPlainTextEdit* m_promptEdit;
-        QPlainTextEdit* m_negativeEdit;
-        QPushButton* m_addButton;
-        QPushButton* m_removeButton;
-        QPushButton* m_renderButton;
-        QListView* m_queueView;
-        QListView* m_galleryView;
+        // The editor.
         QLabel* m_promptLabel;
+        QPlainTextEdit* m_promptEdit;
         QLabel* m_negativeLabel;
-        QLabel* m_queueLabel;
-        QLabel* m_galleryLabel;
-        QLabel* m_statusLabel;
-        QLabel* m_deviceStatus;
+        QPlainTextEdit* m_negativeEdit;
         QGroupBox* m_settingsBox;
+        QLabel* m_seedLabel;
+        QLineEdit* m_seedEdit;
+        QCheckBox* m_randomSeedCheck;
+        QLabel* m_imagesLabel;
+        QSpinBox* m_imagesSpin;
         QLabel* m_stepsLabel;
-        QLabel* m_cfgLabel;
-        QLabel* m_sizeLabel;
-        QLabel* m_samplerLabel;
-        QLabel* m_devicesLabel;
-        QLabel* m_modelLabel;
-        QLabel* m_outputLabel;
         QSpinBox* m_stepsSpin;
+        QLabel* m_cfgLabel;
         QDoubleSpinBox* m_cfgSpin;
+        QLabel* m_sizeLabel;
         QSpinBox* m_widthSpin;
         QSpinBox* m_heightSpin;
+        QLabel* m_samplerLabel;
         QComboBox* m_samplerCombo;
-        QListWidget* m_deviceList;
+        QGroupBox* m_runBox;
+        QLabel* m_modelLabel;
         QLineEdit* m_modelEdit;
-        QLineEdit* m_outputEdit;
         QToolButton* m_modelButton;
+        QLabel* m_outputLabel;
+        QLineEdit* m_outputEdit;
         QToolButton* m_outputButton;
+        QLabel* m_editingLabel;
+        QPushButton* m_addButton;
+        QPushButton* m_addFirstButton;
+        QPushButton* m_saveEditButton;
+        QPushButton* m_cancelEditButton;
+
+        // The queue, the devices, the gallery.
+        QLabel* m_queueLabel;
+        QToolBar* m_queueBar;
+        QTableView* m_queueView;
+        QPushButton* m_renderButton;
+        QLabel* m_devicesLabel;
+        QTableView* m_deviceView;
+        QLabel* m_galleryLabel;
+        QListView* m_galleryView;
+        QLabel* m_statusLabel;
+        QLabel* m_summaryLabel;
+
+        QAction* m_renderAction;
+        QAction* m_pauseAction;
+        QAction* m_editAction;
+        QAction* m_duplicateAction;
+        QAction* m_moveTopAction;
+        QAction* m_moveBottomAction;
+        QAction* m_retryAction;
+        QAction* m_cancelAction;
+        QAction* m_removeAction;
+        QAction* m_clearFinishedAction;
+        QAction* m_addAction;
+        QAction* m_addFirstAction;
         QAction* m_importAction;
         QAction* m_aboutAction;
         QAction* m_quitAction;
         QMenu* m_fileMenu;
+        QMenu* m_queueMenu;
         QMenu* m_helpMenu;
     };
 } // namespace Atelier

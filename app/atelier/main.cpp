@@ -17,7 +17,7 @@
 #include "MainWindow.h"
 #include "Translations.h"
 #include "orchestration/BatchRunner.h"
-#include "queue/PromptQueue.h"
+#include "queue/QueueModel.h"
 #include "queue/QueueStore.h"
 #include "render/Precision.h"
 #include "render/RenderSettings.h"
@@ -79,9 +79,11 @@ int main(int argc, char** argv)
         u"resume"_s,
         u"Continue the interrupted run of this file into this output folder; nothing is made twice (batch)."_s);
     const QCommandLineOption listDevicesOption(u"list-devices"_s, u"List the devices workers can run on."_s);
+    const QCommandLineOption renderOption(u"render"_s,
+                                          u"Open the window with the files queued and start rendering at once."_s);
     parser.addOptions({batchOption, modelOption, devicesOption, outOption, stepsOption, cfgOption, widthOption,
                        heightOption, schedulerOption, dtypeOption, seedOption, threadsOption, jsonOption, strictOption,
-                       resumeOption, listDevicesOption});
+                       resumeOption, listDevicesOption, renderOption});
     parser.addPositionalArgument(u"files"_s, u"Prompt files to queue (.txt, .csv, .json, .jsonl)."_s, u"[files...]"_s);
     parser.process(*app);
 
@@ -189,7 +191,7 @@ int main(int argc, char** argv)
         // Rendering still works; only durability is lost, and the artist is told so.
         store.open(u":memory:"_s);
     }
-    Atelier::PromptQueue queue(&store);
+    Atelier::QueueModel queue(&store);
     Atelier::MainWindow window(&queue);
     window.show();
     if (!storeProblem.isEmpty()) {
@@ -198,6 +200,9 @@ int main(int argc, char** argv)
     }
     if (!parser.positionalArguments().isEmpty()) {
         window.importFiles(parser.positionalArguments());
+    }
+    if (parser.isSet(renderOption)) {
+        window.startRenderingWhenReady();
     }
     return app->exec();
 }

@@ -67,6 +67,17 @@ namespace Atelier::Worker
             QString message;
         };
 
+        /// This process's resident size, from /proc/self/statm (0 where it cannot be read).
+        qint64 residentBytes()
+        {
+            QFile statm(u"/proc/self/statm"_s);
+            if (!statm.open(QIODevice::ReadOnly)) {
+                return 0;
+            }
+            const QList<QByteArray> fields = statm.readAll().split(' ');
+            return fields.size() > 1 ? fields.at(1).toLongLong() * ::sysconf(_SC_PAGESIZE) : 0;
+        }
+
         void printError(const QString& message)
         {
             std::fprintf(stderr, "atelier-worker serve: %s\n", qPrintable(message));
@@ -384,6 +395,7 @@ namespace Atelier::Worker
                 for (const auto& device : listDevices()) {
                     if (device.spec == m_options.device) {
                         hello.deviceName = QString::fromStdString(device.name);
+                        m_deviceMemory = static_cast<qint64>(device.totalMemory);
                         if (device.spec.kind == DeviceSpec::Kind::Cuda) {
                             hello.capabilities.append(u"fp16"_s);
                             // bf16 arithmetic needs Ampere (compute capability 8.0) or newer.
@@ -397,8 +409,14 @@ namespace Atelier::Worker
                 send(hello);
 
                 m_heartbeat.setInterval(1000);
-                QObject::connect(&m_heartbeat, &QTimer::timeout, &m_context,
-                                 [this] { send(Ipc::Heartbeat{QDeadlineTimer::current().deadline()}); });
+                // Each heartbeat says how much memory the worker holds, for the window's device board. Both readings
+                // are host-side bookkeeping: they never wait for the engine or the device.
+                QObject::connect(&m_heartbeat, &QTimer::timeout, &m_context, [this] {
+                    const bool onCuda = m_options.device.kind == DeviceSpec::Kind::Cuda;
+                    const qint64 used
+                        = onCuda ? static_cast<qint64>(reservedCudaMemory(m_options.device.index)) : residentBytes();
+                    send(Ipc::Heartbeat{QDeadlineTimer::current().deadline(), used, m_deviceMemory});
+                });
                 m_heartbeat.start();
 
                 // Loading takes seconds to minutes for real models; it runs on the engine thread so heartbeats
@@ -942,6 +960,7 @@ namespace Atelier::Worker
             QObject m_context; ///< receiver of the engine thread's posts and of socket/timer signals
             QLocalSocket m_socket;
             QTimer m_heartbeat;
+            qint64 m_deviceMemory = 0; ///< the device's total memory (system RAM for the CPU)
             Ipc::FrameDecoder m_decoder;
             QString m_deviceName;
             QList<Ipc::Job> m_collecting; ///< main thread: the batch being received

@@ -10,6 +10,7 @@
 
 #if ATELIER_ENGINE_CUDA
 #include <ATen/cuda/CUDAContext.h>
+#include <c10/cuda/CUDACachingAllocator.h>
 #include <c10/cuda/CUDAGuard.h>
 #endif
 
@@ -41,6 +42,18 @@ namespace Atelier::Engine
         }
 #endif
         return 0;
+    }
+
+    std::uint64_t reservedCudaMemory([[maybe_unused]] int ordinal)
+    {
+#if ATELIER_ENGINE_CUDA
+        const c10::CachingDeviceAllocator::DeviceStats stats
+            = c10::cuda::CUDACachingAllocator::getDeviceStats(static_cast<c10::DeviceIndex>(ordinal));
+        const auto aggregate = static_cast<std::size_t>(c10::CachingAllocator::StatType::AGGREGATE);
+        return static_cast<std::uint64_t>(std::max<std::int64_t>(0, stats.reserved_bytes[aggregate].current));
+#else
+        return 0;
+#endif
     }
 
     void configureCudaMath(c10::ScalarType computeDtype, bool tuneConvolutions)

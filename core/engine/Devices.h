@@ -45,6 +45,9 @@ namespace Atelier::Engine
     /// Bytes of memory free on CUDA device @p ordinal right now, as the driver counts them (memory LibTorch's caching
     /// allocator holds counts as used). 0 in builds without CUDA.
     std::uint64_t freeCudaMemory(int ordinal);
+    /// Bytes this process holds on CUDA device @p ordinal (what LibTorch's caching allocator has reserved). Host-side
+    /// bookkeeping only, so it may be asked from any thread while the device computes. 0 without CUDA.
+    std::uint64_t reservedCudaMemory(int ordinal);
 
     /// Number of CUDA devices LibTorch can use (0 without CUDA, a driver, or a GPU).
     int cudaDeviceCount();

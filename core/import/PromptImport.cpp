@@ -1215,7 +1215,11 @@ namespace Atelier
                         }
                     } else if (f.key == u"sampler_name") {
                         const QString scheduler = samplerFromName(f.text);
-                        if (scheduler.isEmpty()) {
+                        if (f.text.trimmed().isEmpty()) {
+                            // Named but empty: the model's own sampler, as the window's "Model default" and the
+                            // queue store write it (unlike leaving it out, which takes the run's default).
+                            job.scheduler = u""_s;
+                        } else if (scheduler.isEmpty()) {
                             fieldIssue(f, unknownSamplerMessage(f.text, name(f.key)));
                         } else {
                             job.scheduler = scheduler;

@@ -242,7 +242,11 @@ namespace Atelier::Ipc
                        [&](const Cancel& m) { map.insert(u"job"_s, m.jobId); },
                        [&](const Shutdown&) {},
                        [&](const Ready&) {},
-                       [&](const Heartbeat& m) { map.insert(u"sent"_s, m.sentAtMs); },
+                       [&](const Heartbeat& m) {
+                           map.insert(u"sent"_s, m.sentAtMs);
+                           map.insert(u"mem"_s, m.memoryUsed);
+                           map.insert(u"memTotal"_s, m.memoryTotal);
+                       },
                    },
                    message);
         return map.toCborValue().toCbor();
@@ -336,7 +340,8 @@ namespace Atelier::Ipc
         } else if (type == u"ready"_s) {
             message = Ready{};
         } else if (type == u"heartbeat"_s) {
-            message = Heartbeat{f.integer(u"sent"_s, 0, MaxId)};
+            message = Heartbeat{f.integer(u"sent"_s, 0, MaxId), f.integer(u"mem"_s, 0, MaxId),
+                                f.integer(u"memTotal"_s, 0, MaxId)};
         } else {
             return {std::nullopt, u"unknown message type \"%1\""_s.arg(type)};
         }

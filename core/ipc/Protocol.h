@@ -15,7 +15,7 @@ namespace Atelier::Ipc
 {
     /// Version of the coordinator–worker protocol; a worker announces it in Hello and the coordinator refuses
     /// any other.
-    inline constexpr int ProtocolVersion = 4;
+    inline constexpr int ProtocolVersion = 5;
     /// Largest frame either side accepts: a preview image plus its envelope.
     inline constexpr quint32 MaxFrameSize = 1024 * 1024;
     /// Largest frame for every message but Preview.
@@ -123,6 +123,10 @@ namespace Atelier::Ipc
     struct Heartbeat
     {
         qint64 sentAtMs = 0; ///< sender's monotonic clock, for round-trip measurements
+        /// Worker → coordinator: the memory it holds on its device (a GPU's reserved memory; on the CPU its
+        /// resident size), and the device's total; 0 where unknown.
+        qint64 memoryUsed = 0;
+        qint64 memoryTotal = 0;
         friend bool operator==(const Heartbeat&, const Heartbeat&) = default;
     };
 

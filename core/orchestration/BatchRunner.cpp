@@ -24,7 +24,7 @@
 #include "import/PromptImport.h"
 #include "orchestration/Coordinator.h"
 #include "orchestration/WorkerListener.h"
-#include "queue/PromptQueue.h"
+#include "queue/QueueModel.h"
 #include "queue/QueueStore.h"
 #include "render/ModelCheck.h"
 #include "render/OutputNaming.h"
@@ -324,9 +324,9 @@ namespace Atelier
         // private socket folders of coordinators that were killed.
         removeStaleTemporaryImages(options.outputDirectory);
         WorkerListener::removeStalePrivateDirectories();
-        PromptQueue queue(&store, queueName);
+        QueueModel queue(&store, queueName);
         const qsizetype madeEarlier = store.count(queueName, ItemState::Done);
-        if (queue.isEmpty()) {
+        if (queue.waitingCount() == 0) {
             printLine(stderr,
                       u"%1 of %1 images of %2 were already made; nothing left to render"_s.arg(madeEarlier)
                           .arg(options.file));
@@ -344,7 +344,7 @@ namespace Atelier
         Coordinator coordinator(run);
         coordinator.setQueue(&queue);
 
-        const qsizetype total = queue.size();
+        const qsizetype total = queue.waitingCount();
         const bool live = !options.json && isatty(STDOUT_FILENO) != 0;
         qsizetype done = 0, failed = 0;
         QHash<int, QString> perDevice; // rank -> "job 3 step 5/20, 2.1 it/s"

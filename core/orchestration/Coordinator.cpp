@@ -20,7 +20,7 @@
 
 #include "ipc/FrameCodec.h"
 #include "orchestration/WorkerListener.h"
-#include "queue/PromptQueue.h"
+#include "queue/QueueModel.h"
 #include "render/OutputNaming.h"
 
 using namespace Qt::StringLiterals;
@@ -112,16 +112,15 @@ namespace Atelier
         }
         // Ended mid-run (the window closed): the workers are gone, so what they were making is either whole on disk
         // or not made; the store learns which, rather than waiting for the next start to count a lost attempt.
-        QueueStore* store = m_queue->store();
         for (const JobRecord& job : m_ledger.jobs()) {
             if (job.itemId < 0 || isFinal(job.state)) {
                 continue;
             }
-            const std::optional<QueueItem> item = store->item(job.itemId);
+            const std::optional<QueueItem> item = m_queue->store()->item(job.itemId);
             if (item && !item->imagePath.isEmpty() && isCompleteImage(item->imagePath)) {
-                store->markDone(job.itemId, item->imagePath);
+                m_queue->markDone(job.itemId, item->imagePath);
             } else {
-                store->release(job.itemId, u"Atelier closed while it waited or rendered"_s);
+                m_queue->release(job.itemId, u"Atelier closed while it waited or rendered"_s);
             }
         }
     }
@@ -137,7 +136,7 @@ namespace Atelier
         apply();
     }
 
-    void Coordinator::setQueue(PromptQueue* queue)
+    void Coordinator::setQueue(QueueModel* queue)
     {
         m_queue = queue;
         m_ledger.setJobSource(
@@ -148,13 +147,13 @@ namespace Atelier
                 }
                 return SourcedJob{item->settings, item->id, item->attempts, item->imagePath};
             },
-            [queue] { return queue->size(); });
-        connect(queue, &PromptQueue::storeFailed, this,
+            [queue] { return queue->waitingCount(); });
+        connect(queue, &QueueModel::storeFailed, this,
                 [this](const QString& reason) { emit workerEvent(-1, u"queue store: %1"_s.arg(reason)); });
         // Queued while a worker waits: start it now rather than at the next event.
         // Queued: the ledger takes from the queue while it dispatches, and must not be re-entered then.
         connect(
-            queue, &PromptQueue::sizeChanged, this,
+            queue, &QueueModel::waitingChanged, this,
             [this] {
                 if (isRunning()) {
                     m_ledger.addJobs({}, now());
@@ -191,11 +190,62 @@ namespace Atelier
         }
         // Numbers continue from the folder's highest, so nothing there is ever replaced.
         m_ledger.setFirstImageNumber(nextImageNumber(m_options.outputDirectory));
+        m_groupSize = static_cast<int>(m_options.devices.size());
         m_started = true;
         m_ledger.start(now());
         m_watchdog->start();
         apply();
         return {};
+    }
+
+    int Coordinator::addDevice(const QString& device, QString* error)
+    {
+        QString problem;
+        if (m_ledger.isFinished()) {
+            problem = u"the run has ended"_s;
+        }
+        std::optional<Precision> precision;
+        if (problem.isEmpty()) {
+            precision = resolvePrecision(m_options.precision, device, &problem);
+        }
+        if (!precision) {
+            if (error) {
+                *error = problem;
+            }
+            return -1;
+        }
+        m_options.devices.append(device);
+        m_sessions.push_back(std::make_unique<Session>());
+        if (m_started) {
+            m_precisions.append(precisionName(*precision));
+        }
+        const int rank = m_ledger.addWorker(now());
+        apply();
+        return rank;
+    }
+
+    void Coordinator::setDeviceEnabled(int rank, bool enabled)
+    {
+        m_ledger.setWorkerEnabled(rank, enabled, now());
+        apply();
+    }
+
+    void Coordinator::setPaused(bool paused)
+    {
+        m_ledger.setPaused(paused, now());
+        apply();
+    }
+
+    bool Coordinator::cancelItem(qint64 itemId)
+    {
+        for (const JobRecord& job : m_ledger.jobs()) {
+            if (job.itemId == itemId && !isFinal(job.state)) {
+                const bool canceled = m_ledger.cancelJob(job.id, now());
+                apply();
+                return canceled;
+            }
+        }
+        return false;
     }
 
     void Coordinator::stop()
@@ -269,8 +319,8 @@ namespace Atelier
                         // image that a crash leaves unreported is found where it was planned.
                         for (const Ipc::Job& job : a.jobs) {
                             if (m_ledger.job(job.jobId).itemId >= 0) {
-                                record(m_queue->store()->recordDispatch(job.itemId, job.seed, job.outputPath,
-                                                                        job.attempt, m_options.devices.at(a.rank)));
+                                m_queue->recordDispatch(job.itemId, job.seed, job.outputPath, job.attempt,
+                                                        m_options.devices.at(a.rank));
                             }
                         }
                         for (const Ipc::Job& job : a.jobs) {
@@ -287,40 +337,34 @@ namespace Atelier
                     } else if constexpr (std::is_same_v<T, LedgerAction::JobDone>) {
                         const JobRecord& job = m_ledger.job(a.jobId);
                         if (job.itemId >= 0) {
-                            record(m_queue->store()->markDone(job.itemId, job.imagePath));
+                            m_queue->markDone(job.itemId, job.imagePath);
                         }
                         emit jobFinished(a.jobId, job.imagePath);
                     } else if constexpr (std::is_same_v<T, LedgerAction::JobFailed>) {
                         if (const qint64 item = m_ledger.job(a.jobId).itemId; item >= 0) {
-                            record(m_queue->store()->markFailed(item, a.reason, !a.retry));
+                            m_queue->markFailed(item, a.reason, !a.retry);
                         }
                         emit jobFailed(a.jobId, a.reason, a.retry);
                     } else if constexpr (std::is_same_v<T, LedgerAction::JobCanceled>) {
-                        if (const qint64 item = m_ledger.job(a.jobId).itemId; item >= 0) {
-                            record(m_queue->store()->release(item, a.reason));
-                            m_queueChanged = true;
+                        if (const JobRecord& job = m_ledger.job(a.jobId); job.itemId >= 0) {
+                            // Canceled by the artist: it stays canceled (and can be retried); stopped with the
+                            // run: it waits again, first.
+                            if (job.cancelRequested) {
+                                m_queue->cancel({job.itemId}, a.reason);
+                            } else {
+                                m_queue->release(job.itemId, a.reason);
+                            }
                         }
                         emit jobCanceled(a.jobId, a.reason);
                     } else if constexpr (std::is_same_v<T, LedgerAction::WorkerNote>) {
                         emit workerEvent(a.rank, a.message);
                     } else if constexpr (std::is_same_v<T, LedgerAction::Finished>) {
                         m_watchdog->stop();
-                        if (std::exchange(m_queueChanged, false)) {
-                            m_queue->reload(); // the view shows what the stop handed back
-                        }
                         // Queued: a caller that stops from a slot sees finished() after it returns.
                         QMetaObject::invokeMethod(this, &Coordinator::finished, Qt::QueuedConnection);
                     }
                 },
                 action);
-        }
-    }
-
-    void Coordinator::record(bool written)
-    {
-        if (!written) {
-            // The run goes on (the worker's image is on disk either way); the store catches up at the next start.
-            emit workerEvent(-1, u"queue store: %1"_s.arg(m_queue->store()->error()));
         }
     }
 
@@ -364,11 +408,11 @@ namespace Atelier
         }
         // The first generation of workers forms the process group (device exchange); a restarted worker cannot
         // rejoin a group that has formed, so it runs alone.
-        if (m_options.devices.size() > 1 && generation == 1) {
-            arguments << u"--world-size"_s << QString::number(m_options.devices.size()) << u"--rendezvous"_s
+        if (m_groupSize > 1 && rank < m_groupSize && generation == 1) {
+            arguments << u"--world-size"_s << QString::number(m_groupSize) << u"--rendezvous"_s
                       << QDir(m_listener->privateDirectory()).filePath(u"rendezvous"_s);
             // NCCL when every worker is on a GPU; a group with a CPU worker in it can only speak Gloo.
-            const bool allCuda = std::all_of(m_options.devices.begin(), m_options.devices.end(),
+            const bool allCuda = std::all_of(m_options.devices.begin(), m_options.devices.begin() + m_groupSize,
                                              [](const QString& d) { return d.startsWith(u"cuda"_s); });
             arguments << u"--group-backend"_s << (allCuda ? u"nccl"_s : u"gloo"_s);
         }
@@ -542,7 +586,8 @@ namespace Atelier
                 message);
             return id >= 0 && m_ledger.workerGeneration(rank) == generation && m_ledger.jobsOf(rank).contains(id);
         }();
-        if (std::holds_alternative<Ipc::Heartbeat>(message)) {
+        if (const auto* heartbeat = std::get_if<Ipc::Heartbeat>(&message)) {
+            emit workerMemory(rank, heartbeat->memoryUsed, heartbeat->memoryTotal);
             return;
         }
         if (std::holds_alternative<Ipc::Ready>(message)) {

@@ -23,7 +23,7 @@ class QTimer;
 
 namespace Atelier
 {
-    class PromptQueue;
+    class QueueModel;
     class WorkerListener;
 
     /// How a run is carried out.
@@ -74,7 +74,7 @@ namespace Atelier
         /// worker is idle. The item's store follows every dispatch (seed and image path, written before the worker
         /// hears of it), result, failure and stop (the item goes back, first). Set before start(); the queue must
         /// outlive the coordinator.
-        void setQueue(PromptQueue* queue);
+        void setQueue(QueueModel* queue);
         /// Jobs not final, and those a stop canceled, with the seeds they were given: what the caller puts back in
         /// its queue after finished().
         QList<RenderSettings> unfinishedJobs() const { return m_ledger.unfinishedJobs(); }
@@ -85,6 +85,23 @@ namespace Atelier
         void stop();
         /// Kills every worker at once; finished() follows.
         void kill();
+
+        /// Adds a worker on @p device (a device checked while the run goes on; the others are not touched).
+        /// Returns its rank, or -1 and why not in @p error. A worker added after the start runs outside the process
+        /// group, as a restarted one does.
+        int addDevice(const QString& device, QString* error = nullptr);
+        /// Takes rank @p rank out of the run, or brings it back (see JobLedger::setWorkerEnabled()).
+        void setDeviceEnabled(int rank, bool enabled);
+        bool isDeviceEnabled(int rank) const { return m_ledger.isWorkerEnabled(rank); }
+        /// One entry per rank: the device each worker runs on.
+        const QStringList& devices() const { return m_options.devices; }
+        WorkerState workerState(int rank) const { return m_ledger.workerState(rank); }
+        /// While paused, what runs finishes and nothing new starts.
+        void setPaused(bool paused);
+        bool isPaused() const { return m_ledger.isPaused(); }
+        /// Cancels the job that renders queue item @p itemId (its image is not made; the item ends canceled).
+        /// False when no unfinished job of this run is that item.
+        bool cancelItem(qint64 itemId);
 
         const QList<JobRecord>& jobs() const { return m_ledger.jobs(); }
         bool isRunning() const { return m_started && !m_ledger.isFinished(); }
@@ -104,6 +121,8 @@ namespace Atelier
         void jobCanceled(qint64 jobId, const QString& reason);
         /// Something about a worker worth telling the user: started, crashed, restarted, disabled.
         void workerEvent(int rank, const QString& message);
+        /// What worker @p rank holds of its device's memory (each heartbeat, about once a second).
+        void workerMemory(int rank, qint64 used, qint64 total);
         /// Every job is final (or stop() was called) and every worker is gone.
         void finished();
 
@@ -119,8 +138,6 @@ namespace Atelier
         void readFrom(int rank, int generation);
         void handle(int rank, int generation, const Ipc::Message& message);
         void send(int rank, const Ipc::Message& message);
-        /// Reports a failed write to the durable queue.
-        void record(bool written);
         Session* session(int rank, int generation);
 
         CoordinatorOptions m_options;
@@ -130,8 +147,8 @@ namespace Atelier
         std::vector<std::unique_ptr<Session>> m_sessions;
         QElapsedTimer m_clock;
         QTimer* m_watchdog;
-        PromptQueue* m_queue = nullptr;
-        bool m_queueChanged = false; ///< items went back to the store's queue: the view reloads at the end
+        QueueModel* m_queue = nullptr;
+        int m_groupSize = 0; ///< the workers of the first generation, which form the process group
         bool m_started = false;
         bool m_applying = false;
     };

@@ -117,9 +117,76 @@ namespace Atelier
             return;
         }
         for (int rank = 0; rank < static_cast<int>(m_workers.size()); ++rank) {
-            spawn(rank, now);
+            if (!m_workers[rank].retired) {
+                spawn(rank, now);
+            }
         }
         maybeFinish(now);
+    }
+
+    int JobLedger::addWorker(Clock now)
+    {
+        m_workers.emplace_back();
+        const int rank = static_cast<int>(m_workers.size()) - 1;
+        if (m_started && !m_stopping) {
+            spawn(rank, now);
+        }
+        return rank;
+    }
+
+    void JobLedger::setWorkerEnabled(int rank, bool enabled, Clock now)
+    {
+        if (rank < 0 || rank >= static_cast<int>(m_workers.size()) || m_workers[rank].retired == !enabled) {
+            return;
+        }
+        Worker& w = m_workers[rank];
+        w.retired = !enabled;
+        if (!m_started || m_stopping) {
+            return;
+        }
+        if (!enabled) {
+            // Its jobs come back as cancelled (or its exit hands them back): the others take them.
+            windDownWorker(rank, now);
+            emitAction(LedgerAction::WorkerNote{rank, u"taken out of the run"_s});
+            maybeFinish(now);
+            return;
+        }
+        emitAction(LedgerAction::WorkerNote{rank, u"back in the run"_s});
+        if (w.state == WorkerState::Disabled || w.state == WorkerState::Exited) {
+            // The artist says the device is worth another try: its failures are forgotten.
+            w.consecutiveFailures = 0;
+            if (w.processGone) {
+                spawn(rank, now);
+            } else {
+                w.state = WorkerState::Backoff;
+                w.deadline = now;
+                w.goneDeadline = now + m_options.killGrace;
+            }
+        }
+        // Still going (Stopping, Killed): it restarts once its process is gone (stoppedWorkerGone()).
+    }
+
+    void JobLedger::setPaused(bool paused, Clock now)
+    {
+        m_paused = paused;
+        dispatch(now);
+    }
+
+    bool JobLedger::cancelJob(qint64 jobId, Clock now)
+    {
+        if (jobId < 0 || jobId >= m_jobs.size() || isFinal(m_jobs[jobId].state)) {
+            return false;
+        }
+        JobRecord& job = m_jobs[jobId];
+        job.cancelRequested = true;
+        if (job.state == JobState::Queued) {
+            settle(job, JobState::Canceled, u"canceled"_s);
+            maybeFinish(now);
+        } else {
+            // Its worker answers "cancelled" (or with the image, when it was already being written).
+            emitAction(LedgerAction::SendCancel{job.rank, job.id});
+        }
+        return true;
     }
 
     void JobLedger::stop(Clock now)
@@ -261,7 +328,8 @@ namespace Atelier
         JobRecord& job = m_jobs[jobId];
         const QString reason = u"%1: %2"_s.arg(code, message);
         if (code == u"cancelled"_s) {
-            // Only a stop cancels; anything else that cancels gives the job back untouched.
+            // A stop, a device taken out, or the artist (cancelJob(), which requeue() honours) asked for it; the
+            // attempt does not count.
             requeue(job, reason, /*countsAsAttempt=*/false);
         } else if (code == u"busy"_s) {
             requeue(job, reason, false);
@@ -298,7 +366,7 @@ namespace Atelier
             requeue(m_jobs[id], u"worker %1 cannot work: %2"_s.arg(rank).arg(message), false);
         }
         m_lastDeviceError = message;
-        w->state = m_stopping ? WorkerState::Exited : WorkerState::Disabled;
+        w->state = m_stopping || w->retired ? WorkerState::Exited : WorkerState::Disabled;
         emitAction(LedgerAction::WorkerNote{rank, u"disabled: %1"_s.arg(message)});
         dispatch(now);
         maybeFinish(now);
@@ -324,13 +392,7 @@ namespace Atelier
             return;
         }
         if (w->state == WorkerState::Stopping || w->state == WorkerState::Killed) {
-            for (const qint64 id : std::exchange(w->jobs, {})) {
-                if (!recoverImage(m_jobs[id])) {
-                    settle(m_jobs[id], JobState::Canceled, u"stopped while rendering"_s);
-                }
-            }
-            w->state = WorkerState::Exited;
-            maybeFinish(now);
+            stoppedWorkerGone(rank, now);
             return;
         }
         lose(rank, reason, now);
@@ -394,12 +456,7 @@ namespace Atelier
                 if (now > w.deadline) {
                     // SIGKILL always works, but a process in uninterruptible sleep is reaped late; the run does not
                     // wait for that.
-                    for (const qint64 id : std::exchange(w.jobs, {})) {
-                        if (!recoverImage(m_jobs[id])) {
-                            settle(m_jobs[id], JobState::Canceled, u"stopped while rendering"_s);
-                        }
-                    }
-                    w.state = WorkerState::Exited;
+                    stoppedWorkerGone(rank, now);
                 }
                 break;
             case WorkerState::Disabled:
@@ -417,7 +474,7 @@ namespace Atelier
             if (job.itemId >= 0) {
                 continue; // its durable queue has it back (the coordinator released it there)
             }
-            if (!isFinal(job.state) || job.state == JobState::Canceled) {
+            if (!isFinal(job.state) || (job.state == JobState::Canceled && !job.cancelRequested)) {
                 jobs.append(job.settings);
             }
         }
@@ -441,7 +498,7 @@ namespace Atelier
         if (!jobGaveUp) {
             ++w.consecutiveFailures;
         }
-        if (m_stopping) {
+        if (m_stopping || w.retired) {
             w.state = WorkerState::Exited;
         } else if (w.consecutiveFailures >= m_options.failuresBeforeDisabling) {
             w.state = WorkerState::Disabled;
@@ -476,6 +533,10 @@ namespace Atelier
     void JobLedger::requeue(JobRecord& job, const QString& reason, bool countsAsAttempt)
     {
         if (isFinal(job.state)) {
+            return;
+        }
+        if (job.cancelRequested) {
+            settle(job, JobState::Canceled, u"canceled"_s);
             return;
         }
         if (!countsAsAttempt) {
@@ -624,7 +685,7 @@ namespace Atelier
 
     void JobLedger::dispatch(Clock now)
     {
-        if (!m_started || m_stopping || m_dispatching) {
+        if (!m_started || m_stopping || m_dispatching || m_paused) {
             return;
         }
         // Taking from an outside queue may call back into us (its size changed).
@@ -729,6 +790,31 @@ namespace Atelier
         case WorkerState::Exited:
             break;
         }
+    }
+
+    void JobLedger::stoppedWorkerGone(int rank, Clock now)
+    {
+        Worker& w = m_workers[rank];
+        for (const qint64 id : std::exchange(w.jobs, {})) {
+            if (recoverImage(m_jobs[id])) {
+                continue;
+            }
+            if (m_stopping) {
+                settle(m_jobs[id], JobState::Canceled, u"stopped while rendering"_s);
+            } else {
+                requeue(m_jobs[id], u"its device was taken out of the run"_s, false);
+            }
+        }
+        if (!m_stopping && !w.retired) {
+            // Brought back while it was going: it starts again now.
+            w.state = WorkerState::Backoff;
+            w.deadline = now;
+            w.goneDeadline = now;
+        } else {
+            w.state = WorkerState::Exited;
+        }
+        dispatch(now);
+        maybeFinish(now);
     }
 
     void JobLedger::failEverythingLeft(const QString& reason)

@@ -51,6 +51,9 @@ namespace Atelier
         /// Where its image goes when a durable queue fixed that at an earlier dispatch (a crash came between);
         /// empty: the ledger names it from its running number.
         QString plannedPath;
+        /// The artist canceled it (cancelJob()): it ends Canceled at the next news of it, and is never retried or
+        /// handed back to its queue.
+        bool cancelRequested = false;
     };
 
     /// A job handed to the ledger by an outside (durable) queue.
@@ -193,6 +196,22 @@ namespace Atelier
         void addJobs(const QList<RenderSettings>& jobs, Clock now);
         /// Starts every worker.
         void start(Clock now);
+        /// Adds a worker (a device checked while the run goes on); it starts at once when the run has started.
+        /// Returns its rank. The others are not touched.
+        int addWorker(Clock now);
+        /// Takes worker @p rank out of the run (a device unchecked) or brings it back. Leaving, it hands its jobs
+        /// back (they go to the other workers; the attempt does not count) and shuts down; it is never restarted
+        /// while it is out. Coming back, it starts again, even after it was disabled for failures. A run whose last
+        /// worker leaves ends as a stop does.
+        void setWorkerEnabled(int rank, bool enabled, Clock now);
+        bool isWorkerEnabled(int rank) const { return !m_workers.at(rank).retired; }
+        /// While paused, nothing new is sent to a worker; what runs finishes.
+        void setPaused(bool paused, Clock now);
+        bool isPaused() const { return m_paused; }
+        /// Cancels one job: a waiting one at once, a running one through its worker (its batch mates go back to
+        /// the queue uncounted). It ends Canceled with cancelRequested set, unless its image was already made.
+        /// Returns false when the job is unknown or already final.
+        bool cancelJob(qint64 jobId, Clock now);
         /// Stops dispatching; cancels running jobs, shuts workers down, kills those that do not go in time.
         void stop(Clock now);
         /// As stop(), but kills every worker at once (a second Ctrl-C).
@@ -225,6 +244,7 @@ namespace Atelier
 
         const QList<JobRecord>& jobs() const { return m_jobs; }
         const JobRecord& job(qint64 id) const { return m_jobs.at(id); }
+        int workerCount() const { return static_cast<int>(m_workers.size()); }
         WorkerState workerState(int rank) const { return m_workers.at(rank).state; }
         int workerGeneration(int rank) const { return m_workers.at(rank).generation; }
         int jobsDoneBy(int rank) const { return m_workers.at(rank).jobsDone; }
@@ -249,6 +269,7 @@ namespace Atelier
             Clock goneDeadline{0}; ///< Backoff: restart even without that exit from here on
             int consecutiveFailures = 0;
             int jobsDone = 0;
+            bool retired = false; ///< taken out of the run by setWorkerEnabled(): never restarted
         };
 
         Worker* current(int rank, int generation);
@@ -274,6 +295,9 @@ namespace Atelier
         void windDownWorker(int rank, Clock now);
         void maybeFinish(Clock now);
         void failEverythingLeft(const QString& reason);
+        /// A worker that was asked to go (stop or retire) is gone: its jobs end or go back, and it stays gone
+        /// unless it was brought back meanwhile.
+        void stoppedWorkerGone(int rank, Clock now);
 
         LedgerOptions m_options;
         QList<JobRecord> m_jobs;
@@ -290,5 +314,6 @@ namespace Atelier
         bool m_stopRequested = false; ///< stop() or kill() was called
         bool m_finished = false;
         bool m_dispatching = false;
+        bool m_paused = false;
     };
 } // namespace Atelier

@@ -3,6 +3,7 @@
 
 #include <QAtomicInteger>
 #include <QCryptographicHash>
+#include <QDateTime>
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
@@ -12,6 +13,7 @@
 #include <QSqlQuery>
 #include <QStandardPaths>
 #include <QSysInfo>
+#include <QTimeZone>
 
 #include <unistd.h>
 
@@ -26,7 +28,7 @@ namespace Atelier
     namespace
     {
         const QString ItemColumns
-            = u"id, queue, settings, state, attempts, device, image_path, last_error, key, owner"_s;
+            = u"id, queue, settings, state, attempts, device, image_path, last_error, key, owner, updated"_s;
 
         std::optional<ItemState> stateFromName(const QString& name)
         {
@@ -345,7 +347,21 @@ namespace Atelier
 
     bool QueueStore::remove(const QList<qint64>& ids)
     {
-        return execForEach(u"DELETE FROM items WHERE id = ? AND state = 'queued'"_s, ids);
+        return execForEach(u"DELETE FROM items WHERE id = ? AND state != 'running'"_s, ids);
+    }
+
+    bool QueueStore::update(qint64 id, const RenderSettings& settings)
+    {
+        QSqlQuery query(QSqlDatabase::database(m_connection, false));
+        query.prepare(
+            u"UPDATE items SET settings = ?, updated = CURRENT_TIMESTAMP WHERE id = ? AND state = 'queued'"_s);
+        query.addBindValue(settingsText(settings));
+        query.addBindValue(id);
+        if (!query.exec()) {
+            return fail(query.lastError().text());
+        }
+        // Claimed (or removed) meanwhile: what renders is what was queued, and the artist is told so.
+        return query.numRowsAffected() == 1 || fail(u"item %1 is no longer waiting"_s.arg(id));
     }
 
     bool QueueStore::move(qint64 id, qint64 beforeId)
@@ -412,6 +428,9 @@ namespace Atelier
             i.imagePath = query.value(6).toString();
             i.key = query.value(8).toString();
             i.owner = query.value(9).toString();
+            // SQLite's CURRENT_TIMESTAMP: "YYYY-MM-DD HH:MM:SS", in UTC.
+            i.updated = QDateTime::fromString(query.value(10).toString(), u"yyyy-MM-dd HH:mm:ss"_s);
+            i.updated.setTimeZone(QTimeZone::utc());
             result.append(i);
         }
         return result;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
+#include <QDateTime>
 #include <QList>
 #include <QString>
 
@@ -44,6 +45,9 @@ namespace Atelier
         QString lastError;
         QString key; ///< a content key, for items of a prompt file (--resume matches on it)
         QString owner; ///< the process that claimed it, while Running (see QueueStore::processIdentity())
+        QDateTime updated; ///< its last change (UTC, whole seconds)
+
+        friend bool operator==(const QueueItem&, const QueueItem&) = default;
     };
 
     /// The durable queue: every item of the window's queue and of each `--batch` run, in one SQLite database (WAL
@@ -94,8 +98,11 @@ namespace Atelier
         bool requeue(const QList<qint64>& ids);
         /// Marks items Canceled (no longer wanted: a resumed file dropped them).
         bool cancel(const QList<qint64>& ids, const QString& reason);
-        /// Removes Queued items (the artist deleted them); Running ones are left alone.
+        /// Removes items the artist deleted: waiting or finished ones; Running ones are left alone.
         bool remove(const QList<qint64>& ids);
+        /// Replaces the settings of a Queued item (the artist edited it). Fails, and changes nothing, when the item
+        /// is no longer Queued.
+        bool update(qint64 id, const RenderSettings& settings);
         /// Moves the Queued item @p id to just before @p beforeId (-1: to the end).
         bool move(qint64 id, qint64 beforeId);
 

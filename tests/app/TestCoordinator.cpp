@@ -17,7 +17,7 @@
 
 #include "TestSupport.h"
 #include "orchestration/Coordinator.h"
-#include "queue/PromptQueue.h"
+#include "queue/QueueModel.h"
 
 using namespace Atelier;
 using namespace Qt::StringLiterals;
@@ -95,6 +95,7 @@ private slots:
     void killedWorkersAtRandomImageCounts();
     void aSecondRunNeverReplacesTheFirstOnesImages();
     void aPeerKilledAtStartDoesNotDelayTheOther();
+    void devicesJoinAndLeaveWhileTheRunGoesOn();
 };
 
 void TestCoordinator::twoWorkersMakeTheSameImagesAsOne()
@@ -392,9 +393,9 @@ void TestCoordinator::feedsFromTheQueueAndKeepsWorkersReady()
     o.keepRunningWhenIdle = true;
     QueueStore store;
     QCOMPARE(store.open(u":memory:"_s), QString());
-    PromptQueue queue(&store);
+    QueueModel queue(&store);
     for (const QString& prompt : {u"a red bicycle"_s, u"a blue kite"_s, u"a green door"_s}) {
-        QVERIFY(queue.enqueue(RenderSettings{prompt, {}, std::nullopt, {}, {}, {}, {}, {}}));
+        QCOMPARE(queue.add({RenderSettings{prompt, {}, std::nullopt, {}, {}, {}, {}, {}}}).size(), 1);
     }
     Coordinator coordinator(o);
     coordinator.setQueue(&queue);
@@ -402,13 +403,13 @@ void TestCoordinator::feedsFromTheQueueAndKeepsWorkersReady()
     QSignalSpy finished(&coordinator, &Coordinator::finished);
     QVERIFY(coordinator.start().isEmpty());
     QTRY_VERIFY_WITH_TIMEOUT(done.size() == 3, HardTimeoutMs);
-    QVERIFY(queue.isEmpty());
+    QCOMPARE(queue.waitingCount(), 0);
     // Idle, not finished: a prompt queued now starts at once on a waiting worker.
     QTest::qWait(300);
     QCOMPARE(finished.size(), 0);
-    QVERIFY(queue.enqueue(RenderSettings{u"a yellow boat"_s, {}, std::nullopt, {}, {}, {}, {}, {}}));
+    QCOMPARE(queue.add({RenderSettings{u"a yellow boat"_s, {}, std::nullopt, {}, {}, {}, {}, {}}}).size(), 1);
     QTRY_VERIFY_WITH_TIMEOUT(done.size() == 4, HardTimeoutMs);
-    QVERIFY(queue.isEmpty());
+    QCOMPARE(queue.waitingCount(), 0);
     for (const JobRecord& outcome : coordinator.jobs()) {
         QCOMPARE(outcome.state, JobState::Done);
         // A prompt without a seed got one, recorded in the job and in the file name.
@@ -440,9 +441,9 @@ void TestCoordinator::stopLeavesUnstartedJobsQueuedAndReturnsTheRunningOne()
     o.extraEnvironment.insert(u"ATELIER_TEST_STEP_DELAY_MS"_s, u"100"_s);
     QueueStore store;
     QCOMPARE(store.open(u":memory:"_s), QString());
-    PromptQueue queue(&store);
+    QueueModel queue(&store);
     for (const QString& prompt : {u"a red bicycle"_s, u"a blue kite"_s, u"a green door"_s}) {
-        QVERIFY(queue.enqueue(RenderSettings{prompt, {}, std::nullopt, {}, {}, {}, {}, {}}));
+        QCOMPARE(queue.add({RenderSettings{prompt, {}, std::nullopt, {}, {}, {}, {}, {}}}).size(), 1);
     }
     Coordinator coordinator(o);
     coordinator.setQueue(&queue);
@@ -450,12 +451,12 @@ void TestCoordinator::stopLeavesUnstartedJobsQueuedAndReturnsTheRunningOne()
     QSignalSpy finished(&coordinator, &Coordinator::finished);
     QVERIFY(coordinator.start().isEmpty());
     QTRY_VERIFY_WITH_TIMEOUT(!progress.isEmpty(), HardTimeoutMs);
-    QCOMPARE(queue.size(), 2); // the worker took one; the others wait in the queue
+    QCOMPARE(queue.waitingCount(), 2); // the worker took one; the others wait in the queue
     coordinator.stop();
     QVERIFY(finished.wait(HardTimeoutMs));
     // The running item went back to its queue, first, with the seed it was given and no attempt held against it.
     QVERIFY(coordinator.unfinishedJobs().isEmpty());
-    QCOMPARE(queue.size(), 3);
+    QCOMPARE(queue.waitingCount(), 3);
     const QList<QueueItem> waiting = store.items(QueueStore::windowQueue(), ItemState::Queued);
     QCOMPARE(waiting.first().settings.prompt, u"a red bicycle"_s);
     QVERIFY(waiting.first().settings.seed.has_value());
@@ -600,6 +601,57 @@ void TestCoordinator::aPeerKilledAtStartDoesNotDelayTheOther()
     QVERIFY2(done.wait(30000), "the first image took longer than 30 s");
     QVERIFY2(clock.elapsed() < 30000, qPrintable(QString::number(clock.elapsed())));
     QCOMPARE(coordinator.jobs().at(0).state, JobState::Done);
+}
+
+// The window's device board: a device checked mid-run gets a worker at once, one unchecked hands its item to the
+// others and goes; nobody else restarts, and every item is made once.
+void TestCoordinator::devicesJoinAndLeaveWhileTheRunGoesOn()
+{
+    QTemporaryDir out;
+    CoordinatorOptions o = options(out.path(), {u"cpu"_s});
+    o.keepRunningWhenIdle = true;
+    o.maxBatch = 1;
+    o.defaults.steps = 30;
+    o.extraEnvironment.insert(u"ATELIER_TEST_HOOKS"_s, u"1"_s);
+    o.extraEnvironment.insert(u"ATELIER_TEST_STEP_DELAY_MS"_s, u"40"_s);
+    QueueStore store;
+    QCOMPARE(store.open(u":memory:"_s), QString());
+    QueueModel queue(&store);
+    QCOMPARE(queue.add(jobs({u"a"_s, u"b"_s, u"c"_s, u"d"_s, u"e"_s})).size(), 5);
+    Coordinator coordinator(o);
+    coordinator.setQueue(&queue);
+    QHash<int, int> startedOn;
+    connect(&coordinator, &Coordinator::jobStarted, this, [&](qint64, int rank) { ++startedOn[rank]; });
+    QSignalSpy done(&coordinator, &Coordinator::jobFinished);
+    QSignalSpy finished(&coordinator, &Coordinator::finished);
+    QVERIFY(coordinator.start().isEmpty());
+    QTRY_VERIFY_WITH_TIMEOUT(startedOn.value(0) > 0, HardTimeoutMs);
+    const qint64 firstPid = coordinator.workerPid(0);
+
+    QString error;
+    QCOMPARE(coordinator.addDevice(u"cpu"_s, &error), 1);
+    QVERIFY2(error.isEmpty(), qPrintable(error));
+    QTRY_VERIFY_WITH_TIMEOUT(startedOn.value(1) > 0, HardTimeoutMs);
+    QCOMPARE(coordinator.workerPid(0), firstPid); // not restarted
+
+    coordinator.setDeviceEnabled(0, false);
+    QVERIFY(!coordinator.isDeviceEnabled(0));
+    QTRY_COMPARE_WITH_TIMEOUT(coordinator.workerState(0), WorkerState::Exited, HardTimeoutMs);
+    QTRY_VERIFY_WITH_TIMEOUT(queue.countIn(ItemState::Done) == 5, HardTimeoutMs);
+    QCOMPARE(coordinator.workerPid(0), 0);
+    QCOMPARE(pngs(out.path()).size(), 5);
+    for (const JobRecord& job : coordinator.jobs()) {
+        QCOMPARE(job.state, JobState::Done);
+        QCOMPARE(store.item(job.itemId)->attempts, 1); // handed over, never counted against it
+    }
+
+    // Checked again: it comes back.
+    coordinator.setDeviceEnabled(0, true);
+    QTRY_COMPARE_WITH_TIMEOUT(coordinator.workerState(0), WorkerState::Idle, HardTimeoutMs);
+    QVERIFY(coordinator.workerPid(0) != firstPid);
+    coordinator.stop();
+    QVERIFY(finished.wait(HardTimeoutMs));
+    QCOMPARE(done.size(), 5);
 }
 
 #include "TestCoordinator.moc"

@@ -96,6 +96,9 @@ namespace
             if (p.alive) {
                 fail(u"spawned rank %1 while its process lives"_s.arg(a.rank));
             }
+            if (!ledger.isWorkerEnabled(a.rank)) {
+                fail(u"spawned rank %1, which was taken out of the run"_s.arg(a.rank));
+            }
             p = Process{};
             p.generation = a.generation;
             p.alive = true;
@@ -108,6 +111,9 @@ namespace
             }
             if (finishedActions > 0) {
                 fail(u"jobs sent after the run finished"_s);
+            }
+            if (ledger.isPaused()) {
+                fail(u"jobs sent to rank %1 while the queue is paused"_s.arg(a.rank));
             }
             for (qsizetype i = 0; i < a.jobs.size(); ++i) {
                 const Ipc::Job& job = a.jobs.at(i);
@@ -122,6 +128,9 @@ namespace
                 if (isFinal(ledger.job(job.jobId).state)) {
                     fail(u"job %1 sent although it is %2"_s.arg(job.jobId).arg(
                         jobStateName(ledger.job(job.jobId).state)));
+                }
+                if (ledger.job(job.jobId).cancelRequested) {
+                    fail(u"job %1 sent after it was canceled"_s.arg(job.jobId));
                 }
                 p.jobs.append(job.jobId);
                 paths[job.jobId] = job.outputPath;
@@ -222,6 +231,7 @@ namespace
     {
         world.ledger.addJobs(jobs, 0ms);
         world.ledger.start(0ms);
+        world.apply();
         world.ledger.workerConnected(0, 1, maxBatch, 0ms);
         world.ledger.workerReady(0, 1, 0ms);
         markReady(world, 0);
@@ -284,6 +294,12 @@ private slots:
     void restartWaitsForTheOldProcessToGo();
     void stopBeforeStartFinishes();
     void imageWrittenBeforeTheWorkerDiedIsKept();
+    void takenOutDeviceHandsItsJobsToTheOthers();
+    void addedWorkerStartsAndTakesWork();
+    void disabledDeviceComesBackWhenCheckedAgain();
+    void pausedQueueStartsNothingNew();
+    void cancelingARunningJobCancelsOnlyIt();
+    void cancelingAJobThatWaitsEndsItAtOnce();
     void randomEventSequences_data();
     void randomEventSequences();
 };
@@ -687,6 +703,170 @@ void TestJobLedger::imageWrittenBeforeTheWorkerDiedIsKept()
     QCOMPARE(world.finalActions.value(0), 1);
 }
 
+void TestJobLedger::takenOutDeviceHandsItsJobsToTheOthers()
+{
+    LedgerOptions o = options(2);
+    o.keepRunningWhenIdle = true;
+    o.maxBatch = 1;
+    JobLedger ledger(o);
+    World world(ledger, 2);
+    ledger.addJobs(prompts(3), 0ms);
+    ledger.start(0ms);
+    world.apply();
+    behave(world, 0ms); // connect
+    behave(world, 0ms); // ready: job 0 to rank 0, job 1 to rank 1
+    QCOMPARE(ledger.jobsOf(0), QList<qint64>{0});
+    QCOMPARE(ledger.jobsOf(1), QList<qint64>{1});
+
+    ledger.setWorkerEnabled(1, false, 1s);
+    world.apply();
+    QVERIFY(world.processes[1].cancelAsked.contains(1));
+    QCOMPARE(ledger.workerState(1), WorkerState::Stopping);
+    ledger.jobError(1, 1, 1, u"cancelled"_s, u"cancelled"_s, 1s);
+    world.processes[1].jobs.clear();
+    world.apply();
+    QCOMPARE(ledger.job(1).state, JobState::Queued);
+    QCOMPARE(ledger.job(1).attempts, 0); // handing back is not an attempt
+    QVERIFY(world.processes[1].shutdownAsked);
+    world.processes[1].alive = false;
+    ledger.workerExited(1, 1, u"exited with code 0"_s, 2s);
+    world.apply();
+    QCOMPARE(ledger.workerState(1), WorkerState::Exited);
+    // Rank 0 does all that is left; rank 1 is never started again while it is out.
+    for (Ms now = 2s; now < 30s && !world.allJobsFinal(); now += 250ms) {
+        behave(world, now);
+        ledger.tick(now);
+        world.apply();
+    }
+    QVERIFY(world.allJobsFinal());
+    QCOMPARE(ledger.jobsDoneBy(0), 3);
+    QCOMPARE(world.processes[1].generation, 1);
+    QVERIFY(!world.processes[1].alive);
+    QVERIFY(!ledger.isFinished()); // a window's run waits for more
+
+    ledger.setWorkerEnabled(1, true, 30s);
+    world.apply();
+    QCOMPARE(world.processes[1].generation, 2);
+    QCOMPARE(ledger.workerState(1), WorkerState::Starting);
+    QVERIFY2(world.violation.isEmpty(), qPrintable(world.violation));
+}
+
+void TestJobLedger::addedWorkerStartsAndTakesWork()
+{
+    LedgerOptions o = options(1);
+    o.keepRunningWhenIdle = true;
+    o.maxBatch = 1;
+    JobLedger ledger(o);
+    World world(ledger, 1);
+    startWithOneReadyWorker(world, prompts(2), 1);
+    QCOMPARE(ledger.jobsOf(0), QList<qint64>{0});
+    world.processes.append(World::Process{});
+    QCOMPARE(ledger.addWorker(1s), 1);
+    world.apply();
+    QCOMPARE(world.processes[1].generation, 1);
+    QVERIFY(world.processes[1].alive);
+    ledger.workerConnected(1, 1, 1, 1s);
+    ledger.workerReady(1, 1, 1s);
+    world.processes[1].connected = world.processes[1].ready = true;
+    world.apply();
+    QCOMPARE(ledger.jobsOf(1), QList<qint64>{1}); // while rank 0 still renders job 0
+    QCOMPARE(world.processes[0].generation, 1); // the first worker was left alone
+    QVERIFY2(world.violation.isEmpty(), qPrintable(world.violation));
+}
+
+void TestJobLedger::disabledDeviceComesBackWhenCheckedAgain()
+{
+    LedgerOptions o = options(2);
+    o.keepRunningWhenIdle = true;
+    JobLedger ledger(o);
+    World world(ledger, 2);
+    ledger.start(0ms);
+    world.apply();
+    behave(world, 0ms);
+    ledger.workerCannotWork(1, 1, u"model: out of memory"_s, 1s);
+    world.apply();
+    QCOMPARE(ledger.workerState(1), WorkerState::Disabled);
+    ledger.setWorkerEnabled(1, true, 2s); // already enabled: nothing happens
+    world.apply();
+    QCOMPARE(ledger.workerState(1), WorkerState::Disabled);
+    ledger.workerExited(1, 1, u"killed"_s, 2s);
+    world.processes[1].exitPending = false;
+    ledger.setWorkerEnabled(1, false, 3s);
+    ledger.setWorkerEnabled(1, true, 3s);
+    world.apply();
+    QCOMPARE(ledger.workerState(1), WorkerState::Starting);
+    QCOMPARE(world.processes[1].generation, 2);
+    QVERIFY2(world.violation.isEmpty(), qPrintable(world.violation));
+}
+
+void TestJobLedger::pausedQueueStartsNothingNew()
+{
+    LedgerOptions o = options(1);
+    o.keepRunningWhenIdle = true;
+    JobLedger ledger(o);
+    World world(ledger, 1);
+    startWithOneReadyWorker(world, prompts(3), 1);
+    QCOMPARE(ledger.jobsOf(0), QList<qint64>{0});
+    ledger.setPaused(true, 1s);
+    behave(world, 1s); // job 0 finishes
+    QCOMPARE(ledger.job(0).state, JobState::Done);
+    for (Ms now = 1s; now < 20s; now += 250ms) {
+        behave(world, now);
+        ledger.tick(now);
+        world.apply();
+    }
+    QCOMPARE(ledger.job(1).state, JobState::Queued);
+    QCOMPARE(ledger.workerState(0), WorkerState::Idle);
+    ledger.setPaused(false, 20s);
+    world.apply();
+    QCOMPARE(ledger.jobsOf(0), QList<qint64>{1});
+    QVERIFY2(world.violation.isEmpty(), qPrintable(world.violation));
+}
+
+void TestJobLedger::cancelingARunningJobCancelsOnlyIt()
+{
+    LedgerOptions o = options(1);
+    o.keepRunningWhenIdle = true;
+    JobLedger ledger(o);
+    World world(ledger, 1);
+    startWithOneReadyWorker(world, prompts(2), 2);
+    QCOMPARE(ledger.jobsOf(0), (QList<qint64>{0, 1})); // one batch
+    QVERIFY(ledger.cancelJob(0, 1s));
+    world.apply();
+    QVERIFY(world.processes[0].cancelAsked.contains(0));
+    // The worker stops the whole batch.
+    ledger.jobError(0, 1, 0, u"cancelled"_s, u"cancelled"_s, 1s);
+    ledger.jobError(0, 1, 1, u"cancelled"_s, u"cancelled"_s, 1s);
+    world.processes[0].jobs.clear();
+    world.apply();
+    QCOMPARE(ledger.job(0).state, JobState::Canceled);
+    QVERIFY(ledger.job(0).cancelRequested);
+    QVERIFY(ledger.unfinishedJobs().size() == 1); // only its batch mate is handed back
+    // Its batch mate goes on, its attempt not counted.
+    QCOMPARE(ledger.jobsOf(0), QList<qint64>{1});
+    QCOMPARE(ledger.job(1).attempts, 1);
+    QVERIFY(!ledger.cancelJob(0, 2s)); // final already
+    QVERIFY2(world.violation.isEmpty(), qPrintable(world.violation));
+}
+
+void TestJobLedger::cancelingAJobThatWaitsEndsItAtOnce()
+{
+    LedgerOptions o = options(1);
+    o.keepRunningWhenIdle = true;
+    o.maxBatch = 1;
+    JobLedger ledger(o);
+    World world(ledger, 1);
+    startWithOneReadyWorker(world, prompts(2), 1);
+    QVERIFY(ledger.cancelJob(1, 1s));
+    world.apply();
+    QCOMPARE(ledger.job(1).state, JobState::Canceled);
+    QCOMPARE(world.finalActions.value(1), 1);
+    behave(world, 1s);
+    QCOMPARE(ledger.job(0).state, JobState::Done);
+    QCOMPARE(ledger.workerState(0), WorkerState::Idle);
+    QVERIFY2(world.violation.isEmpty(), qPrintable(world.violation));
+}
+
 void TestJobLedger::randomEventSequences_data()
 {
     QTest::addColumn<bool>("keepRunning");
@@ -729,7 +909,7 @@ void TestJobLedger::randomEventSequences()
                         return std::nullopt;
                     }
                     ++taken;
-                    return SourcedJob{outside.takeFirst()};
+                    return SourcedJob{outside.takeFirst(), -1, 0, {}};
                 },
                 [&] { return outside.size(); });
         }
@@ -758,10 +938,10 @@ void TestJobLedger::randomEventSequences()
         };
 
         for (int event = 0; event < 300 && !ledger.isFinished() && world.violation.isEmpty(); ++event) {
-            const int rank = pick(workers);
+            const int rank = pick(ledger.workerCount());
             World::Process& p = world.processes[rank];
             const int generation = p.generation;
-            switch (pick(14)) {
+            switch (pick(keepRunning ? 18 : 14)) {
             case 0:
             case 1:
                 now += Ms(pick(1500));
@@ -859,6 +1039,32 @@ void TestJobLedger::randomEventSequences()
                     }
                 }
                 break;
+            // The window's controls, which a batch run never uses.
+            case 14:
+                if (ledger.workerCount() < 5 && chance(0.1)) {
+                    world.processes.append(World::Process{}); // last use of p: the list may move
+                    ledger.addWorker(now);
+                }
+                break;
+            case 15:
+                if (chance(0.3)) {
+                    ledger.setWorkerEnabled(rank, !ledger.isWorkerEnabled(rank), now);
+                }
+                break;
+            case 16:
+                if (chance(0.3)) {
+                    ledger.setPaused(!ledger.isPaused(), now);
+                }
+                break;
+            case 17:
+                if (!ledger.jobs().isEmpty() && chance(0.3)) {
+                    const qint64 id = pick(static_cast<int>(ledger.jobs().size()));
+                    const bool wasFinal = isFinal(ledger.job(id).state);
+                    if (ledger.cancelJob(id, now) == wasFinal) {
+                        world.fail(u"cancelJob(%1) answered wrongly"_s.arg(id));
+                    }
+                }
+                break;
             case 13:
                 if (chance(0.05)) {
                     if (!stoppedAt && !ledger.isFinished()) {
@@ -878,7 +1084,12 @@ void TestJobLedger::randomEventSequences()
         // Whatever happened, a window's run ends only when asked to.
         if (keepRunning && !stoppedAt && !ledger.isFinished()) {
             if (chance(0.5)) {
-                // First let it work: nothing may be lost meanwhile.
+                // First let it work, on every device: nothing may be lost meanwhile.
+                ledger.setPaused(false, now);
+                for (int r = 0; r < ledger.workerCount(); ++r) {
+                    ledger.setWorkerEnabled(r, true, now);
+                }
+                world.apply();
                 for (int i = 0; i < 400 && !(world.allJobsFinal() && outside.isEmpty()) && world.violation.isEmpty();
                      ++i) {
                     now += 250ms;

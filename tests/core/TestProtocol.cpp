@@ -63,7 +63,8 @@ void TestProtocol::roundTrips_data()
     QTest::newRow("error without job") << Message(Error{-1, u"model"_s, u"cannot load"_s});
     QTest::newRow("cancel") << Message(Cancel{9});
     QTest::newRow("shutdown") << Message(Shutdown{});
-    QTest::newRow("heartbeat") << Message(Heartbeat{123456});
+    QTest::newRow("heartbeat") << Message(Heartbeat{123456, 0, 0});
+    QTest::newRow("heartbeat with memory") << Message(Heartbeat{1, 3'500'000'000, 85'000'000'000});
 }
 
 void TestProtocol::roundTrips()
