@@ -17,6 +17,7 @@
 #include <array>
 #include <cmath>
 
+#include "SqliteDatabase.h"
 #include "render/ImageMetadata.h"
 #include "render/PngText.h"
 #include "render/Samplers.h"
@@ -298,25 +299,11 @@ namespace Atelier
     {
         m_path = path;
         m_error.clear();
-        if (path != u":memory:"_s) {
-            const QFileInfo info(path);
-            if (!QDir().mkpath(info.absolutePath())) {
-                fail(u"cannot create its folder"_s);
-                return m_error;
-            }
-            if (info.exists() && !info.isFile()) {
-                fail(u"not a regular file"_s);
-                return m_error;
-            }
-        }
-        QSqlDatabase db = QSqlDatabase::addDatabase(u"QSQLITE"_s, m_connection);
-        db.setDatabaseName(path);
-        // A scan on another thread writes for a moment; the window's reads and stars wait for it rather than fail.
-        db.setConnectOptions(u"QSQLITE_BUSY_TIMEOUT=10000"_s);
-        if (!db.open()) {
-            fail(db.lastError().text());
+        if (const QString problem = openSqliteDatabase(m_connection, path); !problem.isEmpty()) {
+            fail(problem);
             return m_error;
         }
+        QSqlDatabase db = QSqlDatabase::database(m_connection, false);
         auto version = [this, &db]() -> std::optional<int> {
             QSqlQuery query(db);
             if (!query.exec(u"PRAGMA user_version"_s) || !query.next()) {

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "PromptExport.h"
+#include "SqliteDatabase.h"
 #include "import/PromptImport.h"
 #include "render/OutputNaming.h"
 
@@ -141,25 +142,11 @@ namespace Atelier
     {
         m_path = path;
         m_error.clear();
-        if (path != u":memory:"_s) {
-            const QFileInfo info(path);
-            if (!QDir().mkpath(info.absolutePath())) {
-                fail(u"cannot create its folder"_s);
-                return m_error;
-            }
-            if (info.exists() && !info.isFile()) {
-                fail(u"not a regular file"_s);
-                return m_error;
-            }
-        }
-        QSqlDatabase db = QSqlDatabase::addDatabase(u"QSQLITE"_s, m_connection);
-        db.setDatabaseName(path);
-        // Concurrent writers wait for each other (a claim is short) rather than failing at once.
-        db.setConnectOptions(u"QSQLITE_BUSY_TIMEOUT=10000"_s);
-        if (!db.open()) {
-            fail(db.lastError().text());
+        if (const QString problem = openSqliteDatabase(m_connection, path); !problem.isEmpty()) {
+            fail(problem);
             return m_error;
         }
+        QSqlDatabase db = QSqlDatabase::database(m_connection, false);
         QSqlQuery query(db);
         if (!query.exec(u"PRAGMA user_version"_s) || !query.next()) {
             fail(u"not an SQLite database (%1)"_s.arg(query.lastError().text()));

@@ -1,0 +1,13 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#pragma once
+
+#include <QString>
+
+namespace Atelier
+{
+    /// Opens the SQLite file @p path ("" or ":memory:" for a private one) as Qt Sql connection @p connection,
+    /// creating its folder first, refusing anything there that is not a regular file, and making writers wait up
+    /// to 10 s for each other rather than fail at once. Returns an empty string, or what went wrong (for the
+    /// caller to put after the file's name).
+    QString openSqliteDatabase(const QString& connection, const QString& path);
+} // namespace Atelier
