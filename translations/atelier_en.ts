@@ -552,6 +552,42 @@ Seed: %2</source>
         <source>&amp;Queue</source>
         <translation type="unfinished"></translation>
     </message>
+    <message>
+        <source>the clipboard</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 holds no generation parameters: %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source> (not used: %1)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Queued the parameters of %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The editor has the parameters of %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 holds no generation parameters</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>the dropped text</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Paste parameters</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Fill the editor from generation parameters (A1111 infotext) on the clipboard</source>
+        <translation type="unfinished"></translation>
+    </message>
 </context>
 <context>
     <name>Atelier::QueueModel</name>

@@ -548,6 +548,42 @@ Seed: %2</source>
         <source>&amp;Queue</source>
         <translation>队列(&amp;Q)</translation>
     </message>
+    <message>
+        <source>the clipboard</source>
+        <translation>剪贴板</translation>
+    </message>
+    <message>
+        <source>%1 holds no generation parameters: %2</source>
+        <translation>%1 不含生成参数：%2</translation>
+    </message>
+    <message>
+        <source> (not used: %1)</source>
+        <translation>（未使用：%1）</translation>
+    </message>
+    <message>
+        <source>Queued the parameters of %1</source>
+        <translation>已按 %1 的参数排队</translation>
+    </message>
+    <message>
+        <source>The editor has the parameters of %1</source>
+        <translation>编辑器已载入 %1 的参数</translation>
+    </message>
+    <message>
+        <source>%1 holds no generation parameters</source>
+        <translation>%1 不含生成参数</translation>
+    </message>
+    <message>
+        <source>the dropped text</source>
+        <translation>拖入的文本</translation>
+    </message>
+    <message>
+        <source>&amp;Paste parameters</source>
+        <translation>粘贴参数(&amp;P)</translation>
+    </message>
+    <message>
+        <source>Fill the editor from generation parameters (A1111 infotext) on the clipboard</source>
+        <translation>用剪贴板中的生成参数（A1111 infotext）填充编辑器</translation>
+    </message>
 </context>
 <context>
     <name>Atelier::QueueModel</name>

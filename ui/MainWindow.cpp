@@ -4,6 +4,7 @@
 #include <QAction>
 #include <QApplication>
 #include <QCheckBox>
+#include <QClipboard>
 #include <QCloseEvent>
 #include <QComboBox>
 #include <QDesktopServices>
@@ -16,6 +17,7 @@
 #include <QFileInfo>
 #include <QFormLayout>
 #include <QGroupBox>
+#include <QGuiApplication>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QItemSelectionModel>
@@ -53,6 +55,8 @@
 #include "import/PromptImport.h"
 #include "orchestration/Coordinator.h"
 #include "queue/QueueModel.h"
+#include "render/ImageMetadata.h"
+#include "render/PngText.h"
 #include "render/Samplers.h"
 
 using namespace Qt::StringLiterals;
@@ -184,6 +188,7 @@ namespace Atelier
         m_removeAction->setShortcutContext(Qt::WidgetShortcut);
         m_clearFinishedAction = action("clearFinishedAction", QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_Delete));
         m_importAction = action("importAction", QKeySequence::Open);
+        m_pasteParametersAction = action("pasteParametersAction", QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_V));
         m_aboutAction = action("aboutAction");
         m_quitAction = action("quitAction", QKeySequence::Quit);
 
@@ -222,11 +227,14 @@ namespace Atelier
         connect(m_removeAction, &QAction::triggered, this, &MainWindow::removeSelected);
         connect(m_clearFinishedAction, &QAction::triggered, this, &MainWindow::clearFinished);
         connect(m_importAction, &QAction::triggered, this, &MainWindow::chooseFilesToImport);
+        connect(m_pasteParametersAction, &QAction::triggered, this,
+                [this] { applyParameters(QGuiApplication::clipboard()->text(), false, tr("the clipboard")); });
         connect(m_aboutAction, &QAction::triggered, this, &MainWindow::showAbout);
         connect(m_quitAction, &QAction::triggered, this, &QWidget::close);
 
         m_fileMenu = menuBar()->addMenu(QString());
         m_fileMenu->addAction(m_importAction);
+        m_fileMenu->addAction(m_pasteParametersAction);
         m_fileMenu->addSeparator();
         m_fileMenu->addAction(m_quitAction);
         m_queueMenu = menuBar()->addMenu(QString());
@@ -719,28 +727,79 @@ namespace Atelier
         }
     }
 
+    bool MainWindow::applyParameters(const QString& text, bool queue, const QString& source)
+    {
+        const InfotextReadResult read = readInfotext(text);
+        if (!read.error.isEmpty()) {
+            m_statusLabel->setText(tr("%1 holds no generation parameters: %2").arg(source, read.error));
+            return false;
+        }
+        RenderSettings settings = read.infotext.settings;
+        if (queue) {
+            const std::optional<quint64> seed = settings.seed;
+            settings = settings.withDefaults(editorDefaults());
+            settings.seed = seed;
+            m_queue->add({settings});
+        } else {
+            fillEditor(settings);
+        }
+        // What Atelier cannot use yet is named, so nobody wonders why the image differs.
+        const QString ignored
+            = read.ignored.isEmpty() ? QString() : tr(" (not used: %1)").arg(read.ignored.join(u", "_s));
+        m_statusLabel->setText(
+            (queue ? tr("Queued the parameters of %1") : tr("The editor has the parameters of %1")).arg(source)
+            + ignored);
+        return true;
+    }
+
+    bool MainWindow::applyParametersOf(const QString& pngPath, bool queue)
+    {
+        const PngText png = readPngText(pngPath);
+        const QString name = QFileInfo(pngPath).fileName();
+        if (!png.ok()) {
+            m_statusLabel->setText(png.error);
+            return false;
+        }
+        if (!png.text.contains(u"parameters"_s)) {
+            m_statusLabel->setText(tr("%1 holds no generation parameters").arg(name));
+            return false;
+        }
+        return applyParameters(png.text.value(u"parameters"_s), queue, name);
+    }
+
     void MainWindow::dragEnterEvent(QDragEnterEvent* event)
     {
         const QList<QUrl> urls = event->mimeData()->urls();
         const bool anyLocalFile
             = std::any_of(urls.begin(), urls.end(), [](const QUrl& url) { return url.isLocalFile(); });
-        if (anyLocalFile) {
+        if (anyLocalFile || event->mimeData()->hasText()) {
             event->acceptProposedAction();
         }
     }
 
     void MainWindow::dropEvent(QDropEvent* event)
     {
+        // An image (or infotext text) fills the editor; with Shift held it goes to the queue. Prompt files are
+        // imported.
+        const bool queue = event->modifiers().testFlag(Qt::ShiftModifier);
         QStringList paths;
         for (const QUrl& url : event->mimeData()->urls()) {
-            if (url.isLocalFile()) {
+            if (!url.isLocalFile()) {
+                continue;
+            }
+            if (url.toLocalFile().endsWith(u".png"_s, Qt::CaseInsensitive)) {
+                applyParametersOf(url.toLocalFile(), queue);
+            } else {
                 paths.append(url.toLocalFile());
             }
         }
         if (!paths.isEmpty()) {
-            event->acceptProposedAction();
             importFiles(paths);
         }
+        if (event->mimeData()->urls().isEmpty() && event->mimeData()->hasText()) {
+            applyParameters(event->mimeData()->text(), queue, tr("the dropped text"));
+        }
+        event->acceptProposedAction();
     }
 
     void MainWindow::showAbout()
@@ -1182,6 +1241,10 @@ namespace Atelier
         m_helpMenu->setTitle(tr("&Help"));
         m_quitAction->setText(tr("&Quit"));
         m_importAction->setText(tr("&Import prompts…"));
+        m_pasteParametersAction->setText(tr("&Paste parameters"));
+        m_pasteParametersAction->setToolTip(
+            withShortcut(tr("Fill the editor from generation parameters (A1111 infotext) on the clipboard"),
+                         m_pasteParametersAction));
         m_aboutAction->setText(tr("&About Atelier"));
         m_queue->headerDataChanged(Qt::Horizontal, 0, QueueModel::ColumnCount - 1);
         m_board->headerDataChanged(Qt::Horizontal, 0, DeviceBoardModel::ColumnCount - 1);

@@ -54,6 +54,12 @@ namespace Atelier
         qsizetype addFromEditor(bool atFront = false);
         /// Fills the editor with @p settings (every field; unset ones keep the editor's values).
         void fillEditor(const RenderSettings& settings);
+        /// Reads generation parameters (AUTOMATIC1111's infotext, which Atelier writes too) from @p text: they fill
+        /// the editor, or with @p queue go straight to the queue. @p source names where they came from in messages.
+        /// False (and says why) when @p text holds none.
+        bool applyParameters(const QString& text, bool queue, const QString& source);
+        /// The same for the "parameters" text of the PNG at @p path.
+        bool applyParametersOf(const QString& pngPath, bool queue);
         /// Loads waiting item @p itemId into the editor for changing; saveEdit() writes it back.
         bool editItem(qint64 itemId);
         /// Writes the editor into the item being edited. False (and says why) when it started meanwhile.
@@ -196,6 +202,7 @@ namespace Atelier
         QAction* m_addAction;
         QAction* m_addFirstAction;
         QAction* m_importAction;
+        QAction* m_pasteParametersAction;
         QAction* m_aboutAction;
         QAction* m_quitAction;
         QMenu* m_fileMenu;
