@@ -138,9 +138,9 @@ namespace Atelier
         connect(m_summaryTimer, &QTimer::timeout, this, &MainWindow::updateSummary);
         connect(m_queue, &QueueModel::waitingChanged, this, [this] {
             updateActions();
-            m_summaryTimer->start();
+            scheduleSummary();
         });
-        connect(m_queue, &QAbstractItemModel::dataChanged, m_summaryTimer, qOverload<>(&QTimer::start));
+        connect(m_queue, &QAbstractItemModel::dataChanged, this, &MainWindow::scheduleSummary);
         connect(m_queue, &QueueModel::storeFailed, this, [this](const QString& reason) {
             m_statusLabel->setText(tr("The queue could not be saved: %1").arg(reason));
         });
@@ -970,7 +970,7 @@ namespace Atelier
         for (int r = 0; r < m_coordinator->devices().size(); ++r) {
             m_board->workerState(r, m_coordinator->workerState(r), r == rank ? note : QString());
         }
-        m_summaryTimer->start();
+        scheduleSummary();
     }
 
     void MainWindow::deviceUseChanged(const QString& id, bool use)
@@ -1041,6 +1041,14 @@ namespace Atelier
         m_stopRequested = false;
         m_statusLabel->clear();
         retranslate();
+    }
+
+    void MainWindow::scheduleSummary()
+    {
+        // Not restarted while it runs: progress arrives more often than the interval, and would starve it.
+        if (!m_summaryTimer->isActive()) {
+            m_summaryTimer->start();
+        }
     }
 
     void MainWindow::updateSummary()

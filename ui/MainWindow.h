@@ -117,6 +117,8 @@ namespace Atelier
         void retranslate();
         void updateActions();
         void updateSummary();
+        /// updateSummary() within 200 ms.
+        void scheduleSummary();
         void listDevices();
         void loadSettings();
         void saveSettings() const;

@@ -510,7 +510,7 @@ void TestMainWindow::rendersTheQueueIntoTheGalleryAndTheBoard()
     QTRY_COMPARE(board->index(cpu, DeviceBoardModel::ImagesColumn).data().toInt(), 2);
     QTRY_COMPARE(board->index(cpu, DeviceBoardModel::StateColumn).data().toString(), u"idle"_s);
     QTRY_VERIFY(!board->index(cpu, DeviceBoardModel::MemoryColumn).data().toString().isEmpty());
-    QVERIFY2(summary()->text().startsWith(u"2 of 2 images"_s), qPrintable(summary()->text()));
+    QTRY_VERIFY2(summary()->text().startsWith(u"2 of 2 images"_s), qPrintable(summary()->text()));
     // Workers stay ready: a prompt added now is rendered without pressing Render again.
     QTest::keyClicks(m_prompt, u"a green door"_s);
     QTest::mouseClick(m_add, Qt::LeftButton);
