@@ -424,6 +424,9 @@ namespace Atelier
         m_queueView->horizontalHeader()->setSectionResizeMode(QueueModel::AttemptsColumn,
                                                               QHeaderView::ResizeToContents);
         m_queueView->setColumnWidth(QueueModel::StateColumn, 220);
+        // Room for the preview or thumbnail a QueueTableModel gives each row.
+        m_queueView->setIconSize(QSize(48, 48));
+        m_queueView->verticalHeader()->setDefaultSectionSize(52);
         m_queueView->setItemDelegateForColumn(QueueModel::StateColumn,
                                               new ProgressDelegate(QueueModel::ProgressRole, m_queueView));
         m_queueView->setContextMenuPolicy(Qt::ActionsContextMenu);
@@ -901,12 +904,26 @@ namespace Atelier
                 [this, coordinator](qint64 id, int rank, int step, int total, double itps) {
                     m_gallery->jobProgress(galleryKey(id), step, total);
                     m_board->jobProgress(rank, step, total, itps);
-                    m_queue->setLive(coordinator->jobs().at(id).itemId,
-                                     LiveProgress{coordinator->devices().value(rank), step, total, itps, {}, 0, 0, {}});
+                    const qint64 itemId = coordinator->jobs().at(id).itemId;
+                    LiveProgress now = m_queue->live(itemId) ? *m_queue->live(itemId) : LiveProgress{};
+                    now.device = coordinator->devices().value(rank);
+                    now.step = step;
+                    now.total = total;
+                    now.iterationsPerSecond = itps;
+                    now.note.clear();
+                    m_queue->setLive(itemId, now);
                 });
         connect(coordinator, &Coordinator::jobPreview, this,
-                [this](qint64 id, int width, int height, const QByteArray& rgb) {
+                [this, coordinator](qint64 id, int width, int height, const QByteArray& rgb) {
                     m_gallery->jobPreview(galleryKey(id), width, height, rgb);
+                    const qint64 itemId = coordinator->jobs().at(id).itemId;
+                    if (const LiveProgress* now = m_queue->live(itemId)) {
+                        LiveProgress withPreview = *now;
+                        withPreview.previewWidth = width;
+                        withPreview.previewHeight = height;
+                        withPreview.previewRgb = rgb;
+                        m_queue->setLive(itemId, withPreview);
+                    }
                 });
         connect(coordinator, &Coordinator::jobFinished, this, [this, coordinator](qint64 id, const QString& path) {
             m_gallery->jobFinished(galleryKey(id), path);

@@ -15,9 +15,10 @@
 
 #include "BuildInfo.h"
 #include "MainWindow.h"
+#include "QueueTableModel.h"
+#include "ThumbnailCache.h"
 #include "Translations.h"
 #include "orchestration/BatchRunner.h"
-#include "queue/QueueModel.h"
 #include "queue/QueueStore.h"
 #include "render/Precision.h"
 #include "render/RenderSettings.h"
@@ -191,7 +192,8 @@ int main(int argc, char** argv)
         // Rendering still works; only durability is lost, and the artist is told so.
         store.open(u":memory:"_s);
     }
-    Atelier::QueueModel queue(&store);
+    Atelier::ThumbnailCache thumbnails;
+    Atelier::QueueTableModel queue(&store, &thumbnails);
     Atelier::MainWindow window(&queue);
     window.show();
     if (!storeProblem.isEmpty()) {

@@ -31,7 +31,9 @@
 #include "DeviceBoardModel.h"
 #include "GalleryModel.h"
 #include "MainWindow.h"
+#include "QueueTableModel.h"
 #include "TestSupport.h"
+#include "ThumbnailCache.h"
 #include "Translations.h"
 #include "queue/QueueModel.h"
 #include "queue/QueueStore.h"
@@ -133,6 +135,8 @@ private:
     QAction* action(const char* name) const { return m_window->findChild<QAction*>(QString::fromLatin1(name)); }
 
     std::unique_ptr<QueueStore> m_store;
+    QTemporaryDir m_thumbnailFolder;
+    std::unique_ptr<ThumbnailCache> m_thumbnails;
     std::unique_ptr<QueueModel> m_queue;
     std::unique_ptr<MainWindow> m_window;
     QPlainTextEdit* m_prompt = nullptr;
@@ -155,7 +159,8 @@ void TestMainWindow::init()
     installTranslations(QLocale(QLocale::English));
     m_store = std::make_unique<QueueStore>();
     QCOMPARE(m_store->open(u":memory:"_s), QString());
-    m_queue = std::make_unique<QueueModel>(m_store.get());
+    m_thumbnails = std::make_unique<ThumbnailCache>(m_thumbnailFolder.path());
+    m_queue = std::make_unique<QueueTableModel>(m_store.get(), m_thumbnails.get());
     m_window = std::make_unique<MainWindow>(m_queue.get(), Test::executablePath(u"atelier-worker"_s));
     m_window->show();
     QVERIFY(QTest::qWaitForWindowExposed(m_window.get()));
@@ -170,6 +175,7 @@ void TestMainWindow::cleanup()
 {
     m_window.reset();
     m_queue.reset();
+    m_thumbnails.reset();
     m_store.reset();
 }
 
@@ -492,6 +498,12 @@ void TestMainWindow::rendersTheQueueIntoTheGalleryAndTheBoard()
     QCOMPARE(galleryView->model(), gallery);
     QTRY_COMPARE_WITH_TIMEOUT(gallery->countIn(GalleryModel::State::Done), 2, 120000);
     QTRY_COMPARE(itemsIn(*m_queue, ItemState::Done).size(), 2);
+    // Done rows show their image's thumbnail (made off the UI thread, so it comes a moment later).
+    for (const QueueItem& item : itemsIn(*m_queue, ItemState::Done)) {
+        const QModelIndex cell = m_queue->index(m_queue->rowOf(item.id), QueueModel::PromptColumn);
+        QTRY_VERIFY(!cell.data(Qt::DecorationRole).value<QImage>().isNull());
+        QCOMPARE(cell.data(Qt::DecorationRole).value<QImage>().width(), QueueTableModel::PictureSide);
+    }
     for (const QueueItem& item : itemsIn(*m_queue, ItemState::Done)) {
         QVERIFY2(QFileInfo(item.imagePath).dir() == QDir(out.path()), qPrintable(item.imagePath));
         QCOMPARE(QImage(item.imagePath).size(), QSize(64, 64));
@@ -535,6 +547,9 @@ void TestMainWindow::startTwoSlowPrompts(const QString& output, int steps)
     QCOMPARE(promptsIn(*m_queue, ItemState::Running), QStringList{u"first"_s});
     QCOMPARE(m_queue->waitingCount(), 1); // the worker took the first; the second waits in the queue
     QVERIFY(m_queue->index(0, QueueModel::StateColumn).data().toString().startsWith(u"running on cpu, step"_s));
+    // The running row shows the latest latent preview.
+    QTRY_VERIFY_WITH_TIMEOUT(
+        !m_queue->index(0, QueueModel::PromptColumn).data(Qt::DecorationRole).value<QImage>().isNull(), 30000);
 }
 
 void TestMainWindow::pauseLetsTheRunningItemFinishAndStartsNothingNew()
