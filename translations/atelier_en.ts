@@ -588,6 +588,25 @@ Seed: %2</source>
         <source>Fill the editor from generation parameters (A1111 infotext) on the clipboard</source>
         <translation type="unfinished"></translation>
     </message>
+    <message>
+        <source>Atelier: queue done</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message numerus="yes">
+        <source>Every queued image is made (%n this run).</source>
+        <translation>
+            <numerusform>Every queued image is made (%n this run).</numerusform>
+            <numerusform>Every queued image is made (%n this run).</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Atelier: a device stopped</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 was disabled: %2</source>
+        <translation type="unfinished"></translation>
+    </message>
 </context>
 <context>
     <name>Atelier::QueueModel</name>

@@ -584,6 +584,24 @@ Seed: %2</source>
         <source>Fill the editor from generation parameters (A1111 infotext) on the clipboard</source>
         <translation>用剪贴板中的生成参数（A1111 infotext）填充编辑器</translation>
     </message>
+    <message>
+        <source>Atelier: queue done</source>
+        <translation>Atelier：队列已完成</translation>
+    </message>
+    <message numerus="yes">
+        <source>Every queued image is made (%n this run).</source>
+        <translation>
+            <numerusform>队列中的图像已全部生成（本次运行 %n 张）。</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Atelier: a device stopped</source>
+        <translation>Atelier：一个设备已停止</translation>
+    </message>
+    <message>
+        <source>%1 was disabled: %2</source>
+        <translation>%1 已停用：%2</translation>
+    </message>
 </context>
 <context>
     <name>Atelier::QueueModel</name>

@@ -39,6 +39,7 @@
 #include <QSplitter>
 #include <QStandardPaths>
 #include <QStatusBar>
+#include <QSystemTrayIcon>
 #include <QTableView>
 #include <QTimer>
 #include <QToolBar>
@@ -137,6 +138,7 @@ namespace Atelier
         m_summaryTimer->setInterval(200);
         connect(m_summaryTimer, &QTimer::timeout, this, &MainWindow::updateSummary);
         connect(m_queue, &QueueModel::waitingChanged, this, [this] {
+            checkQueueRanEmpty();
             updateActions();
             scheduleSummary();
         });
@@ -883,6 +885,8 @@ namespace Atelier
 
         ++m_run;
         m_runEvents.clear();
+        m_lastStates.clear();
+        m_saidEmpty = false;
         m_coordinator = std::make_unique<Coordinator>(options);
         Coordinator* coordinator = m_coordinator.get();
         coordinator->setQueue(m_queue);
@@ -929,6 +933,7 @@ namespace Atelier
             m_gallery->jobFinished(galleryKey(id), path);
             m_board->jobEnded(coordinator->jobs().at(id).rank, true);
             refreshWorkerStates(-1, {});
+            checkQueueRanEmpty();
         });
         connect(coordinator, &Coordinator::jobFailed, this,
                 [this, coordinator](qint64 id, const QString& reason, bool willRetry) {
@@ -970,6 +975,30 @@ namespace Atelier
         return true;
     }
 
+    void MainWindow::notify(const QString& title, const QString& message)
+    {
+        if (!m_tray && QSystemTrayIcon::isSystemTrayAvailable()) {
+            m_tray = new QSystemTrayIcon(windowIcon(), this);
+            m_tray->show();
+        }
+        if (m_tray) {
+            m_tray->showMessage(title, message, QSystemTrayIcon::Information);
+        }
+        QApplication::alert(this);
+        emit notified(title, message);
+    }
+
+    void MainWindow::checkQueueRanEmpty()
+    {
+        const bool empty = m_queue->waitingCount() == 0 && m_queue->countIn(ItemState::Running) == 0;
+        if (!empty) {
+            m_saidEmpty = false;
+        } else if (isRendering() && !m_stopRequested && !std::exchange(m_saidEmpty, true)) {
+            notify(tr("Atelier: queue done"),
+                   tr("Every queued image is made (%n this run).", nullptr, m_board->imagesMade()));
+        }
+    }
+
     void MainWindow::startRenderingWhenReady()
     {
         if (m_deviceProbe) {
@@ -985,7 +1014,17 @@ namespace Atelier
             return;
         }
         for (int r = 0; r < m_coordinator->devices().size(); ++r) {
-            m_board->workerState(r, m_coordinator->workerState(r), r == rank ? note : QString());
+            const WorkerState state = m_coordinator->workerState(r);
+            m_board->workerState(r, state, r == rank ? note : QString());
+            const std::optional<WorkerState> before
+                = m_lastStates.contains(r) ? std::optional<WorkerState>(m_lastStates.value(r)) : std::nullopt;
+            m_lastStates.insert(r, state);
+            if (state == WorkerState::Disabled && before != WorkerState::Disabled) {
+                notify(tr("Atelier: a device stopped"),
+                       tr("%1 was disabled: %2")
+                           .arg(m_coordinator->devices().at(r),
+                                m_board->index(m_board->rowOfRank(r), 0).data(DeviceBoardModel::ErrorRole).toString()));
+            }
         }
         scheduleSummary();
     }

@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 
+#include "orchestration/JobLedger.h"
 #include "render/RenderSettings.h"
 
 class QAction;
@@ -26,6 +27,7 @@ class QTableView;
 class QTimer;
 class QToolBar;
 class QToolButton;
+class QSystemTrayIcon;
 
 namespace Atelier
 {
@@ -102,6 +104,11 @@ namespace Atelier
         DeviceBoardModel* deviceBoard() const { return m_board; }
         GalleryModel* gallery() const { return m_gallery; }
 
+    signals:
+        /// A desktop notification was given (also shown by the system tray where there is one): the queue ran
+        /// empty, or a device was disabled.
+        void notified(const QString& title, const QString& message);
+
     protected:
         void changeEvent(QEvent* event) override;
         void closeEvent(QCloseEvent* event) override;
@@ -128,6 +135,10 @@ namespace Atelier
         void takeBackUnfinished();
         void deviceUseChanged(const QString& id, bool use);
         void refreshWorkerStates(int rank, const QString& note);
+        /// Tells the artist, who may be in another window, through the tray (where there is one) and the task bar.
+        void notify(const QString& title, const QString& message);
+        /// Notifies once each time the queue runs empty during a run.
+        void checkQueueRanEmpty();
         /// The editor's render settings (no prompt, no seed): the defaults for imported items.
         RenderSettings editorDefaults() const;
         quint64 galleryKey(qint64 jobId) const;
@@ -145,6 +156,9 @@ namespace Atelier
         quint64 m_run = 0; ///< numbers the runs, so gallery entries of different runs never share a key
         QStringList m_runEvents; ///< what the workers of this run reported, for when the run ends on its own
         QTimer* m_summaryTimer;
+        QSystemTrayIcon* m_tray = nullptr; ///< for notifications, where the desktop has a tray
+        bool m_saidEmpty = false; ///< the queue-empty notification was given since the queue last had work
+        QHash<int, WorkerState> m_lastStates; ///< per rank, to notice a device becoming disabled
 
         // The editor.
         QLabel* m_promptLabel;

@@ -20,6 +20,7 @@
 #include <QPushButton>
 #include <QScopeGuard>
 #include <QSettings>
+#include <QSignalSpy>
 #include <QSpinBox>
 #include <QStandardPaths>
 #include <QTableView>
@@ -491,6 +492,7 @@ void TestMainWindow::rendersTheQueueIntoTheGalleryAndTheBoard()
     }
     QTRY_COMPARE(m_queue->waitingCount(), 2);
     QVERIFY(render->isEnabled());
+    QSignalSpy notified(m_window.get(), &MainWindow::notified);
     QTest::mouseClick(render, Qt::LeftButton);
     QVERIFY(m_window->isRendering());
     QCOMPARE(render->text(), u"S&top"_s);
@@ -523,10 +525,15 @@ void TestMainWindow::rendersTheQueueIntoTheGalleryAndTheBoard()
     QTRY_COMPARE(board->index(cpu, DeviceBoardModel::StateColumn).data().toString(), u"idle"_s);
     QTRY_VERIFY(!board->index(cpu, DeviceBoardModel::MemoryColumn).data().toString().isEmpty());
     QTRY_VERIFY2(summary()->text().startsWith(u"2 of 2 images"_s), qPrintable(summary()->text()));
+    // Told once that the queue is done, not after each image.
+    QCOMPARE(notified.size(), 1);
+    QCOMPARE(notified.first().at(0).toString(), u"Atelier: queue done"_s);
+    QCOMPARE(notified.first().at(1).toString(), u"Every queued image is made (2 this run)."_s);
     // Workers stay ready: a prompt added now is rendered without pressing Render again.
     QTest::keyClicks(m_prompt, u"a green door"_s);
     QTest::mouseClick(m_add, Qt::LeftButton);
     QTRY_COMPARE_WITH_TIMEOUT(gallery->countIn(GalleryModel::State::Done), 3, 120000);
+    QTRY_COMPARE(notified.size(), 2); // empty again
     QTest::mouseClick(render, Qt::LeftButton);
     QTRY_VERIFY_WITH_TIMEOUT(!m_window->isRendering(), 60000);
     QCOMPARE(render->text(), u"&Render"_s);
@@ -670,6 +677,7 @@ void TestMainWindow::aModelThatDoesNotLoadIsExplainedAndNothingIsLost()
     RenderSettings seeded = prompt(u"a lighthouse"_s);
     seeded.seed = 5;
     m_queue->add({seeded});
+    QSignalSpy notified(m_window.get(), &MainWindow::notified);
     QTest::mouseClick(m_window->findChild<QPushButton*>(u"renderButton"_s), Qt::LeftButton);
     // The worker cannot load the model: the device is disabled, the run ends.
     QTRY_VERIFY_WITH_TIMEOUT(!m_window->isRendering(), 90000);
@@ -677,6 +685,11 @@ void TestMainWindow::aModelThatDoesNotLoadIsExplainedAndNothingIsLost()
     QTRY_VERIFY((box = m_window->findChild<QMessageBox*>(u"renderProblems"_s)) != nullptr);
     QVERIFY2(box->detailedText().contains(u"no-such-model.safetensors"_s), qPrintable(box->detailedText()));
     QVERIFY(box->detailedText().contains(u"disabled"_s));
+    QCOMPARE(notified.size(), 1);
+    QCOMPARE(notified.first().at(0).toString(), u"Atelier: a device stopped"_s);
+    QVERIFY2(notified.first().at(1).toString().startsWith(u"cpu was disabled: "_s)
+                 && notified.first().at(1).toString().contains(u"no-such-model.safetensors"_s),
+             qPrintable(notified.first().at(1).toString()));
     QCOMPARE(promptsIn(*m_queue, ItemState::Queued), QStringList{u"a lighthouse"_s});
     QCOMPARE(m_queue->itemAt(0).settings.seed, std::optional<quint64>(5));
     box->close();
