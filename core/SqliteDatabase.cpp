@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "SqliteDatabase.h"
 
+#include <QAtomicInteger>
 #include <QDir>
 #include <QFileInfo>
 #include <QSqlDatabase>
@@ -29,5 +30,19 @@ namespace Atelier
             return db.lastError().text();
         }
         return {};
+    }
+
+    QString uniqueSqliteConnectionName(const QString& prefix)
+    {
+        static QAtomicInteger<quint64> counter;
+        return u"%1-%2"_s.arg(prefix).arg(counter.fetchAndAddRelaxed(1));
+    }
+
+    void closeSqliteDatabase(const QString& connection)
+    {
+        if (QSqlDatabase::contains(connection)) {
+            QSqlDatabase::database(connection, false).close();
+            QSqlDatabase::removeDatabase(connection);
+        }
     }
 } // namespace Atelier

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "ImageLibrary.h"
 
-#include <QAtomicInteger>
 #include <QDir>
 #include <QDirIterator>
 #include <QFileInfo>
@@ -238,18 +237,13 @@ namespace Atelier
     }
 
     ImageLibrary::ImageLibrary()
-    {
-        static QAtomicInteger<quint64> counter;
-        m_connection = u"atelier-library-%1"_s.arg(counter.fetchAndAddRelaxed(1));
-    }
+        : m_connection(uniqueSqliteConnectionName(u"atelier-library"_s))
+    { }
 
     ImageLibrary::~ImageLibrary()
     {
         m_statements.clear(); // a prepared statement keeps its connection in use
-        if (QSqlDatabase::contains(m_connection)) {
-            QSqlDatabase::database(m_connection, false).close();
-            QSqlDatabase::removeDatabase(m_connection);
-        }
+        closeSqliteDatabase(m_connection);
     }
 
     bool ImageLibrary::isOpen() const

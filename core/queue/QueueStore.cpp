@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "QueueStore.h"
 
-#include <QAtomicInteger>
 #include <QCryptographicHash>
 #include <QDateTime>
 #include <QDir>
@@ -99,17 +98,12 @@ namespace Atelier
     }
 
     QueueStore::QueueStore()
-    {
-        static QAtomicInteger<quint64> counter;
-        m_connection = u"atelier-queue-%1"_s.arg(counter.fetchAndAddRelaxed(1));
-    }
+        : m_connection(uniqueSqliteConnectionName(u"atelier-queue"_s))
+    { }
 
     QueueStore::~QueueStore()
     {
-        if (QSqlDatabase::contains(m_connection)) {
-            QSqlDatabase::database(m_connection, false).close();
-            QSqlDatabase::removeDatabase(m_connection);
-        }
+        closeSqliteDatabase(m_connection);
     }
 
     bool QueueStore::isOpen() const

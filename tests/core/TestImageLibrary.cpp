@@ -12,6 +12,7 @@
 
 #include <limits>
 
+#include "TestSupport.h"
 #include "library/ImageLibrary.h"
 #include "render/ImageMetadata.h"
 
@@ -53,20 +54,6 @@ namespace
     {
         QFile file(path);
         return file.open(QIODevice::ReadWrite) && file.setFileTime(when, QFileDevice::FileModificationTime);
-    }
-
-    /// Runs @p sql on the library at @p path through a connection of its own, as another program would.
-    bool runSql(const QString& path, const QString& sql)
-    {
-        bool ok = false;
-        {
-            QSqlDatabase db = QSqlDatabase::addDatabase(u"QSQLITE"_s, u"raw"_s);
-            db.setDatabaseName(path);
-            ok = db.open() && QSqlQuery(db).exec(sql);
-            db.close();
-        }
-        QSqlDatabase::removeDatabase(u"raw"_s);
-        return ok;
     }
 
     QStringList promptsOf(const QList<LibraryImage>& images)
@@ -198,7 +185,7 @@ void TestImageLibrary::readdingAnUnchangedFileWritesNothing()
     const std::optional<qint64> id = library.addFile(path);
     QVERIFY(id);
     // Edited behind its back: a re-read would put "a fox" back.
-    QVERIFY(runSql(databasePath, u"UPDATE images SET prompt = 'edited'"_s));
+    QVERIFY(Test::runSql(databasePath, u"UPDATE images SET prompt = 'edited'"_s));
     QCOMPARE(library.addFile(path), id);
     QCOMPARE(library.image(*id)->settings.prompt, u"edited"_s);
 
@@ -462,7 +449,7 @@ void TestImageLibrary::filters()
     QVERIFY(library.add(record(u"/out/c.png"_s, u"portrait of a cat, 灯台"_s, {}, u"tiny"_s, 3, true)));
     QVERIFY(library.add(record(u"/out/d.png"_s, u"café at night"_s, {}, u"tiny"_s, 4, false)));
     QVERIFY(library.add(record(u"/gone/e.png"_s, u"a lighthouse ghost"_s, {}, u"gone"_s, 5, false)));
-    QVERIFY(runSql(path, u"UPDATE images SET missing = 1 WHERE path = '/gone/e.png'"_s));
+    QVERIFY(Test::runSql(path, u"UPDATE images SET missing = 1 WHERE path = '/gone/e.png'"_s));
 
     const QList<LibraryImage> found = library.query(filter, 0, 100);
     QCOMPARE(library.error(), QString());
@@ -558,10 +545,10 @@ void TestImageLibrary::rebuildsTheSearchIndexWhenItWasNotKept()
         QVERIFY(library.add(record(u"/out/a.png"_s, u"a lighthouse"_s, {}, {}, 1, false)));
     }
     // As an SQLite without FTS5 leaves it: no triggers, rows the index never saw.
-    QVERIFY(runSql(path, u"DROP TRIGGER images_text_insert"_s));
-    QVERIFY(runSql(path,
-                   u"INSERT INTO images (path, folder, prompt, created, file_size, file_mtime) "
-                   "VALUES ('/out/b.png', '/out', 'an orange fox', 2, 1, 1)"_s));
+    QVERIFY(Test::runSql(path, u"DROP TRIGGER images_text_insert"_s));
+    QVERIFY(Test::runSql(path,
+                         u"INSERT INTO images (path, folder, prompt, created, file_size, file_mtime) "
+                         "VALUES ('/out/b.png', '/out', 'an orange fox', 2, 1, 1)"_s));
     ImageLibrary library;
     QCOMPARE(library.open(path), QString());
     LibraryFilter filter;
@@ -576,7 +563,7 @@ void TestImageLibrary::migratesAnOlderSchema()
     // Version 0: a database without Atelier's tables, such as an empty file another program made.
     QTemporaryDir dir;
     const QString path = dir.filePath(u"library.sqlite"_s);
-    QVERIFY(runSql(path, u"CREATE TABLE notes (text TEXT)"_s));
+    QVERIFY(Test::runSql(path, u"CREATE TABLE notes (text TEXT)"_s));
     ImageLibrary library;
     QCOMPARE(library.open(path), QString());
     QVERIFY(library.add(record(u"/out/a.png"_s, u"a fox"_s, {}, {}, 1, false)));
@@ -600,7 +587,7 @@ void TestImageLibrary::refusesANewerSchemaAndNonFiles()
         ImageLibrary library;
         QCOMPARE(library.open(path), QString());
     }
-    QVERIFY(runSql(path, u"PRAGMA user_version = %1"_s.arg(ImageLibrary::SchemaVersion + 1)));
+    QVERIFY(Test::runSql(path, u"PRAGMA user_version = %1"_s.arg(ImageLibrary::SchemaVersion + 1)));
     ImageLibrary newer;
     QCOMPARE(newer.open(path), u"%1: made by a newer Atelier (schema 2; this one reads 1)"_s.arg(path));
     QVERIFY(!newer.isOpen());

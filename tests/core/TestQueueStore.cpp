@@ -3,14 +3,13 @@
 #include <QFile>
 #include <QProcess>
 #include <QSet>
-#include <QSqlDatabase>
-#include <QSqlQuery>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QThread>
 
 #include <cstdio>
 
+#include "TestSupport.h"
 #include "import/PromptImport.h"
 #include "queue/QueueStore.h"
 
@@ -35,20 +34,6 @@ namespace
             texts.append(item.settings.prompt);
         }
         return texts;
-    }
-
-    /// Runs @p sql on the store at @p path through a connection of its own, as another program (or a crash) would.
-    bool runSql(const QString& path, const QString& sql)
-    {
-        bool ok = false;
-        {
-            QSqlDatabase db = QSqlDatabase::addDatabase(u"QSQLITE"_s, u"raw"_s);
-            db.setDatabaseName(path);
-            ok = db.open() && QSqlQuery(db).exec(sql);
-            db.close();
-        }
-        QSqlDatabase::removeDatabase(u"raw"_s);
-        return ok;
     }
 
     /// A process identity that names no running process: a pid far above any real one.
@@ -191,7 +176,7 @@ void TestQueueStore::recoverRequeuesWhatADeadProcessRan()
     const qint64 id = store.claim(u"window"_s)->id;
     QVERIFY(store.recordDispatch(id, 5, u"/out/00000-5-prompt-0.png"_s, attempts, u"cpu"_s));
     // What a crashed process leaves: its claim, under an identity that no longer runs.
-    QVERIFY(runSql(path, u"UPDATE items SET owner = '%1' WHERE id = %2"_s.arg(deadOwner()).arg(id)));
+    QVERIFY(Test::runSql(path, u"UPDATE items SET owner = '%1' WHERE id = %2"_s.arg(deadOwner()).arg(id)));
     const int recovered = store.recover(
         u"window"_s, [imageOnDisk](const QueueItem& item) { return imageOnDisk && item.id >= 0; }, DefaultMaxAttempts);
     QCOMPARE(recovered, 1);
@@ -338,7 +323,7 @@ void TestQueueStore::refusesANewerSchemaAndNonFiles()
         QueueStore store;
         QCOMPARE(store.open(path), QString());
     }
-    QVERIFY(runSql(path, u"PRAGMA user_version = %1"_s.arg(QueueStore::SchemaVersion + 1)));
+    QVERIFY(Test::runSql(path, u"PRAGMA user_version = %1"_s.arg(QueueStore::SchemaVersion + 1)));
     QueueStore newer;
     const QString error = newer.open(path);
     QVERIFY2(error.contains(path) && error.contains(u"newer"_s), qPrintable(error));

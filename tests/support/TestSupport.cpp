@@ -8,6 +8,8 @@
 #include <QProcess>
 #include <QProcessEnvironment>
 #include <QRegularExpression>
+#include <QSqlDatabase>
+#include <QSqlQuery>
 
 #include "TestConfig.h"
 
@@ -91,6 +93,19 @@ namespace Atelier::Test
         result.standardOutput = QString::fromUtf8(process.readAllStandardOutput());
         result.standardError = QString::fromUtf8(process.readAllStandardError());
         return result;
+    }
+
+    bool runSql(const QString& path, const QString& sql)
+    {
+        bool ok = false;
+        {
+            QSqlDatabase db = QSqlDatabase::addDatabase(u"QSQLITE"_s, u"raw"_s);
+            db.setDatabaseName(path);
+            ok = db.open() && QSqlQuery(db).exec(sql);
+            db.close();
+        }
+        QSqlDatabase::removeDatabase(u"raw"_s);
+        return ok;
     }
 
     QList<qint64> childrenOf(qint64 pid)

@@ -32,6 +32,10 @@ namespace Atelier::Test
     /// Runs @p program with @p arguments to completion (hard limit @p timeoutMs) and returns what it printed.
     ProcessResult runProcess(const QString& program, const QStringList& arguments, int timeoutMs = 60000);
 
+    /// Runs @p sql on the SQLite file at @p path through a connection of its own, as another program (or a crash)
+    /// would. Returns whether it ran.
+    bool runSql(const QString& path, const QString& sql);
+
     /// The children of process @p pid (a coordinator's workers), from /proc.
     QList<qint64> childrenOf(qint64 pid);
     /// Whether process @p pid still runs (a zombie has exited: only its parent, maybe gone, would reap it).
