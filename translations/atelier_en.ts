@@ -101,30 +101,385 @@
     </message>
 </context>
 <context>
-    <name>Atelier::GalleryModel</name>
+    <name>Atelier::GalleryPanel</name>
+    <message numerus="yes">
+        <source>%1: %n image(s) could not be read, e.g. %2</source>
+        <translation>
+            <numerusform>%1: %n image could not be read, e.g. %2</numerusform>
+            <numerusform>%1: %n images could not be read, e.g. %2</numerusform>
+        </translation>
+    </message>
     <message>
-        <source>The image was written but cannot be read: %1</source>
+        <source>All models</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message numerus="yes">
+        <source>%n image(s)</source>
+        <translation>
+            <numerusform>%n image</numerusform>
+            <numerusform>%n images</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>Copied the prompt of %n image(s).</source>
+        <translation>
+            <numerusform>Copied the prompt of %n image.</numerusform>
+            <numerusform>Copied the prompt of %n images.</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>Copied %n seed(s).</source>
+        <translation>
+            <numerusform>Copied %n seed.</numerusform>
+            <numerusform>Copied %n seeds.</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>Copied the parameters of %n image(s).</source>
+        <translation>
+            <numerusform>Copied the parameters of %n image.</numerusform>
+            <numerusform>Copied the parameters of %n images.</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Requeue with new seeds</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>%1/%2 · %3</source>
+        <source>&amp;Variations of each image:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message numerus="yes">
+        <source>Moved %n image(s) to the trash. Undo with %1.</source>
+        <translation>
+            <numerusform>Moved %n image to the trash. Undo with %1.</numerusform>
+            <numerusform>Moved %n images to the trash. Undo with %1.</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Could not move to the trash: %1</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>Starting · %1</source>
+        <source>%1 exists again</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>Failed · %1</source>
+        <source>%1 could not be put back from %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>Stopped · %1</source>
+        <source>Could not undo: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message numerus="yes">
+        <source>Put %n image(s) back.</source>
+        <translation>
+            <numerusform>Put %n image back.</numerusform>
+            <numerusform>Put %n images back.</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Un&amp;star</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>%1
-Seed: %2</source>
+        <source>&amp;Star</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Gallery</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Search prompts</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>★ Starred</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Show only starred images</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Show only one model&apos;s images</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Any time</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Today</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Last 7 days</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Last 30 days</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Last 12 months</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Open</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Show it full size, with its parameters</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Copy prompt</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Copy the prompt</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Copy s&amp;eed</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Copy the seed</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Copy &amp;parameters</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Copy every generation parameter as AUTOMATIC1111 infotext</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Use these settings</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Fill the editor with its prompt and settings</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Requeue</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Queue it again, seed and all</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Requeue with &amp;new seeds…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Queue variations of it with new seeds</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Open containing &amp;folder</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Show its folder in the file manager</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Move to &amp;trash</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Move its file to the trash (it can be undone)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Undo move to trash</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Put the images last moved to the trash back</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Re&amp;scan folders</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Look for new, changed and deleted images again</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Star it, or unstar it (%1)</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>Atelier::ImageViewer</name>
+    <message>
+        <source>Previous</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Show the previous image</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Next</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Show the next image</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>First</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Show the first image</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Last</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Show the last image</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Fit</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Fit the whole image in the window</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>100 %</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Show the image&apos;s actual pixels</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Zoom In</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Zoom in</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Zoom Out</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Zoom out</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Close</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Close the viewer</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Prompt:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Negative prompt:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Seed:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Steps:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>CFG scale:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Sampler:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Size:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Model:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Device:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Created:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>File:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Parameters (infotext):</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>This image carries no generation parameters.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Image Viewer</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 – %2 of %3</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 (file: %2)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 (missing)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Model hash: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Fit (%1 %)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 %</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 is not there: it was moved, renamed or deleted.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 cannot be shown: %2</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
@@ -607,6 +962,49 @@ Seed: %2</source>
         <source>%1 was disabled: %2</source>
         <translation type="unfinished"></translation>
     </message>
+    <message>
+        <source>The editor has the image&apos;s prompt and settings.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message numerus="yes">
+        <source>Queued %n image(s) again.</source>
+        <translation>
+            <numerusform>Queued %n image again.</numerusform>
+            <numerusform>Queued %n images again.</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Add a folder to the gallery</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>CPU, worker %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Some settings were not usable: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Settings saved.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Settings…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Models, output folder and names, defaults, workers, theme</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Add a folder…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Show the images of another folder in the gallery too</source>
+        <translation type="unfinished"></translation>
+    </message>
 </context>
 <context>
     <name>Atelier::QueueModel</name>
@@ -685,9 +1083,293 @@ Negative: %2</source>
     </message>
 </context>
 <context>
+    <name>Atelier::SettingsDialog</name>
+    <message>
+        <source>Settings</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Models</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Output</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Defaults</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Workers</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Appearance</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Default mode&amp;l:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The built-in tiny model</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>A .safetensors checkpoint or a diffusers folder; pick one below and press &quot;Use as default&quot;, or double-click it</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Browse…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Choose a model</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Safetensors checkpoints (*.safetensors)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Mod&amp;els found:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Name</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Kind</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Source</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Size</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Problem</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Use as default</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Re&amp;scan</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Folders to searc&amp;h (and the Hugging Face cache, %1):</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Folder</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Add &amp;folder…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>A folder with diffusers models or .safetensors checkpoints, searched with its subfolders</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Add AUTOMATIC&amp;1111 folder…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The stable-diffusion-webui folder, or its models/Stable-diffusion folder</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Add &amp;ComfyUI folder…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The ComfyUI folder, or its models/checkpoints folder</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Remove folder</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>B&amp;rowse…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Choose the output folder</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>R&amp;eset</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Back to %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Every name starts with a running number (00012-), so no image is ever replaced. Tokens, as AUTOMATIC1111 names them: %1. [prompt_words] is the prompt&apos;s first words, [time] is hours-minutes-seconds, [item] the queue item&apos;s number.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Output fo&amp;lder:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Naming pattern:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Model default</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>What the images should not show, for prompts that do not say</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>S&amp;teps:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;CFG scale:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>S&amp;ize:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Sam&amp;pler:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Negative prompt:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Images per p&amp;rompt:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>New prompts start with these values; prompts already queued keep theirs.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Automatic</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Batch size:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Most images a worker renders at once. Automatic: as many as the device&apos;s free memory holds. A smaller number leaves memory for other programs.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;CPU workers:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Worker processes on the CPU, each with its share of the cores; each is a row of the device board. Takes effect when the window starts again.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>System</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Light</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Dark</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Theme:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Added folder</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Looking for models…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Hugging Face cache</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Diffusers folder</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Single file</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>No models found.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message numerus="yes">
+        <source>%n model(s) found</source>
+        <translation>
+            <numerusform>%n model found</numerusform>
+            <numerusform>%n models found</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>, %n of them cannot be used (see Problem)</source>
+        <translation>
+            <numerusform>, %n of them cannot be used (see Problem)</numerusform>
+            <numerusform>, %n of them cannot be used (see Problem)</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n place(s) skipped (hover for details)</source>
+        <translation>
+            <numerusform>%n place skipped (hover for details)</numerusform>
+            <numerusform>%n places skipped (hover for details)</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Add a folder with models</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Add an AUTOMATIC1111 (stable-diffusion-webui) folder</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Add a ComfyUI folder</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Example: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
     <name>main</name>
     <message>
         <source>The queue cannot be kept on disk: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The image library cannot be opened: %1</source>
         <translation type="unfinished"></translation>
     </message>
 </context>

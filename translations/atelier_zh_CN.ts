@@ -101,32 +101,379 @@
     </message>
 </context>
 <context>
-    <name>Atelier::GalleryModel</name>
-    <message>
-        <source>The image was written but cannot be read: %1</source>
-        <translation>图像已写入，但无法读取：%1</translation>
+    <name>Atelier::GalleryPanel</name>
+    <message numerus="yes">
+        <source>%1: %n image(s) could not be read, e.g. %2</source>
+        <translation>
+            <numerusform>%1：%n 张图像无法读取，例如 %2</numerusform>
+        </translation>
     </message>
     <message>
-        <source>%1/%2 · %3</source>
-        <translation>%1/%2 · %3</translation>
+        <source>All models</source>
+        <translation>所有模型</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n image(s)</source>
+        <translation>
+            <numerusform>%n 张图像</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>Copied the prompt of %n image(s).</source>
+        <translation>
+            <numerusform>已复制 %n 张图像的提示词。</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>Copied %n seed(s).</source>
+        <translation>
+            <numerusform>已复制 %n 个种子。</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>Copied the parameters of %n image(s).</source>
+        <translation>
+            <numerusform>已复制 %n 张图像的参数。</numerusform>
+        </translation>
     </message>
     <message>
-        <source>Starting · %1</source>
-        <translation>正在启动 · %1</translation>
+        <source>Requeue with new seeds</source>
+        <translation>使用新种子重新排队</translation>
     </message>
     <message>
-        <source>Failed · %1</source>
-        <translation>失败 · %1</translation>
+        <source>&amp;Variations of each image:</source>
+        <translation>每张图像的变体数(&amp;V)：</translation>
+    </message>
+    <message numerus="yes">
+        <source>Moved %n image(s) to the trash. Undo with %1.</source>
+        <translation>
+            <numerusform>已将 %n 张图像移到回收站。按 %1 撤销。</numerusform>
+        </translation>
     </message>
     <message>
-        <source>Stopped · %1</source>
-        <translation>已停止 · %1</translation>
+        <source>Could not move to the trash: %1</source>
+        <translation>无法移到回收站：%1</translation>
     </message>
     <message>
-        <source>%1
-Seed: %2</source>
-        <translation>%1
-种子：%2</translation>
+        <source>%1 exists again</source>
+        <translation>%1 已再次存在</translation>
+    </message>
+    <message>
+        <source>%1 could not be put back from %2</source>
+        <translation>无法将 %1 从 %2 恢复</translation>
+    </message>
+    <message>
+        <source>Could not undo: %1</source>
+        <translation>无法撤销：%1</translation>
+    </message>
+    <message numerus="yes">
+        <source>Put %n image(s) back.</source>
+        <translation>
+            <numerusform>已恢复 %n 张图像。</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Un&amp;star</source>
+        <translation>取消星标(&amp;S)</translation>
+    </message>
+    <message>
+        <source>&amp;Star</source>
+        <translation>加星标(&amp;S)</translation>
+    </message>
+    <message>
+        <source>&amp;Gallery</source>
+        <translation>图库(&amp;G)</translation>
+    </message>
+    <message>
+        <source>Search prompts</source>
+        <translation>搜索提示词</translation>
+    </message>
+    <message>
+        <source>★ Starred</source>
+        <translation>★ 已加星标</translation>
+    </message>
+    <message>
+        <source>Show only starred images</source>
+        <translation>只显示加星标的图像</translation>
+    </message>
+    <message>
+        <source>Show only one model&apos;s images</source>
+        <translation>只显示某个模型的图像</translation>
+    </message>
+    <message>
+        <source>Any time</source>
+        <translation>任何时间</translation>
+    </message>
+    <message>
+        <source>Today</source>
+        <translation>今天</translation>
+    </message>
+    <message>
+        <source>Last 7 days</source>
+        <translation>最近 7 天</translation>
+    </message>
+    <message>
+        <source>Last 30 days</source>
+        <translation>最近 30 天</translation>
+    </message>
+    <message>
+        <source>Last 12 months</source>
+        <translation>最近 12 个月</translation>
+    </message>
+    <message>
+        <source>&amp;Open</source>
+        <translation>打开(&amp;O)</translation>
+    </message>
+    <message>
+        <source>Show it full size, with its parameters</source>
+        <translation>以原始尺寸显示，并显示其参数</translation>
+    </message>
+    <message>
+        <source>&amp;Copy prompt</source>
+        <translation>复制提示词(&amp;C)</translation>
+    </message>
+    <message>
+        <source>Copy the prompt</source>
+        <translation>复制提示词</translation>
+    </message>
+    <message>
+        <source>Copy s&amp;eed</source>
+        <translation>复制种子(&amp;E)</translation>
+    </message>
+    <message>
+        <source>Copy the seed</source>
+        <translation>复制种子</translation>
+    </message>
+    <message>
+        <source>Copy &amp;parameters</source>
+        <translation>复制参数(&amp;P)</translation>
+    </message>
+    <message>
+        <source>Copy every generation parameter as AUTOMATIC1111 infotext</source>
+        <translation>以 AUTOMATIC1111 infotext 格式复制全部生成参数</translation>
+    </message>
+    <message>
+        <source>&amp;Use these settings</source>
+        <translation>使用这些设置(&amp;U)</translation>
+    </message>
+    <message>
+        <source>Fill the editor with its prompt and settings</source>
+        <translation>用它的提示词和设置填充编辑器</translation>
+    </message>
+    <message>
+        <source>&amp;Requeue</source>
+        <translation>重新排队(&amp;R)</translation>
+    </message>
+    <message>
+        <source>Queue it again, seed and all</source>
+        <translation>原样重新排队（包括种子）</translation>
+    </message>
+    <message>
+        <source>Requeue with &amp;new seeds…</source>
+        <translation>使用新种子重新排队(&amp;N)…</translation>
+    </message>
+    <message>
+        <source>Queue variations of it with new seeds</source>
+        <translation>使用新种子排入它的变体</translation>
+    </message>
+    <message>
+        <source>Open containing &amp;folder</source>
+        <translation>打开所在文件夹(&amp;F)</translation>
+    </message>
+    <message>
+        <source>Show its folder in the file manager</source>
+        <translation>在文件管理器中显示它所在的文件夹</translation>
+    </message>
+    <message>
+        <source>Move to &amp;trash</source>
+        <translation>移到回收站(&amp;T)</translation>
+    </message>
+    <message>
+        <source>Move its file to the trash (it can be undone)</source>
+        <translation>将它的文件移到回收站（可撤销）</translation>
+    </message>
+    <message>
+        <source>&amp;Undo move to trash</source>
+        <translation>撤销移到回收站(&amp;U)</translation>
+    </message>
+    <message>
+        <source>Put the images last moved to the trash back</source>
+        <translation>恢复最近一次移到回收站的图像</translation>
+    </message>
+    <message>
+        <source>Re&amp;scan folders</source>
+        <translation>重新扫描文件夹(&amp;S)</translation>
+    </message>
+    <message>
+        <source>Look for new, changed and deleted images again</source>
+        <translation>重新查找新增、已更改和已删除的图像</translation>
+    </message>
+    <message>
+        <source>Star it, or unstar it (%1)</source>
+        <translation>加星标或取消星标（%1）</translation>
+    </message>
+</context>
+<context>
+    <name>Atelier::ImageViewer</name>
+    <message>
+        <source>Previous</source>
+        <translation>上一张</translation>
+    </message>
+    <message>
+        <source>Show the previous image</source>
+        <translation>显示上一张图像</translation>
+    </message>
+    <message>
+        <source>Next</source>
+        <translation>下一张</translation>
+    </message>
+    <message>
+        <source>Show the next image</source>
+        <translation>显示下一张图像</translation>
+    </message>
+    <message>
+        <source>First</source>
+        <translation>第一张</translation>
+    </message>
+    <message>
+        <source>Show the first image</source>
+        <translation>显示第一张图像</translation>
+    </message>
+    <message>
+        <source>Last</source>
+        <translation>最后一张</translation>
+    </message>
+    <message>
+        <source>Show the last image</source>
+        <translation>显示最后一张图像</translation>
+    </message>
+    <message>
+        <source>Fit</source>
+        <translation>适应窗口</translation>
+    </message>
+    <message>
+        <source>Fit the whole image in the window</source>
+        <translation>将整张图像缩放到窗口内</translation>
+    </message>
+    <message>
+        <source>100 %</source>
+        <translation>100 %</translation>
+    </message>
+    <message>
+        <source>Show the image&apos;s actual pixels</source>
+        <translation>按实际像素显示图像</translation>
+    </message>
+    <message>
+        <source>Zoom In</source>
+        <translation>放大</translation>
+    </message>
+    <message>
+        <source>Zoom in</source>
+        <translation>放大</translation>
+    </message>
+    <message>
+        <source>Zoom Out</source>
+        <translation>缩小</translation>
+    </message>
+    <message>
+        <source>Zoom out</source>
+        <translation>缩小</translation>
+    </message>
+    <message>
+        <source>Close</source>
+        <translation>关闭</translation>
+    </message>
+    <message>
+        <source>Close the viewer</source>
+        <translation>关闭查看器</translation>
+    </message>
+    <message>
+        <source>Prompt:</source>
+        <translation>提示词：</translation>
+    </message>
+    <message>
+        <source>Negative prompt:</source>
+        <translation>反向提示词：</translation>
+    </message>
+    <message>
+        <source>Seed:</source>
+        <translation>种子：</translation>
+    </message>
+    <message>
+        <source>Steps:</source>
+        <translation>步数：</translation>
+    </message>
+    <message>
+        <source>CFG scale:</source>
+        <translation>CFG 系数：</translation>
+    </message>
+    <message>
+        <source>Sampler:</source>
+        <translation>采样器：</translation>
+    </message>
+    <message>
+        <source>Size:</source>
+        <translation>尺寸：</translation>
+    </message>
+    <message>
+        <source>Model:</source>
+        <translation>模型：</translation>
+    </message>
+    <message>
+        <source>Device:</source>
+        <translation>设备：</translation>
+    </message>
+    <message>
+        <source>Created:</source>
+        <translation>创建时间：</translation>
+    </message>
+    <message>
+        <source>File:</source>
+        <translation>文件：</translation>
+    </message>
+    <message>
+        <source>&amp;Parameters (infotext):</source>
+        <translation>参数（infotext）(&amp;P)：</translation>
+    </message>
+    <message>
+        <source>This image carries no generation parameters.</source>
+        <translation>此图像不含生成参数。</translation>
+    </message>
+    <message>
+        <source>Image Viewer</source>
+        <translation>图像查看器</translation>
+    </message>
+    <message>
+        <source>%1 – %2 of %3</source>
+        <translation>%1 – 第 %2 张，共 %3 张</translation>
+    </message>
+    <message>
+        <source>%1 (file: %2)</source>
+        <translation>%1（文件：%2）</translation>
+    </message>
+    <message>
+        <source>%1 (missing)</source>
+        <translation>%1（文件缺失）</translation>
+    </message>
+    <message>
+        <source>Model hash: %1</source>
+        <translation>模型哈希：%1</translation>
+    </message>
+    <message>
+        <source>Fit (%1 %)</source>
+        <translation>适应窗口（%1 %）</translation>
+    </message>
+    <message>
+        <source>%1 %</source>
+        <translation>%1 %</translation>
+    </message>
+    <message>
+        <source>%1 is not there: it was moved, renamed or deleted.</source>
+        <translation>%1 不存在：它已被移动、重命名或删除。</translation>
+    </message>
+    <message>
+        <source>%1 cannot be shown: %2</source>
+        <translation>无法显示 %1：%2</translation>
     </message>
 </context>
 <context>
@@ -602,6 +949,48 @@ Seed: %2</source>
         <source>%1 was disabled: %2</source>
         <translation>%1 已停用：%2</translation>
     </message>
+    <message>
+        <source>The editor has the image&apos;s prompt and settings.</source>
+        <translation>编辑器已载入该图像的提示词和设置。</translation>
+    </message>
+    <message numerus="yes">
+        <source>Queued %n image(s) again.</source>
+        <translation>
+            <numerusform>已重新排队 %n 张图像。</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Add a folder to the gallery</source>
+        <translation>向图库添加文件夹</translation>
+    </message>
+    <message>
+        <source>CPU, worker %1</source>
+        <translation>CPU，工作进程 %1</translation>
+    </message>
+    <message>
+        <source>Some settings were not usable: %1</source>
+        <translation>部分设置无法使用：%1</translation>
+    </message>
+    <message>
+        <source>Settings saved.</source>
+        <translation>设置已保存。</translation>
+    </message>
+    <message>
+        <source>&amp;Settings…</source>
+        <translation>设置(&amp;S)…</translation>
+    </message>
+    <message>
+        <source>Models, output folder and names, defaults, workers, theme</source>
+        <translation>模型、输出文件夹与文件名、默认值、工作进程、主题</translation>
+    </message>
+    <message>
+        <source>&amp;Add a folder…</source>
+        <translation>添加文件夹(&amp;A)…</translation>
+    </message>
+    <message>
+        <source>Show the images of another folder in the gallery too</source>
+        <translation>在图库中同时显示另一个文件夹中的图像</translation>
+    </message>
 </context>
 <context>
     <name>Atelier::QueueModel</name>
@@ -681,10 +1070,291 @@ Negative: %2</source>
     </message>
 </context>
 <context>
+    <name>Atelier::SettingsDialog</name>
+    <message>
+        <source>Settings</source>
+        <translation>设置</translation>
+    </message>
+    <message>
+        <source>&amp;Models</source>
+        <translation>模型(&amp;M)</translation>
+    </message>
+    <message>
+        <source>&amp;Output</source>
+        <translation>输出(&amp;O)</translation>
+    </message>
+    <message>
+        <source>&amp;Defaults</source>
+        <translation>默认值(&amp;D)</translation>
+    </message>
+    <message>
+        <source>&amp;Workers</source>
+        <translation>工作进程(&amp;W)</translation>
+    </message>
+    <message>
+        <source>&amp;Appearance</source>
+        <translation>外观(&amp;A)</translation>
+    </message>
+    <message>
+        <source>Default mode&amp;l:</source>
+        <translation>默认模型(&amp;L)：</translation>
+    </message>
+    <message>
+        <source>The built-in tiny model</source>
+        <translation>内置的微型模型</translation>
+    </message>
+    <message>
+        <source>A .safetensors checkpoint or a diffusers folder; pick one below and press &quot;Use as default&quot;, or double-click it</source>
+        <translation>一个 .safetensors 检查点或 diffusers 文件夹；在下方选择一个后点击“设为默认”，或双击它</translation>
+    </message>
+    <message>
+        <source>&amp;Browse…</source>
+        <translation>浏览(&amp;B)…</translation>
+    </message>
+    <message>
+        <source>Choose a model</source>
+        <translation>选择模型</translation>
+    </message>
+    <message>
+        <source>Safetensors checkpoints (*.safetensors)</source>
+        <translation>Safetensors 检查点 (*.safetensors)</translation>
+    </message>
+    <message>
+        <source>Mod&amp;els found:</source>
+        <translation>找到的模型(&amp;E)：</translation>
+    </message>
+    <message>
+        <source>Name</source>
+        <translation>名称</translation>
+    </message>
+    <message>
+        <source>Kind</source>
+        <translation>类型</translation>
+    </message>
+    <message>
+        <source>Source</source>
+        <translation>来源</translation>
+    </message>
+    <message>
+        <source>Size</source>
+        <translation>大小</translation>
+    </message>
+    <message>
+        <source>Problem</source>
+        <translation>问题</translation>
+    </message>
+    <message>
+        <source>&amp;Use as default</source>
+        <translation>设为默认(&amp;U)</translation>
+    </message>
+    <message>
+        <source>Re&amp;scan</source>
+        <translation>重新扫描(&amp;S)</translation>
+    </message>
+    <message>
+        <source>Folders to searc&amp;h (and the Hugging Face cache, %1):</source>
+        <translation>要搜索的文件夹（以及 Hugging Face 缓存 %1）(&amp;H)：</translation>
+    </message>
+    <message>
+        <source>Folder</source>
+        <translation>文件夹</translation>
+    </message>
+    <message>
+        <source>Add &amp;folder…</source>
+        <translation>添加文件夹(&amp;F)…</translation>
+    </message>
+    <message>
+        <source>A folder with diffusers models or .safetensors checkpoints, searched with its subfolders</source>
+        <translation>包含 diffusers 模型或 .safetensors 检查点的文件夹，连同其子文件夹一起搜索</translation>
+    </message>
+    <message>
+        <source>Add AUTOMATIC&amp;1111 folder…</source>
+        <translation>添加 AUTOMATIC1111 文件夹(&amp;1)…</translation>
+    </message>
+    <message>
+        <source>The stable-diffusion-webui folder, or its models/Stable-diffusion folder</source>
+        <translation>stable-diffusion-webui 文件夹，或其中的 models/Stable-diffusion 文件夹</translation>
+    </message>
+    <message>
+        <source>Add &amp;ComfyUI folder…</source>
+        <translation>添加 ComfyUI 文件夹(&amp;C)…</translation>
+    </message>
+    <message>
+        <source>The ComfyUI folder, or its models/checkpoints folder</source>
+        <translation>ComfyUI 文件夹，或其中的 models/checkpoints 文件夹</translation>
+    </message>
+    <message>
+        <source>&amp;Remove folder</source>
+        <translation>移除文件夹(&amp;R)</translation>
+    </message>
+    <message>
+        <source>B&amp;rowse…</source>
+        <translation>浏览(&amp;R)…</translation>
+    </message>
+    <message>
+        <source>Choose the output folder</source>
+        <translation>选择输出文件夹</translation>
+    </message>
+    <message>
+        <source>R&amp;eset</source>
+        <translation>重置(&amp;E)</translation>
+    </message>
+    <message>
+        <source>Back to %1</source>
+        <translation>恢复为 %1</translation>
+    </message>
+    <message>
+        <source>Every name starts with a running number (00012-), so no image is ever replaced. Tokens, as AUTOMATIC1111 names them: %1. [prompt_words] is the prompt&apos;s first words, [time] is hours-minutes-seconds, [item] the queue item&apos;s number.</source>
+        <translation>每个文件名都以流水号（00012-）开头，因此不会覆盖任何图像。可用标记（沿用 AUTOMATIC1111 的名称）：%1。[prompt_words] 是提示词的前几个词，[time] 是时-分-秒，[item] 是队列项目的编号。</translation>
+    </message>
+    <message>
+        <source>Output fo&amp;lder:</source>
+        <translation>输出文件夹(&amp;L)：</translation>
+    </message>
+    <message>
+        <source>&amp;Naming pattern:</source>
+        <translation>命名模式(&amp;N)：</translation>
+    </message>
+    <message>
+        <source>Model default</source>
+        <translation>模型默认</translation>
+    </message>
+    <message>
+        <source>What the images should not show, for prompts that do not say</source>
+        <translation>图像中不应出现的内容，用于未自行指定的提示词</translation>
+    </message>
+    <message>
+        <source>S&amp;teps:</source>
+        <translation>步数(&amp;T)：</translation>
+    </message>
+    <message>
+        <source>&amp;CFG scale:</source>
+        <translation>CFG 系数(&amp;C)：</translation>
+    </message>
+    <message>
+        <source>S&amp;ize:</source>
+        <translation>尺寸(&amp;I)：</translation>
+    </message>
+    <message>
+        <source>Sam&amp;pler:</source>
+        <translation>采样器(&amp;P)：</translation>
+    </message>
+    <message>
+        <source>&amp;Negative prompt:</source>
+        <translation>反向提示词(&amp;N)：</translation>
+    </message>
+    <message>
+        <source>Images per p&amp;rompt:</source>
+        <translation>每个提示词的图像数(&amp;R)：</translation>
+    </message>
+    <message>
+        <source>New prompts start with these values; prompts already queued keep theirs.</source>
+        <translation>新提示词以这些值为初始设置；已排队的提示词保留各自的设置。</translation>
+    </message>
+    <message>
+        <source>Automatic</source>
+        <translation>自动</translation>
+    </message>
+    <message>
+        <source>&amp;Batch size:</source>
+        <translation>批大小(&amp;B)：</translation>
+    </message>
+    <message>
+        <source>Most images a worker renders at once. Automatic: as many as the device&apos;s free memory holds. A smaller number leaves memory for other programs.</source>
+        <translation>一个工作进程一次最多渲染的图像数。自动：设备空闲内存能容纳多少就渲染多少。数值越小，留给其他程序的内存越多。</translation>
+    </message>
+    <message>
+        <source>&amp;CPU workers:</source>
+        <translation>CPU 工作进程(&amp;C)：</translation>
+    </message>
+    <message>
+        <source>Worker processes on the CPU, each with its share of the cores; each is a row of the device board. Takes effect when the window starts again.</source>
+        <translation>在 CPU 上运行的工作进程，各自分得一部分核心；每个进程在设备面板中占一行。窗口重新启动后生效。</translation>
+    </message>
+    <message>
+        <source>System</source>
+        <translation>跟随系统</translation>
+    </message>
+    <message>
+        <source>Light</source>
+        <translation>浅色</translation>
+    </message>
+    <message>
+        <source>Dark</source>
+        <translation>深色</translation>
+    </message>
+    <message>
+        <source>&amp;Theme:</source>
+        <translation>主题(&amp;T)：</translation>
+    </message>
+    <message>
+        <source>Added folder</source>
+        <translation>添加的文件夹</translation>
+    </message>
+    <message>
+        <source>Looking for models…</source>
+        <translation>正在查找模型…</translation>
+    </message>
+    <message>
+        <source>Hugging Face cache</source>
+        <translation>Hugging Face 缓存</translation>
+    </message>
+    <message>
+        <source>Diffusers folder</source>
+        <translation>Diffusers 文件夹</translation>
+    </message>
+    <message>
+        <source>Single file</source>
+        <translation>单个文件</translation>
+    </message>
+    <message>
+        <source>No models found.</source>
+        <translation>未找到模型。</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n model(s) found</source>
+        <translation>
+            <numerusform>找到 %n 个模型</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>, %n of them cannot be used (see Problem)</source>
+        <translation>
+            <numerusform>，其中 %n 个无法使用（见“问题”列）</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n place(s) skipped (hover for details)</source>
+        <translation>
+            <numerusform>跳过了 %n 处位置（悬停查看详情）</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Add a folder with models</source>
+        <translation>添加包含模型的文件夹</translation>
+    </message>
+    <message>
+        <source>Add an AUTOMATIC1111 (stable-diffusion-webui) folder</source>
+        <translation>添加 AUTOMATIC1111（stable-diffusion-webui）文件夹</translation>
+    </message>
+    <message>
+        <source>Add a ComfyUI folder</source>
+        <translation>添加 ComfyUI 文件夹</translation>
+    </message>
+    <message>
+        <source>Example: %1</source>
+        <translation>示例：%1</translation>
+    </message>
+</context>
+<context>
     <name>main</name>
     <message>
         <source>The queue cannot be kept on disk: %1</source>
         <translation>无法将队列保存到磁盘：%1</translation>
+    </message>
+    <message>
+        <source>The image library cannot be opened: %1</source>
+        <translation>无法打开图像库：%1</translation>
     </message>
 </context>
 </TS>

@@ -49,6 +49,17 @@ namespace Atelier
         return -1;
     }
 
+    QString DeviceBoardModel::workerDevice(const QString& id)
+    {
+        return id.section(u'#', 0, 0);
+    }
+
+    int DeviceBoardModel::rankOfDevice(const QString& id) const
+    {
+        const int row = rowOfDevice(id);
+        return row >= 0 ? m_rows.at(row).rank : -1;
+    }
+
     int DeviceBoardModel::rowOfRank(int rank) const
     {
         for (int row = 0; row < m_rows.size(); ++row) {

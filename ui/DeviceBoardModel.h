@@ -44,6 +44,11 @@ namespace Atelier
         void addDevice(const QString& id, const QString& description, bool use);
         /// The ids of the checked devices, in board order.
         QStringList devicesInUse() const;
+        /// The device a row's worker runs on: its id, less a "#N" that tells extra workers on one device apart
+        /// ("cpu#2" is a second CPU worker).
+        static QString workerDevice(const QString& id);
+        /// The rank of the worker of row @p id in this run, or -1.
+        int rankOfDevice(const QString& id) const;
         QString deviceAt(int row) const { return m_rows.at(row).id; }
         int rowOfDevice(const QString& id) const;
         /// The row the worker of rank @p rank runs on, or -1.

@@ -209,10 +209,10 @@ namespace Atelier
     QString LibraryModel::caption(const LibraryImage& image) const
     {
         const QString prompt = image.settings.prompt.simplified();
-        if (prompt.isEmpty()) {
-            return QFileInfo(image.path).fileName();
-        }
-        return prompt.size() > CaptionLength ? prompt.left(CaptionLength - 1).trimmed() + u"…"_s : prompt;
+        const QString text = prompt.isEmpty() ? QFileInfo(image.path).fileName()
+            : prompt.size() > CaptionLength   ? prompt.left(CaptionLength - 1).trimmed() + u"…"_s
+                                              : prompt;
+        return image.starred ? u"★ "_s + text : text;
     }
 
     QString LibraryModel::toolTip(const LibraryImage& image) const

@@ -41,6 +41,7 @@
 #include <QStatusBar>
 #include <QSystemTrayIcon>
 #include <QTableView>
+#include <QThread>
 #include <QTimer>
 #include <QToolBar>
 #include <QToolButton>
@@ -51,8 +52,10 @@
 
 #include "BuildInfo.h"
 #include "DeviceBoardModel.h"
-#include "GalleryModel.h"
+#include "GalleryPanel.h"
 #include "ProgressDelegate.h"
+#include "SettingsDialog.h"
+#include "Theme.h"
 #include "import/PromptImport.h"
 #include "orchestration/Coordinator.h"
 #include "queue/QueueModel.h"
@@ -72,18 +75,6 @@ namespace Atelier
             return QStringList{QString()} + samplerNames();
         }
 
-        QString defaultOutputFolder()
-        {
-            QString pictures = QStandardPaths::writableLocation(QStandardPaths::PicturesLocation);
-            if (pictures.isEmpty()) {
-                pictures = QDir::homePath();
-            }
-            return QDir(pictures).filePath(u"Atelier"_s);
-        }
-
-        /// Most images one "images per prompt" may ask for at once.
-        constexpr int MaxImagesPerPrompt = 100;
-
         /// A shortcut's text for a tooltip: "Queue this prompt (Ctrl+Return)".
         QString withShortcut(const QString& text, const QAction* action)
         {
@@ -93,12 +84,13 @@ namespace Atelier
         }
     } // namespace
 
-    MainWindow::MainWindow(QueueModel* queue, const QString& workerProgram, QWidget* parent)
+    MainWindow::MainWindow(QueueModel* queue, ThumbnailCache* thumbnails, const QString& libraryPath,
+                           const QString& workerProgram, QWidget* parent)
         : QMainWindow(parent)
         , m_queue(queue)
         , m_workerProgram(workerProgram.isEmpty() ? QCoreApplication::applicationDirPath() + u"/atelier-worker"_s
                                                   : workerProgram)
-        , m_gallery(new GalleryModel(this))
+        , m_gallery(new GalleryPanel(libraryPath, thumbnails, this))
         , m_board(new DeviceBoardModel(this))
         , m_summaryTimer(new QTimer(this))
     {
@@ -121,9 +113,12 @@ namespace Atelier
         top->setStretchFactor(1, 3);
         auto* main = new QSplitter(Qt::Vertical, this);
         main->addWidget(top);
-        main->addWidget(buildGallery());
+        main->addWidget(m_gallery);
         main->setStretchFactor(0, 3);
         main->setStretchFactor(1, 2);
+        // The gallery gets two fifths of the height from the start: room for a row of tiles with their captions.
+        main->setSizes({540, 360});
+        top->setSizes({560, 840});
         setCentralWidget(main);
 
         m_statusLabel = new QLabel(this);
@@ -147,8 +142,20 @@ namespace Atelier
             m_statusLabel->setText(tr("The queue could not be saved: %1").arg(reason));
         });
         connect(m_board, &DeviceBoardModel::useChanged, this, &MainWindow::deviceUseChanged);
+        connect(m_gallery, &GalleryPanel::message, m_statusLabel, &QLabel::setText);
+        connect(m_gallery, &GalleryPanel::useSettingsRequested, this, [this](const RenderSettings& settings) {
+            fillEditor(settings);
+            m_promptEdit->setFocus();
+            m_statusLabel->setText(tr("The editor has the image's prompt and settings."));
+        });
+        connect(m_gallery, &GalleryPanel::requeueRequested, this, [this](const QList<RenderSettings>& items) {
+            m_queue->add(items);
+            m_statusLabel->setText(tr("Queued %n image(s) again.", nullptr, int(items.size())));
+        });
+        connect(m_outputEdit, &QLineEdit::editingFinished, this, &MainWindow::updateWatchedFolders);
 
         loadSettings();
+        updateWatchedFolders();
         listDevices();
         retranslate();
         resize(1400, 900);
@@ -192,6 +199,8 @@ namespace Atelier
         m_importAction = action("importAction", QKeySequence::Open);
         m_pasteParametersAction = action("pasteParametersAction", QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_V));
         m_aboutAction = action("aboutAction");
+        m_settingsAction = action("settingsAction", QKeySequence(Qt::CTRL | Qt::Key_Comma));
+        m_addLibraryFolderAction = action("addLibraryFolderAction");
         m_quitAction = action("quitAction", QKeySequence::Quit);
 
         // Ctrl+Enter adds from either editor, the way chat and prompt tools do; Shift puts it first.
@@ -232,11 +241,20 @@ namespace Atelier
         connect(m_pasteParametersAction, &QAction::triggered, this,
                 [this] { applyParameters(QGuiApplication::clipboard()->text(), false, tr("the clipboard")); });
         connect(m_aboutAction, &QAction::triggered, this, &MainWindow::showAbout);
+        connect(m_settingsAction, &QAction::triggered, this, &MainWindow::showSettings);
+        connect(m_addLibraryFolderAction, &QAction::triggered, this, [this] {
+            const QString folder = QFileDialog::getExistingDirectory(this, tr("Add a folder to the gallery"));
+            if (!folder.isEmpty()) {
+                addLibraryFolder(folder);
+            }
+        });
         connect(m_quitAction, &QAction::triggered, this, &QWidget::close);
 
         m_fileMenu = menuBar()->addMenu(QString());
         m_fileMenu->addAction(m_importAction);
         m_fileMenu->addAction(m_pasteParametersAction);
+        m_fileMenu->addSeparator();
+        m_fileMenu->addAction(m_settingsAction);
         m_fileMenu->addSeparator();
         m_fileMenu->addAction(m_quitAction);
         m_queueMenu = menuBar()->addMenu(QString());
@@ -246,6 +264,12 @@ namespace Atelier
         m_queueMenu->addSeparator();
         m_queueMenu->addActions({m_editAction, m_duplicateAction, m_moveTopAction, m_moveBottomAction, m_retryAction,
                                  m_cancelAction, m_removeAction, m_clearFinishedAction});
+        m_galleryMenu = menuBar()->addMenu(QString());
+        m_galleryMenu->addActions(m_gallery->imageActions());
+        m_galleryMenu->addSeparator();
+        m_galleryMenu->addAction(m_gallery->undoTrashAction());
+        m_galleryMenu->addAction(m_gallery->findChild<QAction*>(u"galleryRescanAction"_s));
+        m_galleryMenu->addAction(m_addLibraryFolderAction);
         m_helpMenu = menuBar()->addMenu(QString());
         m_helpMenu->addAction(m_aboutAction);
     }
@@ -293,7 +317,7 @@ namespace Atelier
         m_seedEdit->setValidator(new QRegularExpressionValidator(QRegularExpression(u"[0-9]{1,20}"_s), m_seedEdit));
         connect(m_randomSeedCheck, &QCheckBox::toggled, m_seedEdit, &QWidget::setDisabled);
         m_randomSeedCheck->setChecked(true);
-        m_imagesSpin->setRange(1, MaxImagesPerPrompt);
+        m_imagesSpin->setRange(1, AppSettings::MaxImagesPerPrompt);
         m_stepsSpin->setRange(RenderLimits::MinSteps, RenderLimits::MaxSteps);
         m_cfgSpin->setRange(RenderLimits::MinCfgScale, RenderLimits::MaxCfgScale);
         m_cfgSpin->setSingleStep(0.5);
@@ -475,40 +499,16 @@ namespace Atelier
         m_deviceView->verticalHeader()->hide();
         m_deviceView->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
         m_deviceView->horizontalHeader()->setSectionResizeMode(DeviceBoardModel::ItemColumn, QHeaderView::Stretch);
+        // Wide enough for the bar to read as one ("120/150"), whatever the text measured when the run started.
+        m_deviceView->horizontalHeader()->setSectionResizeMode(DeviceBoardModel::ProgressColumn, QHeaderView::Fixed);
+        m_deviceView->horizontalHeader()->resizeSection(
+            DeviceBoardModel::ProgressColumn, m_deviceView->fontMetrics().horizontalAdvance(u"000/000"_s) * 2);
         m_deviceView->setItemDelegateForColumn(DeviceBoardModel::ProgressColumn,
                                                new ProgressDelegate(DeviceBoardModel::ProgressRole, m_deviceView));
         m_devicesLabel->setBuddy(m_deviceView);
         auto* column = new QVBoxLayout(panel);
         column->addWidget(m_devicesLabel);
         column->addWidget(m_deviceView, 1);
-        return panel;
-    }
-
-    QWidget* MainWindow::buildGallery()
-    {
-        auto* panel = new QWidget(this);
-        m_galleryLabel = new QLabel(panel);
-        m_galleryView = new QListView(panel);
-        m_galleryView->setObjectName(u"galleryView"_s);
-        m_galleryView->setModel(m_gallery);
-        m_galleryView->setViewMode(QListView::IconMode);
-        m_galleryView->setResizeMode(QListView::Adjust);
-        m_galleryView->setMovement(QListView::Static);
-        m_galleryView->setUniformItemSizes(true);
-        m_galleryView->setWordWrap(true);
-        m_galleryView->setIconSize(QSize(m_gallery->thumbnailSize(), m_gallery->thumbnailSize()));
-        m_galleryView->setGridSize(QSize(m_gallery->thumbnailSize() + 24, m_gallery->thumbnailSize() + 48));
-        m_galleryView->setSpacing(4);
-        m_galleryLabel->setBuddy(m_galleryView);
-        connect(m_galleryView, &QListView::activated, this, [](const QModelIndex& index) {
-            const QString path = index.data(GalleryModel::ImagePathRole).toString();
-            if (!path.isEmpty()) {
-                QDesktopServices::openUrl(QUrl::fromLocalFile(path));
-            }
-        });
-        auto* column = new QVBoxLayout(panel);
-        column->addWidget(m_galleryLabel);
-        column->addWidget(m_galleryView, 1);
         return panel;
     }
 
@@ -850,11 +850,6 @@ namespace Atelier
         retranslate();
     }
 
-    quint64 MainWindow::galleryKey(qint64 jobId) const
-    {
-        return (m_run << 32) | static_cast<quint64>(jobId);
-    }
-
     bool MainWindow::startRendering()
     {
         if (isRendering()) {
@@ -865,25 +860,33 @@ namespace Atelier
             m_statusLabel->setText(tr("Check at least one device to render on."));
             return false;
         }
-        const QString output
-            = m_outputEdit->text().trimmed().isEmpty() ? defaultOutputFolder() : m_outputEdit->text().trimmed();
+        const QString output = m_outputEdit->text().trimmed().isEmpty() ? AppSettings::defaultOutputDirectory()
+                                                                        : m_outputEdit->text().trimmed();
         if (!QDir().mkpath(output)) {
             m_statusLabel->setText(tr("Cannot create the output folder %1").arg(QDir::toNativeSeparators(output)));
             return false;
         }
         saveSettings();
+        updateWatchedFolders();
 
         CoordinatorOptions options;
         options.workerProgram = m_workerProgram;
-        options.devices = devices;
+        for (const QString& id : devices) {
+            options.devices.append(DeviceBoardModel::workerDevice(id));
+        }
+        if (const auto cpus = options.devices.count(u"cpu"_s); cpus > 1) {
+            // Without a share each, every CPU worker would start a thread per core and they would fight over them.
+            options.threadsPerWorker = std::max(1, QThread::idealThreadCount() / int(cpus));
+        }
         options.modelPath = m_modelEdit->text().trimmed();
         options.outputDirectory = QDir(output).absolutePath();
         options.keepRunningWhenIdle = true;
         options.defaults = editorDefaults();
+        options.maxBatch = m_settings.maxBatch;
+        options.namingPattern = m_settings.namingPattern;
         // Each device at its own precision (fp16 on GPUs, fp32 on the CPU), as the batch mode does.
         options.precision = Precision::Auto;
 
-        ++m_run;
         m_runEvents.clear();
         m_lastStates.clear();
         m_saidEmpty = false;
@@ -898,15 +901,12 @@ namespace Atelier
         m_board->runStarted(ranks);
         connect(coordinator, &Coordinator::jobStarted, this, [this, coordinator](qint64 id, int rank) {
             const JobRecord& job = coordinator->jobs().at(id);
-            m_gallery->jobStarted(galleryKey(id), job.settings.prompt, job.settings.seed.value_or(0));
-            m_galleryView->scrollTo(m_gallery->index(m_gallery->rowOf(galleryKey(id))));
             const int steps = job.settings.withDefaults(editorDefaults()).steps.value_or(RenderDefaults::Steps);
             m_board->jobStarted(rank, job.itemId, job.settings.prompt, steps);
             m_queue->setLive(job.itemId, LiveProgress{coordinator->devices().value(rank), 0, steps, 0, {}, 0, 0, {}});
         });
         connect(coordinator, &Coordinator::jobProgress, this,
                 [this, coordinator](qint64 id, int rank, int step, int total, double itps) {
-                    m_gallery->jobProgress(galleryKey(id), step, total);
                     m_board->jobProgress(rank, step, total, itps);
                     const qint64 itemId = coordinator->jobs().at(id).itemId;
                     LiveProgress now = m_queue->live(itemId) ? *m_queue->live(itemId) : LiveProgress{};
@@ -919,7 +919,6 @@ namespace Atelier
                 });
         connect(coordinator, &Coordinator::jobPreview, this,
                 [this, coordinator](qint64 id, int width, int height, const QByteArray& rgb) {
-                    m_gallery->jobPreview(galleryKey(id), width, height, rgb);
                     const qint64 itemId = coordinator->jobs().at(id).itemId;
                     if (const LiveProgress* now = m_queue->live(itemId)) {
                         LiveProgress withPreview = *now;
@@ -930,7 +929,7 @@ namespace Atelier
                     }
                 });
         connect(coordinator, &Coordinator::jobFinished, this, [this, coordinator](qint64 id, const QString& path) {
-            m_gallery->jobFinished(galleryKey(id), path);
+            m_gallery->imageFinished(path);
             m_board->jobEnded(coordinator->jobs().at(id).rank, true);
             refreshWorkerStates(-1, {});
             checkQueueRanEmpty();
@@ -938,7 +937,6 @@ namespace Atelier
         connect(coordinator, &Coordinator::jobFailed, this,
                 [this, coordinator](qint64 id, const QString& reason, bool willRetry) {
                     const JobRecord& job = coordinator->jobs().at(id);
-                    m_gallery->jobFailed(galleryKey(id), reason, willRetry);
                     m_board->jobEnded(job.rank, false);
                     if (willRetry) {
                         m_queue->setLive(job.itemId, LiveProgress{{}, 0, 0, 0, reason, 0, 0, {}});
@@ -947,7 +945,6 @@ namespace Atelier
                 });
         // A job stopped with the run is not a failure: it goes back to the queue.
         connect(coordinator, &Coordinator::jobCanceled, this, [this, coordinator](qint64 id) {
-            m_gallery->jobStopped(galleryKey(id));
             m_board->jobEnded(coordinator->jobs().at(id).rank, false);
             refreshWorkerStates(-1, {});
         });
@@ -1037,7 +1034,7 @@ namespace Atelier
             return;
         }
         // Within the run: that device's worker starts or stops; the others go on undisturbed.
-        const int rank = static_cast<int>(m_coordinator->devices().indexOf(id));
+        const int rank = m_board->rankOfDevice(id);
         if (rank >= 0) {
             if (!use && m_board->devicesInUse().isEmpty()) {
                 // The last device goes: that ends the run, as Stop would.
@@ -1046,7 +1043,7 @@ namespace Atelier
             m_coordinator->setDeviceEnabled(rank, use);
         } else if (use) {
             QString error;
-            const int added = m_coordinator->addDevice(id, &error);
+            const int added = m_coordinator->addDevice(DeviceBoardModel::workerDevice(id), &error);
             if (added < 0) {
                 m_statusLabel->setText(tr("Cannot use %1: %2").arg(id, error));
                 return;
@@ -1145,6 +1142,11 @@ namespace Atelier
     {
         const QStringList saved = QSettings().value(u"render/devices"_s).toStringList();
         m_board->addDevice(u"cpu"_s, {}, saved.isEmpty() || saved.contains(u"cpu"_s));
+        // More CPU workers, for a machine without a GPU: each renders its own images on its share of the cores.
+        for (int worker = 2; worker <= m_settings.cpuWorkers; ++worker) {
+            const QString id = u"cpu#%1"_s.arg(worker);
+            m_board->addDevice(id, tr("CPU, worker %1").arg(worker), saved.isEmpty() || saved.contains(id));
+        }
         // Asking the worker keeps LibTorch and CUDA out of this process; it takes a moment, so it runs meanwhile.
         auto* list = new QProcess(this);
         m_deviceProbe = list;
@@ -1184,30 +1186,86 @@ namespace Atelier
 
     void MainWindow::loadSettings()
     {
-        const QSettings settings;
-        m_stepsSpin->setValue(settings.value(u"render/steps"_s, RenderDefaults::Steps).toInt());
-        m_cfgSpin->setValue(settings.value(u"render/cfg"_s, RenderDefaults::CfgScale).toDouble());
-        m_widthSpin->setValue(settings.value(u"render/width"_s, RenderDefaults::Width).toInt());
-        m_heightSpin->setValue(settings.value(u"render/height"_s, RenderDefaults::Height).toInt());
-        m_samplerCombo->setCurrentIndex(
-            std::max(0, m_samplerCombo->findData(settings.value(u"render/sampler"_s).toString())));
-        m_imagesSpin->setValue(settings.value(u"render/imagesPerPrompt"_s, 1).toInt());
-        m_modelEdit->setText(settings.value(u"render/model"_s).toString());
-        m_outputEdit->setText(settings.value(u"render/output"_s, defaultOutputFolder()).toString());
+        QStringList problems;
+        m_settings = AppSettings::load(&problems);
+        showDefaults(m_settings);
+        m_negativeEdit->setPlainText(m_settings.negativePrompt);
+        if (!problems.isEmpty()) {
+            m_statusLabel->setText(tr("Some settings were not usable: %1").arg(problems.join(u"; "_s)));
+        }
     }
 
-    void MainWindow::saveSettings() const
+    void MainWindow::showDefaults(const AppSettings& settings)
     {
-        QSettings settings;
-        settings.setValue(u"render/steps"_s, m_stepsSpin->value());
-        settings.setValue(u"render/cfg"_s, m_cfgSpin->value());
-        settings.setValue(u"render/width"_s, m_widthSpin->value());
-        settings.setValue(u"render/height"_s, m_heightSpin->value());
-        settings.setValue(u"render/sampler"_s, m_samplerCombo->currentData().toString());
-        settings.setValue(u"render/imagesPerPrompt"_s, m_imagesSpin->value());
-        settings.setValue(u"render/model"_s, m_modelEdit->text().trimmed());
-        settings.setValue(u"render/output"_s, m_outputEdit->text().trimmed());
-        settings.setValue(u"render/devices"_s, m_board->devicesInUse());
+        m_stepsSpin->setValue(settings.steps);
+        m_cfgSpin->setValue(settings.cfgScale);
+        m_widthSpin->setValue(settings.width);
+        m_heightSpin->setValue(settings.height);
+        m_samplerCombo->setCurrentIndex(std::max(0, m_samplerCombo->findData(settings.sampler)));
+        m_imagesSpin->setValue(settings.imagesPerPrompt);
+        m_modelEdit->setText(settings.modelPath);
+        m_outputEdit->setText(settings.outputDirectory);
+    }
+
+    void MainWindow::saveSettings()
+    {
+        // The editor's values are the defaults of what is added next: they are what the next start shows.
+        m_settings.steps = m_stepsSpin->value();
+        m_settings.cfgScale = m_cfgSpin->value();
+        m_settings.width = m_widthSpin->value();
+        m_settings.height = m_heightSpin->value();
+        m_settings.sampler = m_samplerCombo->currentData().toString();
+        m_settings.imagesPerPrompt = m_imagesSpin->value();
+        m_settings.modelPath = m_modelEdit->text().trimmed();
+        if (const QString output = m_outputEdit->text().trimmed(); !output.isEmpty()) {
+            m_settings.outputDirectory = output;
+        }
+        m_settings.save();
+        QSettings().setValue(u"render/devices"_s, m_board->devicesInUse());
+    }
+
+    void MainWindow::showSettings()
+    {
+        saveSettings();
+        auto* dialog = new SettingsDialog(m_settings, this);
+        dialog->setObjectName(u"settingsDialog"_s);
+        dialog->setAttribute(Qt::WA_DeleteOnClose);
+        connect(dialog, &SettingsDialog::applied, this, &MainWindow::applySettings);
+        dialog->open();
+    }
+
+    void MainWindow::applySettings(const AppSettings& settings)
+    {
+        // Folders added elsewhere meanwhile (an `atelier --batch` run) are kept.
+        AppSettings applied = settings;
+        for (const QString& folder : AppSettings::load().libraryFolders) {
+            if (!applied.libraryFolders.contains(folder)) {
+                applied.libraryFolders.append(folder);
+            }
+        }
+        m_settings = applied;
+        m_settings.save();
+        showDefaults(m_settings);
+        applyTheme(m_settings.theme);
+        updateWatchedFolders();
+        m_statusLabel->setText(tr("Settings saved."));
+    }
+
+    void MainWindow::addLibraryFolder(const QString& folder)
+    {
+        const QString clean = QDir::cleanPath(QDir(folder).absolutePath());
+        if (!m_settings.libraryFolders.contains(clean)) {
+            m_settings.libraryFolders.append(clean);
+            m_settings.save();
+        }
+        updateWatchedFolders();
+    }
+
+    void MainWindow::updateWatchedFolders()
+    {
+        const QString output = m_outputEdit->text().trimmed();
+        m_gallery->setWatchedFolders(QStringList{output.isEmpty() ? m_settings.outputDirectory : output}
+                                     + m_settings.libraryFolders);
     }
 
     void MainWindow::chooseModel()
@@ -1224,6 +1282,7 @@ namespace Atelier
         const QString folder = QFileDialog::getExistingDirectory(this, tr("Output folder"), m_outputEdit->text());
         if (!folder.isEmpty()) {
             m_outputEdit->setText(folder);
+            updateWatchedFolders();
         }
     }
 
@@ -1275,7 +1334,7 @@ namespace Atelier
 
         m_queueLabel->setText(tr("Queue"));
         m_devicesLabel->setText(tr("&Devices"));
-        m_galleryLabel->setText(tr("&Gallery"));
+        m_galleryMenu->setTitle(tr("&Gallery"));
         m_renderAction->setText(isRendering() ? tr("S&top") : tr("&Render"));
         m_renderAction->setToolTip(withShortcut(isRendering() ? tr("Stop rendering; running items wait again")
                                                               : tr("Render the queue on the checked devices"),
@@ -1310,6 +1369,11 @@ namespace Atelier
             withShortcut(tr("Fill the editor from generation parameters (A1111 infotext) on the clipboard"),
                          m_pasteParametersAction));
         m_aboutAction->setText(tr("&About Atelier"));
+        m_settingsAction->setText(tr("&Settings…"));
+        m_settingsAction->setToolTip(
+            withShortcut(tr("Models, output folder and names, defaults, workers, theme"), m_settingsAction));
+        m_addLibraryFolderAction->setText(tr("&Add a folder…"));
+        m_addLibraryFolderAction->setToolTip(tr("Show the images of another folder in the gallery too"));
         m_queue->headerDataChanged(Qt::Horizontal, 0, QueueModel::ColumnCount - 1);
         m_board->headerDataChanged(Qt::Horizontal, 0, DeviceBoardModel::ColumnCount - 1);
         if (m_stopRequested) {

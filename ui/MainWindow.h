@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 
+#include "AppSettings.h"
 #include "orchestration/JobLedger.h"
 #include "render/RenderSettings.h"
 
@@ -17,7 +18,6 @@ class QDoubleSpinBox;
 class QGroupBox;
 class QLabel;
 class QLineEdit;
-class QListView;
 class QMenu;
 class QPlainTextEdit;
 class QProcess;
@@ -33,8 +33,9 @@ namespace Atelier
 {
     class Coordinator;
     class DeviceBoardModel;
-    class GalleryModel;
+    class GalleryPanel;
     class QueueModel;
+    class ThumbnailCache;
 
     /// Atelier's main window: the editor (a prompt with every render setting), the queue of every item and what
     /// happens to it, the device board, and the gallery. Everything the queue holds is in its store first, so a
@@ -45,8 +46,11 @@ namespace Atelier
         Q_DISABLE_COPY_MOVE(MainWindow)
 
     public:
-        /// @p workerProgram: the atelier-worker executable; empty: the one beside this program.
-        explicit MainWindow(QueueModel* queue, const QString& workerProgram = {}, QWidget* parent = nullptr);
+        /// @p thumbnails (shared with the queue's pictures) must outlive the window. The gallery shows the image
+        /// library at @p libraryPath (see defaultImageLibraryPath()). @p workerProgram: the atelier-worker
+        /// executable; empty: the one beside this program.
+        MainWindow(QueueModel* queue, ThumbnailCache* thumbnails, const QString& libraryPath,
+                   const QString& workerProgram = {}, QWidget* parent = nullptr);
         ~MainWindow() override;
 
         /// The editor's items: the prompt with its settings, as many as "images per prompt" says, with seeds
@@ -87,6 +91,12 @@ namespace Atelier
         qsizetype importFiles(const QStringList& paths);
         void chooseFilesToImport();
         void showAbout();
+        /// Opens the settings dialog (non-modal); what it applies is saved and used at once.
+        void showSettings();
+        void applySettings(const AppSettings& settings);
+        /// Shows the images of @p folder in the gallery too, from now on.
+        void addLibraryFolder(const QString& folder);
+        const AppSettings& settings() const { return m_settings; }
 
         /// Starts one worker per checked device and renders the queue, taking each item when a worker is free;
         /// items queued meanwhile are rendered too. Returns false (and says why) when nothing could start.
@@ -102,7 +112,7 @@ namespace Atelier
 
         QueueModel* queue() const { return m_queue; }
         DeviceBoardModel* deviceBoard() const { return m_board; }
-        GalleryModel* gallery() const { return m_gallery; }
+        GalleryPanel* gallery() const { return m_gallery; }
 
     signals:
         /// A desktop notification was given (also shown by the system tray where there is one): the queue ran
@@ -128,7 +138,10 @@ namespace Atelier
         void scheduleSummary();
         void listDevices();
         void loadSettings();
-        void saveSettings() const;
+        /// Stores the editor's values (the defaults of what is added next) and the checked devices.
+        void saveSettings();
+        /// Puts @p settings' defaults, model and output folder into the editor.
+        void showDefaults(const AppSettings& settings);
         void chooseModel();
         void chooseOutputFolder();
         void renderingFinished();
@@ -141,11 +154,13 @@ namespace Atelier
         void checkQueueRanEmpty();
         /// The editor's render settings (no prompt, no seed): the defaults for imported items.
         RenderSettings editorDefaults() const;
-        quint64 galleryKey(qint64 jobId) const;
+        /// The gallery watches the output folder and the folders the artist added to the library.
+        void updateWatchedFolders();
 
         QueueModel* m_queue;
         QString m_workerProgram;
-        GalleryModel* m_gallery;
+        AppSettings m_settings; ///< as last loaded or applied
+        GalleryPanel* m_gallery;
         DeviceBoardModel* m_board;
         std::unique_ptr<Coordinator> m_coordinator;
         QProcess* m_deviceProbe = nullptr; ///< `atelier-worker --list-devices`, while it runs
@@ -153,7 +168,6 @@ namespace Atelier
         bool m_renderWhenListed = false; ///< startRenderingWhenReady() waits for the device probe
         bool m_paused = false;
         std::optional<qint64> m_editing;
-        quint64 m_run = 0; ///< numbers the runs, so gallery entries of different runs never share a key
         QStringList m_runEvents; ///< what the workers of this run reported, for when the run ends on its own
         QTimer* m_summaryTimer;
         QSystemTrayIcon* m_tray = nullptr; ///< for notifications, where the desktop has a tray
@@ -200,8 +214,6 @@ namespace Atelier
         QPushButton* m_renderButton;
         QLabel* m_devicesLabel;
         QTableView* m_deviceView;
-        QLabel* m_galleryLabel;
-        QListView* m_galleryView;
         QLabel* m_statusLabel;
         QLabel* m_summaryLabel;
 
@@ -220,9 +232,12 @@ namespace Atelier
         QAction* m_importAction;
         QAction* m_pasteParametersAction;
         QAction* m_aboutAction;
+        QAction* m_settingsAction;
+        QAction* m_addLibraryFolderAction;
         QAction* m_quitAction;
         QMenu* m_fileMenu;
         QMenu* m_queueMenu;
+        QMenu* m_galleryMenu;
         QMenu* m_helpMenu;
     };
 } // namespace Atelier

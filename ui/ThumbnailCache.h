@@ -23,7 +23,8 @@ namespace Atelier
         Q_DISABLE_COPY_MOVE(ThumbnailCache)
 
     public:
-        static constexpr int DefaultSide = 256;
+        /// The gallery's tile: views draw a QImage decoration at its own size, so this is the size artists see.
+        static constexpr int DefaultSide = 160;
 
         enum class State
         {
@@ -57,7 +58,7 @@ namespace Atelier
         /// How many thumbnails are made at once (default: one core less than the machine has, 1 to 4).
         void setMaxConcurrentJobs(int jobs);
         int maxConcurrentJobs() const { return m_maxJobs; }
-        /// Bytes of thumbnails kept in memory (default 64 MiB, some 250 thumbnails of 256 px).
+        /// Bytes of thumbnails kept in memory (default 64 MiB, some 650 thumbnails of 160 px).
         void setMemoryBudget(qint64 bytes);
         /// Requests waiting beyond this many drop their oldest: rows scrolled past long ago (default 256).
         void setMaxWaiting(int requests);

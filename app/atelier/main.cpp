@@ -13,11 +13,15 @@
 #include <cstdlib>
 #include <memory>
 
+#include "AppSettings.h"
 #include "BuildInfo.h"
+#include "GalleryPanel.h"
 #include "MainWindow.h"
 #include "QueueTableModel.h"
+#include "Theme.h"
 #include "ThumbnailCache.h"
 #include "Translations.h"
+#include "library/ImageLibrary.h"
 #include "orchestration/BatchRunner.h"
 #include "queue/QueueStore.h"
 #include "render/Precision.h"
@@ -184,6 +188,7 @@ int main(int argc, char** argv)
     }
 
     Atelier::installTranslations(QLocale::system());
+    Atelier::applyTheme(Atelier::AppSettings::load().theme);
     // The queue lives in the data folder's store: what was queued, or running when Atelier last ended (even by a
     // crash), comes back, the interrupted items first.
     Atelier::QueueStore store;
@@ -194,8 +199,12 @@ int main(int argc, char** argv)
     }
     Atelier::ThumbnailCache thumbnails;
     Atelier::QueueTableModel queue(&store, &thumbnails);
-    Atelier::MainWindow window(&queue);
+    Atelier::MainWindow window(&queue, &thumbnails, Atelier::defaultImageLibraryPath());
     window.show();
+    if (!window.gallery()->libraryError().isEmpty()) {
+        window.statusBar()->showMessage(QCoreApplication::translate("main", "The image library cannot be opened: %1")
+                                            .arg(window.gallery()->libraryError()));
+    }
     if (!storeProblem.isEmpty()) {
         window.statusBar()->showMessage(
             QCoreApplication::translate("main", "The queue cannot be kept on disk: %1").arg(storeProblem));

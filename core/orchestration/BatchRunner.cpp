@@ -21,7 +21,9 @@
 #include <cstdio>
 #include <unistd.h>
 
+#include "AppSettings.h"
 #include "import/PromptImport.h"
+#include "library/ImageLibrary.h"
 #include "orchestration/Coordinator.h"
 #include "orchestration/WorkerListener.h"
 #include "queue/QueueModel.h"
@@ -333,6 +335,21 @@ namespace Atelier
             return imported.issues.isEmpty() ? 0 : 1;
         }
 
+        // The window's gallery shows what a batch renders: each image goes into the image library as it is written,
+        // and the folder is one the gallery watches from then on. Neither is needed to render, so a problem with
+        // them is said once and the batch goes on.
+        ImageLibrary library;
+        const QString libraryPath = options.libraryPath.isEmpty() ? defaultImageLibraryPath() : options.libraryPath;
+        bool indexing = options.libraryPath != u"-"_s;
+        if (indexing) {
+            if (const QString problem = library.open(libraryPath); !problem.isEmpty()) {
+                printLine(stderr, u"images will not be in the gallery: %1"_s.arg(problem));
+                indexing = false;
+            } else {
+                AppSettings::addLibraryFolder(options.outputDirectory);
+            }
+        }
+
         CoordinatorOptions run;
         run.workerProgram = options.workerProgram;
         run.devices = devices;
@@ -389,6 +406,10 @@ namespace Atelier
             });
         QObject::connect(&coordinator, &Coordinator::jobFinished, [&](qint64 id, const QString& path) {
             ++done;
+            if (indexing && !library.addFile(path)) {
+                printLine(stderr, u"images will not be in the gallery: %1"_s.arg(library.error()));
+                indexing = false;
+            }
             if (options.json) {
                 printJson({{u"event"_s, u"done"_s}, {u"job"_s, id}, {u"path"_s, path}});
             } else if (live) {

@@ -28,6 +28,9 @@ namespace Atelier
         /// rest (and the file's new items) rendered, none twice.
         bool resume = false;
         QString storePath; ///< the durable queue; empty: defaultQueueStorePath()
+        /// The image library each image is indexed in, for the window's gallery; empty: defaultImageLibraryPath();
+        /// "-": none.
+        QString libraryPath;
     };
 
     /// Runs a prompt file headless: imports it, checks everything that can be checked before a worker starts (the

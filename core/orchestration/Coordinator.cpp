@@ -29,6 +29,9 @@ namespace Atelier
 {
     namespace
     {
+        /// How much nicer than the coordinator a worker runs (nice(2): 0 is the same, 19 the least favoured).
+        constexpr int WorkerNiceness = 5;
+
         /// SIGKILL to the worker and everything it started (its own process group); to the worker alone when the
         /// group is not there yet.
         void killGroup(QProcess* process)
@@ -49,6 +52,8 @@ namespace Atelier
             LedgerOptions l;
             l.workers = static_cast<int>(o.devices.size());
             l.outputDirectory = o.outputDirectory;
+            l.namingPattern = o.namingPattern;
+            l.modelName = modelShortName(o.modelPath);
             l.defaults = o.defaults;
             l.maxAttempts = o.maxAttempts;
             l.maxBatch = o.maxBatch;
@@ -173,6 +178,11 @@ namespace Atelier
         }
         if (const QList<SettingProblem> problems = m_options.defaults.problems(); !problems.isEmpty()) {
             return problems.constFirst().message;
+        }
+        if (!m_options.namingPattern.isEmpty()) {
+            if (const QString problem = checkNamingPattern(m_options.namingPattern); !problem.isEmpty()) {
+                return problem;
+            }
         }
         if (!QDir(m_options.outputDirectory).exists()) {
             return u"the output folder %1 does not exist"_s.arg(m_options.outputDirectory);
@@ -454,9 +464,13 @@ namespace Atelier
         process->setProcessChannelMode(QProcess::ForwardedErrorChannel);
         // Its own process group, so a hung worker is killed with anything it started.
         // In the child only: the secret's descriptor survives exec (it is close-on-exec everywhere else).
+        // Workers a step below the window in CPU priority: a CPU worker uses every core it is given, and the
+        // artist's window (and desktop) must stay responsive meanwhile; it costs a render almost nothing, as
+        // the window is idle most of the time.
         process->setChildProcessModifier([tokenFd] {
             ::setpgid(0, 0);
             ::fcntl(tokenFd, F_SETFD, 0);
+            [[maybe_unused]] const int niceness = ::nice(WorkerNiceness);
         });
         // Queued: a failure to start is reported from inside start(), and the ledger must not be re-entered.
         connect(

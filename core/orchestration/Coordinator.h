@@ -33,6 +33,9 @@ namespace Atelier
         QStringList devices; ///< one worker per entry: "cpu", "cuda:0", … (repeats allowed)
         QString modelPath; ///< empty: the worker's embedded model
         QString outputDirectory; ///< where images are written; must exist
+        /// How images are named after their running number, e.g. "[seed]-[prompt_words]" (OutputNaming.h); empty:
+        /// DefaultNamingPattern. start() refuses an invalid one.
+        QString namingPattern;
         Precision precision = Precision::Auto; ///< resolved per device (resolvePrecision)
         RenderSettings defaults; ///< for fields a job leaves unset (then RenderDefaults)
         int threadsPerWorker = 0; ///< 0: LibTorch's default

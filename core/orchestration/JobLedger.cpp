@@ -343,6 +343,7 @@ namespace Atelier
             }
             job.plannedPath.clear();
             job.imageNumber = m_nextImageNumber++;
+            job.namedAt = QDateTime::currentDateTime();
             requeue(job, reason, false);
         } else if (code == u"bad-job"_s) {
             // The same job fails the same way anywhere: no retry.
@@ -630,8 +631,19 @@ namespace Atelier
         if (!job.plannedPath.isEmpty()) {
             message.outputPath = job.plannedPath;
         } else if (job.imageNumber >= 0) {
+            ImageNameValues values;
+            values.seed = message.seed;
+            values.prompt = message.prompt;
+            values.model = m_options.modelName;
+            values.sampler = message.scheduler;
+            values.steps = message.steps;
+            values.cfgScale = message.cfgScale;
+            values.width = message.width;
+            values.height = message.height;
+            values.item = message.itemId;
+            values.time = job.namedAt;
             message.outputPath = QDir(m_options.outputDirectory)
-                                     .filePath(imageFileName(job.imageNumber, message.seed, message.prompt));
+                                     .filePath(imageFileName(job.imageNumber, values, m_options.namingPattern));
         }
         return message;
     }
@@ -720,6 +732,7 @@ namespace Atelier
                 }
                 if (next->imageNumber < 0 && next->plannedPath.isEmpty()) {
                     next->imageNumber = m_nextImageNumber++;
+                    next->namedAt = QDateTime::currentDateTime();
                 }
                 ++next->attempts;
                 next->state = JobState::Assigned;

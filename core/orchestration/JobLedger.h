@@ -2,6 +2,7 @@
 #pragma once
 
 #include <QCborMap>
+#include <QDateTime>
 #include <QList>
 #include <QString>
 
@@ -43,6 +44,7 @@ namespace Atelier
         JobState state = JobState::Queued;
         int attempts = 0; ///< attempts that counted (a device that never got to render it does not count)
         qint64 imageNumber = -1; ///< the running number of its file name, fixed at its first dispatch
+        QDateTime namedAt; ///< when imageNumber was given: its name's [date] and [time], the same for every retry
         QString imagePath; ///< when Done
         QString lastError; ///< why the last attempt failed, or why it was canceled
         int rank = -1; ///< the worker rendering it, or that made or last tried it
@@ -86,6 +88,8 @@ namespace Atelier
     {
         int workers = 1; ///< ranks 0 … workers − 1
         QString outputDirectory; ///< where images go (file names are the ledger's)
+        QString namingPattern; ///< image file names after the running number (OutputNaming); empty or invalid: default
+        QString modelName; ///< what [model_name] shows (modelShortName())
         RenderSettings defaults; ///< for fields a job leaves unset (then RenderDefaults)
         int maxAttempts = DefaultMaxAttempts; ///< attempts that count before a job fails for good
         int maxBatch = 0; ///< most jobs per batch (0: what each worker says it takes)

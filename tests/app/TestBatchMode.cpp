@@ -9,6 +9,7 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
+#include <QSettings>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -16,6 +17,7 @@
 #include <sys/stat.h>
 
 #include "TestSupport.h"
+#include "library/ImageLibrary.h"
 #include "queue/QueueStore.h"
 #include "render/OutputNaming.h"
 
@@ -103,6 +105,8 @@ void TestBatchMode::initTestCase()
     // Every atelier started here keeps its queue store in a data folder of this test, never the user's.
     QVERIFY(m_data.isValid());
     qputenv("XDG_DATA_HOME", QFile::encodeName(m_data.path()));
+    // And its settings (the gallery's folders) in a config folder of the test.
+    qputenv("XDG_CONFIG_HOME", QFile::encodeName(m_data.filePath(u"config"_s)));
 }
 
 QString TestBatchMode::storePath() const
@@ -129,6 +133,19 @@ void TestBatchMode::rendersEveryPromptWithJsonEvents()
     QCOMPARE(all.last()[u"event"_s].toString(), u"summary"_s);
     QCOMPARE(all.last()[u"images"_s].toInt(), 2);
     QCOMPARE(files(out.path()).size(), 2);
+
+    // The window's gallery will show them: they are in the image library, and the folder is one it watches.
+    QDirIterator found(m_data.path(), {u"library.sqlite"_s}, QDir::Files, QDirIterator::Subdirectories);
+    QVERIFY(found.hasNext());
+    ImageLibrary library;
+    QCOMPARE(library.open(found.next()), QString());
+    for (const QString& name : files(out.path())) {
+        const std::optional<LibraryImage> image = library.imageByPath(QDir(out.path()).filePath(name));
+        QVERIFY2(image, qPrintable(name));
+        QVERIFY(!image->settings.prompt.isEmpty());
+    }
+    const QSettings config(m_data.filePath(u"config/Atelier/Atelier.conf"_s), QSettings::IniFormat);
+    QCOMPARE(config.value(u"library/folders"_s).toStringList(), QStringList{QDir(out.path()).absolutePath()});
 }
 
 void TestBatchMode::badLinesAreNamedAndTheRestRendered()

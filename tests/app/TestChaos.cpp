@@ -78,6 +78,7 @@ void TestChaos::start(QProcess& atelier, bool resume) const
 {
     QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
     environment.insert(u"XDG_DATA_HOME"_s, m_home.filePath(u"data"_s));
+    environment.insert(u"XDG_CONFIG_HOME"_s, m_home.filePath(u"config"_s));
     environment.insert(u"XDG_RUNTIME_DIR"_s, m_home.filePath(u"runtime"_s));
     environment.insert(u"ATELIER_TEST_HOOKS"_s, u"1"_s);
     environment.insert(u"ATELIER_TEST_STEP_DELAY_MS"_s, u"40"_s);

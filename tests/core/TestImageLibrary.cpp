@@ -12,6 +12,7 @@
 
 #include <limits>
 
+#include "GuiTestSupport.h"
 #include "TestSupport.h"
 #include "library/ImageLibrary.h"
 #include "render/ImageMetadata.h"
@@ -26,28 +27,6 @@ namespace
     RenderSettings settings(const QString& prompt, const QString& negative = {}, quint64 seed = 42)
     {
         return RenderSettings{prompt, negative, seed, 20, 7.5, 512, 512, u"euler_a"_s};
-    }
-
-    /// Writes a PNG as Atelier's worker does: an A1111 infotext and an `atelier` provenance chunk (either may be
-    /// left out). Returns whether it was written.
-    bool writeImage(const QString& path, const std::optional<RenderSettings>& rendered,
-                    const QString& model = u"sd15"_s, qint64 queueItemId = 7, QSize size = {16, 16})
-    {
-        QImage image(size, QImage::Format_RGB888);
-        image.fill(Qt::darkYellow);
-        if (rendered) {
-            image.setText(u"parameters"_s, Infotext{*rendered, u"0123456789"_s, model}.toString());
-            Provenance provenance;
-            provenance.queueItemId = queueItemId;
-            provenance.settings = *rendered;
-            provenance.model = model;
-            provenance.modelHash = u"0123456789"_s;
-            provenance.device = u"cuda:1"_s;
-            provenance.precision = u"fp16"_s;
-            image.setText(u"atelier"_s,
-                          QString::fromUtf8(QJsonDocument(provenance.toJson()).toJson(QJsonDocument::Compact)));
-        }
-        return image.save(path, "PNG");
     }
 
     bool setModified(const QString& path, const QDateTime& when)
@@ -116,7 +95,7 @@ void TestImageLibrary::indexesAtelierMetadata()
                             768,
                             512,
                             u"dpmpp_2m_karras"_s};
-    QVERIFY(writeImage(path, rendered, u"v1-5-pruned"_s, 1234, {24, 16}));
+    QVERIFY(Test::writeRenderedPng(path, rendered, u"v1-5-pruned"_s, 1234, {24, 16}));
     QVERIFY(setModified(path, Day1));
 
     ImageLibrary library;
@@ -149,7 +128,7 @@ void TestImageLibrary::indexesImagesWithoutMetadata()
     QCOMPARE(library.open(u":memory:"_s), QString());
 
     const QString plain = dir.filePath(u"plain.png"_s);
-    QVERIFY(writeImage(plain, std::nullopt));
+    QVERIFY(Test::writeRenderedPng(plain, std::nullopt));
     const std::optional<qint64> id = library.addFile(plain);
     QVERIFY2(id, qPrintable(library.error()));
     QCOMPARE(library.image(*id)->settings, RenderSettings{});
@@ -179,7 +158,7 @@ void TestImageLibrary::readdingAnUnchangedFileWritesNothing()
     QTemporaryDir dir;
     const QString databasePath = dir.filePath(u"library.sqlite"_s);
     const QString path = dir.filePath(u"a.png"_s);
-    QVERIFY(writeImage(path, settings(u"a fox"_s)));
+    QVERIFY(Test::writeRenderedPng(path, settings(u"a fox"_s)));
     ImageLibrary library;
     QCOMPARE(library.open(databasePath), QString());
     const std::optional<qint64> id = library.addFile(path);
@@ -199,7 +178,7 @@ void TestImageLibrary::aChangedFileUpdatesItsRow()
 {
     QTemporaryDir dir;
     const QString path = dir.filePath(u"a.png"_s);
-    QVERIFY(writeImage(path, settings(u"a fox"_s)));
+    QVERIFY(Test::writeRenderedPng(path, settings(u"a fox"_s)));
     QVERIFY(setModified(path, Day1));
     ImageLibrary library;
     QCOMPARE(library.open(u":memory:"_s), QString());
@@ -208,7 +187,7 @@ void TestImageLibrary::aChangedFileUpdatesItsRow()
     QVERIFY(library.setStarred({*id}, true));
 
     QVERIFY(QFile::remove(path));
-    QVERIFY(writeImage(path, settings(u"a wolf"_s, {}, 7), u"other"_s));
+    QVERIFY(Test::writeRenderedPng(path, settings(u"a wolf"_s, {}, 7), u"other"_s));
     QVERIFY(setModified(path, Day1.addSecs(60)));
     QCOMPARE(library.addFile(path), id);
     const LibraryImage image = *library.image(*id);
@@ -235,13 +214,13 @@ void TestImageLibrary::scanFolderIndexesAndNoticesGoneFiles()
 {
     QTemporaryDir dir;
     for (int i = 0; i < 5; ++i) {
-        QVERIFY(writeImage(dir.filePath(u"%1.png"_s.arg(i)), settings(u"prompt %1"_s.arg(i))));
+        QVERIFY(Test::writeRenderedPng(dir.filePath(u"%1.png"_s.arg(i)), settings(u"prompt %1"_s.arg(i))));
     }
     // Left out: a worker's temporary file, other files, a subfolder's images, a symlink; counted: a broken PNG.
-    QVERIFY(writeImage(dir.filePath(u".5.png.1234.AbCdEf.part"_s), settings(u"half written"_s)));
-    QVERIFY(writeImage(dir.filePath(u"image.jpg"_s), settings(u"jpeg"_s)));
+    QVERIFY(Test::writeRenderedPng(dir.filePath(u".5.png.1234.AbCdEf.part"_s), settings(u"half written"_s)));
+    QVERIFY(Test::writeRenderedPng(dir.filePath(u"image.jpg"_s), settings(u"jpeg"_s)));
     QVERIFY(QDir(dir.path()).mkdir(u"sub"_s));
-    QVERIFY(writeImage(dir.filePath(u"sub/deep.png"_s), settings(u"deep"_s)));
+    QVERIFY(Test::writeRenderedPng(dir.filePath(u"sub/deep.png"_s), settings(u"deep"_s)));
     QVERIFY(QFile::link(dir.filePath(u"0.png"_s), dir.filePath(u"link.png"_s)));
     QFile broken(dir.filePath(u"broken.png"_s));
     QVERIFY(broken.open(QIODevice::WriteOnly));
@@ -297,7 +276,7 @@ void TestImageLibrary::scanFolderRefusesAMissingFolder()
     QTemporaryDir dir;
     const QString folder = dir.filePath(u"out"_s);
     QVERIFY(QDir().mkpath(folder));
-    QVERIFY(writeImage(folder + u"/a.png"_s, settings(u"a fox"_s)));
+    QVERIFY(Test::writeRenderedPng(folder + u"/a.png"_s, settings(u"a fox"_s)));
     ImageLibrary library;
     QCOMPARE(library.open(u":memory:"_s), QString());
     QVERIFY(library.scanFolder(folder));
@@ -318,7 +297,7 @@ void TestImageLibrary::aScanAndTheWindowShareTheLibrary()
     QStringList paths;
     for (int i = 0; i < 200; ++i) {
         paths.append(folder + u"/%1.png"_s.arg(i));
-        QVERIFY(writeImage(paths.last(), settings(u"prompt %1"_s.arg(i))));
+        QVERIFY(Test::writeRenderedPng(paths.last(), settings(u"prompt %1"_s.arg(i))));
     }
     const QString database = dir.filePath(u"library.sqlite"_s);
     std::optional<LibraryScan> scan;

@@ -1,15 +1,20 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
+#include <QCryptographicHash>
 #include <QDir>
 #include <QFile>
 #include <QTemporaryDir>
 #include <QTest>
 
 #include <limits>
+#include <variant>
 
+#include "orchestration/JobLedger.h"
 #include "render/OutputNaming.h"
 
 using namespace Atelier;
 using namespace Qt::StringLiterals;
+
+Q_DECLARE_METATYPE(Atelier::ImageNameValues)
 
 class TestOutputNaming final : public QObject
 {
@@ -22,7 +27,40 @@ private slots:
     void nextImageNumber();
     void nextImageNumberOfAMissingFolder();
     void aSecondRunContinues();
+    void defaultPatternGivesTheOldNames_data();
+    void defaultPatternGivesTheOldNames();
+    void patternNames_data();
+    void patternNames();
+    void checkNamingPattern_data();
+    void checkNamingPattern();
+    void everyValidPatternStaysShortAndSafe_data();
+    void everyValidPatternStaysShortAndSafe();
+    void anInvalidPatternNamesByTheDefault();
+    void namingPatternExample();
+    void modelShortName_data();
+    void modelShortName();
+    void theLedgerNamesByThePattern();
 };
+
+namespace
+{
+    /// Fixed values, so every row below names one exact file.
+    ImageNameValues sampleValues()
+    {
+        ImageNameValues values;
+        values.seed = 42;
+        values.prompt = u"A lighthouse at dusk"_s;
+        values.model = u"v1-5-pruned-emaonly"_s;
+        values.sampler = u"euler_a"_s;
+        values.steps = 20;
+        values.cfgScale = 7.5;
+        values.width = 512;
+        values.height = 768;
+        values.item = 31;
+        values.time = QDateTime(QDate(2024, 5, 31), QTime(9, 5, 7));
+        return values;
+    }
+} // namespace
 
 void TestOutputNaming::imageFileName_data()
 {
@@ -123,6 +161,248 @@ void TestOutputNaming::aSecondRunContinues()
         }
     }
     QCOMPARE(written.last(), u"00005-42-same-prompt-same-seed.png"_s);
+}
+
+void TestOutputNaming::defaultPatternGivesTheOldNames_data()
+{
+    imageFileName_data();
+}
+
+// The default pattern must keep every name Atelier gave before patterns existed, whatever else the job has.
+void TestOutputNaming::defaultPatternGivesTheOldNames()
+{
+    QFETCH(qint64, number);
+    QFETCH(quint64, seed);
+    QFETCH(QString, prompt);
+    QFETCH(QString, name);
+    ImageNameValues values = sampleValues();
+    values.seed = seed;
+    values.prompt = prompt;
+    QCOMPARE(Atelier::imageFileName(number, values, DefaultNamingPattern), name);
+    QCOMPARE(Atelier::imageFileName(number, values), name);
+}
+
+void TestOutputNaming::patternNames_data()
+{
+    QTest::addColumn<QString>("pattern");
+    QTest::addColumn<ImageNameValues>("values");
+    QTest::addColumn<QString>("name");
+    const ImageNameValues v = sampleValues();
+    QTest::newRow("[seed]") << u"[seed]"_s << v << u"00012-42.png"_s;
+    QTest::newRow("[prompt_words]") << u"[prompt_words]"_s << v << u"00012-a-lighthouse-at-dusk.png"_s;
+    // A1111: hashlib.sha256("A lighthouse at dusk".encode()).hexdigest()[:8]
+    QTest::newRow("[prompt_hash]")
+        << u"[prompt_hash]"_s << v
+        << u"00012-%1.png"_s.arg(QString::fromLatin1(
+               QCryptographicHash::hash("A lighthouse at dusk", QCryptographicHash::Sha256).toHex().left(8)));
+    QTest::newRow("[model_name]") << u"[model_name]"_s << v << u"00012-v1-5-pruned-emaonly.png"_s;
+    QTest::newRow("[sampler]") << u"[sampler]"_s << v << u"00012-euler_a.png"_s;
+    QTest::newRow("[steps]") << u"[steps]"_s << v << u"00012-20.png"_s;
+    QTest::newRow("[cfg]") << u"[cfg]"_s << v << u"00012-7.5.png"_s;
+    QTest::newRow("[width]x[height]") << u"[width]x[height]"_s << v << u"00012-512x768.png"_s;
+    QTest::newRow("[date]") << u"[date]"_s << v << u"00012-2024-05-31.png"_s;
+    QTest::newRow("[time]") << u"[time]"_s << v << u"00012-09-05-07.png"_s;
+    QTest::newRow("[datetime]") << u"[datetime]"_s << v << u"00012-20240531090507.png"_s;
+    QTest::newRow("[item]") << u"[item]"_s << v << u"00012-31.png"_s;
+    QTest::newRow("tokens ignore case") << u"[SEED]-[Model_Name]"_s << v << u"00012-42-v1-5-pruned-emaonly.png"_s;
+    QTest::newRow("literal text") << u"sd [steps] steps, ünïcode"_s << v << u"00012-sd 20 steps, ünïcode.png"_s;
+    QTest::newRow("several tokens") << u"[date]_[model_name]_[seed]_[sampler]_[cfg]"_s << v
+                                    << u"00012-2024-05-31_v1-5-pruned-emaonly_42_euler_a_7.5.png"_s;
+    QTest::newRow("a token twice") << u"[seed]-[seed]"_s << v << u"00012-42-42.png"_s;
+    QTest::newRow("whole cfg") << u"[cfg]"_s << [&] {
+        ImageNameValues w = v;
+        w.cfgScale = 7;
+        return w;
+    }() << u"00012-7.png"_s;
+
+    ImageNameValues model = v;
+    model.model = u"My model: v2/final?"_s;
+    QTest::newRow("model sanitized") << u"[model_name]"_s << model << u"00012-My_model_v2_final.png"_s;
+    model.model = u"a\\b\t<c>|\"d\"*\x01"_s;
+    QTest::newRow("every forbidden character") << u"[model_name]"_s << model << u"00012-a_b_c_d.png"_s;
+    model.model = u"../../etc/passwd"_s;
+    QTest::newRow("model path traversal") << u"[model_name]"_s << model << u"00012-.._.._etc_passwd.png"_s;
+    model.model = QString(100, u'm');
+    QTest::newRow("model bounded") << u"[model_name]"_s << model << u"00012-%1.png"_s.arg(QString(40, u'm'));
+    // 3 bytes each in UTF-8: 13 fit in 40 bytes, and none is cut in half.
+    model.model = QString(30, QChar(0x5c71));
+    QTest::newRow("model bounded in bytes")
+        << u"[model_name]"_s << model << u"00012-%1.png"_s.arg(QString(13, QChar(0x5c71)));
+    model.model = QString();
+    QTest::newRow("no model") << u"[model_name]"_s << model << u"00012-unknown.png"_s;
+    model.model = u" / "_s;
+    QTest::newRow("nothing left of the model") << u"[model_name]"_s << model << u"00012-unknown.png"_s;
+    ImageNameValues other = v;
+    other.sampler = QString();
+    other.item = -1;
+    QTest::newRow("model's own sampler, no item") << u"[sampler]-[item]"_s << other << u"00012-default-none.png"_s;
+    other.prompt = u"山水画"_s;
+    QTest::newRow("no words") << u"[prompt_words]"_s << other << u"00012-image.png"_s;
+    other.prompt = QString(300, u'w');
+    QTest::newRow("words bounded") << u"[prompt_words]"_s << other << u"00012-%1.png"_s.arg(QString(48, u'w'));
+}
+
+void TestOutputNaming::patternNames()
+{
+    QFETCH(QString, pattern);
+    QFETCH(ImageNameValues, values);
+    QFETCH(QString, name);
+    QVERIFY2(Atelier::checkNamingPattern(pattern).isEmpty(), qPrintable(Atelier::checkNamingPattern(pattern)));
+    QCOMPARE(Atelier::imageFileName(12, values, pattern), name);
+}
+
+void TestOutputNaming::checkNamingPattern_data()
+{
+    QTest::addColumn<QString>("pattern");
+    QTest::addColumn<QString>("problem"); ///< a part of the message; empty: valid
+    QTest::newRow("default") << DefaultNamingPattern.toString() << QString();
+    QTest::newRow("every token") << Atelier::namingTokens().mid(0, 6).join(u'-') << QString();
+    QTest::newRow("the other tokens") << Atelier::namingTokens().mid(6).join(u'-') << QString();
+    QTest::newRow("literal only") << u"image"_s << QString();
+    QTest::newRow("spaces and unicode") << u"Bild [seed] – Nacht"_s << QString();
+    QTest::newRow("empty") << QString() << u"the naming pattern is empty"_s;
+    QTest::newRow("blank") << u"   "_s << u"the naming pattern is empty"_s;
+    QTest::newRow("unknown token") << u"[seed]-[model]"_s << u"unknown token \"[model]\" in the naming pattern"_s;
+    QTest::newRow("unknown token lists the known") << u"[foo]"_s << u"(known: [seed], [prompt_words]"_s;
+    QTest::newRow("A1111 datetime format") << u"[datetime<%Y>]"_s << u"unknown token \"[datetime<%Y>]\""_s;
+    QTest::newRow("empty token") << u"[]"_s << u"unknown token \"[]\""_s;
+    QTest::newRow("unclosed") << u"[seed"_s << u"\"[\" at character 1 that is not closed"_s;
+    QTest::newRow("nested") << u"x[[seed]]"_s << u"\"[\" at character 2 that is not closed"_s;
+    QTest::newRow("stray ]") << u"seed]"_s << u"\"]\" at character 5 that closes no \"[\""_s;
+    QTest::newRow("slash") << u"[date]/[seed]"_s << u"contains \"/\" (character 7)"_s;
+    QTest::newRow("backslash") << u"a\\b"_s << u"contains \"\\\""_s;
+    QTest::newRow("colon") << u"a:b"_s << u"contains \":\""_s;
+    QTest::newRow("star") << u"a*"_s << u"contains \"*\""_s;
+    QTest::newRow("question mark") << u"a?"_s << u"contains \"?\""_s;
+    QTest::newRow("quote") << u"a\"b"_s << u"contains \"\"\""_s;
+    QTest::newRow("less than") << u"<a"_s << u"contains \"<\""_s;
+    QTest::newRow("greater than") << u"a>"_s << u"contains \">\""_s;
+    QTest::newRow("pipe") << u"a|b"_s << u"contains \"|\""_s;
+    QTest::newRow("tab") << u"a\tb"_s << u"contains U+0009"_s;
+    QTest::newRow("newline") << u"a\nb"_s << u"contains U+000A"_s;
+    QTest::newRow("NUL") << u"a"_s + QChar(0) << u"contains U+0000"_s;
+    QTest::newRow("too long literal") << QString(177, u'x') << u"names of up to 201 bytes"_s;
+    QTest::newRow("just short enough") << QString(176, u'x') << QString();
+    QTest::newRow("too long tokens") << u"[prompt_words][prompt_words][prompt_words][prompt_words]"_s
+                                     << u"file names may have at most 200"_s;
+    QTest::newRow("too long in bytes") << QString(60, QChar(0x5c71)) << u"names of up to 204 bytes"_s;
+}
+
+void TestOutputNaming::checkNamingPattern()
+{
+    QFETCH(QString, pattern);
+    QFETCH(QString, problem);
+    const QString got = Atelier::checkNamingPattern(pattern);
+    if (problem.isEmpty()) {
+        QVERIFY2(got.isEmpty(), qPrintable(got));
+        QVERIFY(!Atelier::namingPatternExample(pattern).isEmpty());
+    } else {
+        QVERIFY2(got.contains(problem), qPrintable(got));
+        QVERIFY(Atelier::namingPatternExample(pattern).isEmpty());
+    }
+}
+
+void TestOutputNaming::everyValidPatternStaysShortAndSafe_data()
+{
+    QTest::addColumn<QString>("pattern");
+    for (const QString& token : Atelier::namingTokens()) {
+        QTest::newRow(qPrintable(token)) << token;
+    }
+    QTest::newRow("every token") << Atelier::namingTokens().mid(0, 6).join(QString()) + QString(6, u'_');
+}
+
+// The longest values each token can show, with the largest number: the name still fits, and holds nothing a file
+// name cannot.
+void TestOutputNaming::everyValidPatternStaysShortAndSafe()
+{
+    QFETCH(QString, pattern);
+    QVERIFY(Atelier::checkNamingPattern(pattern).isEmpty());
+    ImageNameValues worst;
+    worst.seed = std::numeric_limits<quint64>::max();
+    worst.prompt = QString(500, u'p');
+    worst.model = QString(500, QChar(0x5c71));
+    worst.sampler = QString(500, u's');
+    worst.steps = 150;
+    worst.cfgScale = 12.345678901;
+    worst.width = 2048;
+    worst.height = 2048;
+    worst.item = std::numeric_limits<qint64>::max();
+    const QString name = Atelier::imageFileName(std::numeric_limits<qint64>::max(), worst, pattern);
+    QVERIFY2(name.toUtf8().size() <= MaxImageNameBytes, qPrintable(name));
+    QVERIFY(name.endsWith(u".png"_s));
+    for (const QChar c : name) {
+        QVERIFY2(c.unicode() >= 0x20 && !QStringView(u"<>:\"/\\|?*").contains(c), qPrintable(name));
+    }
+}
+
+void TestOutputNaming::anInvalidPatternNamesByTheDefault()
+{
+    const ImageNameValues values = sampleValues();
+    QCOMPARE(Atelier::imageFileName(3, values, u"[nope]/.."_s), u"00003-42-a-lighthouse-at-dusk.png"_s);
+    QCOMPARE(Atelier::imageFileName(3, values, QString()), u"00003-42-a-lighthouse-at-dusk.png"_s);
+}
+
+void TestOutputNaming::namingPatternExample()
+{
+    QCOMPARE(Atelier::namingPatternExample(DefaultNamingPattern), u"00012-42-a-lighthouse-at-dusk-oil-painting.png"_s);
+    QCOMPARE(Atelier::namingPatternExample(u"[date] [time] [model_name]"_s),
+             u"00012-2024-05-31 14-25-00 v1-5-pruned-emaonly.png"_s);
+    QCOMPARE(Atelier::namingPatternExample(u"[seed]-[prompt_words]"_s, sampleValues()),
+             u"00012-42-a-lighthouse-at-dusk.png"_s);
+    QCOMPARE(Atelier::namingPatternExample(u"[seed"_s), QString());
+}
+
+void TestOutputNaming::modelShortName_data()
+{
+    QTest::addColumn<QString>("path");
+    QTest::addColumn<QString>("name");
+    QTest::newRow("embedded") << QString() << u"embedded"_s;
+    QTest::newRow("safetensors") << u"/m/Stable-diffusion/v1-5-pruned-emaonly.safetensors"_s
+                                 << u"v1-5-pruned-emaonly"_s;
+    QTest::newRow("dots in the name") << u"/m/sd-v1.5.safetensors"_s << u"sd-v1.5"_s;
+    QTest::newRow("pickle") << u"/m/model.ckpt"_s << u"model"_s;
+    QTest::newRow("diffusers folder") << u"/models/tiny-sd15"_s << u"tiny-sd15"_s;
+    QTest::newRow("trailing slash") << u"/models/tiny-sd15/"_s << u"tiny-sd15"_s;
+    QTest::newRow("folder with a dot") << u"/models/sd-1.5"_s << u"sd-1.5"_s;
+    QTest::newRow("hugging face snapshot")
+        << u"/home/a/.cache/huggingface/hub/models--runwayml--stable-diffusion-v1-5/snapshots/1d0c4eb"_s
+        << u"stable-diffusion-v1-5"_s;
+}
+
+void TestOutputNaming::modelShortName()
+{
+    QFETCH(QString, path);
+    QFETCH(QString, name);
+    QCOMPARE(Atelier::modelShortName(path), name);
+}
+
+// The pattern reaches the path a job is sent with, with the run's model and the job's settings.
+void TestOutputNaming::theLedgerNamesByThePattern()
+{
+    using namespace std::chrono_literals;
+    LedgerOptions options;
+    options.outputDirectory = u"/out"_s;
+    options.namingPattern = u"[model_name]-[sampler]-[steps]-[width]x[height]-[item]-[seed]"_s;
+    options.modelName = Atelier::modelShortName(u"/m/dreamshaper_8.safetensors"_s);
+    JobLedger ledger(options);
+    RenderSettings job;
+    job.prompt = u"a fox"_s;
+    job.seed = 9;
+    job.steps = 12;
+    job.scheduler = u"ddim"_s;
+    ledger.setFirstImageNumber(40);
+    ledger.addJobs({job}, 0ms);
+    ledger.start(0ms);
+    ledger.workerConnected(0, 1, 1, 0ms);
+    ledger.workerReady(0, 1, 0ms);
+    QString path;
+    for (const Action& action : ledger.takeActions()) {
+        if (const auto* send = std::get_if<LedgerAction::SendJobs>(&action)) {
+            path = send->jobs.constFirst().outputPath;
+        }
+    }
+    QCOMPARE(path, u"/out/00040-dreamshaper_8-ddim-12-512x512-0-9.png"_s);
+    QVERIFY(ledger.job(0).namedAt.isValid());
 }
 
 QTEST_GUILESS_MAIN(TestOutputNaming)

@@ -3,6 +3,7 @@
 #include <QApplication>
 #include <QCheckBox>
 #include <QComboBox>
+#include <QDialogButtonBox>
 #include <QDir>
 #include <QDoubleSpinBox>
 #include <QDragEnterEvent>
@@ -30,9 +31,11 @@
 #include <csignal>
 
 #include "DeviceBoardModel.h"
-#include "GalleryModel.h"
+#include "GalleryPanel.h"
+#include "LibraryModel.h"
 #include "MainWindow.h"
 #include "QueueTableModel.h"
+#include "SettingsDialog.h"
 #include "TestSupport.h"
 #include "ThumbnailCache.h"
 #include "Translations.h"
@@ -120,6 +123,8 @@ private slots:
     void droppedFilesAreQueued();
     void aDroppedImageFillsTheEditorExactly();
     void rendersTheQueueIntoTheGalleryAndTheBoard();
+    void twoCpuWorkersShareTheQueue();
+    void settingsApplyToTheEditorAndTheNextRun();
     void pauseLetsTheRunningItemFinishAndStartsNothingNew();
     void cancelsOneRunningItemAndRetriesIt();
     void retriesAFailedItem();
@@ -136,7 +141,8 @@ private:
     QAction* action(const char* name) const { return m_window->findChild<QAction*>(QString::fromLatin1(name)); }
 
     std::unique_ptr<QueueStore> m_store;
-    QTemporaryDir m_thumbnailFolder;
+    QTemporaryDir m_thumbnailFolder; ///< also holds the image libraries, one per test
+    int m_windows = 0;
     std::unique_ptr<ThumbnailCache> m_thumbnails;
     std::unique_ptr<QueueModel> m_queue;
     std::unique_ptr<MainWindow> m_window;
@@ -162,7 +168,9 @@ void TestMainWindow::init()
     QCOMPARE(m_store->open(u":memory:"_s), QString());
     m_thumbnails = std::make_unique<ThumbnailCache>(m_thumbnailFolder.path());
     m_queue = std::make_unique<QueueTableModel>(m_store.get(), m_thumbnails.get());
-    m_window = std::make_unique<MainWindow>(m_queue.get(), Test::executablePath(u"atelier-worker"_s));
+    m_window = std::make_unique<MainWindow>(m_queue.get(), m_thumbnails.get(),
+                                            m_thumbnailFolder.filePath(u"library-%1.sqlite"_s.arg(++m_windows)),
+                                            Test::executablePath(u"atelier-worker"_s));
     m_window->show();
     QVERIFY(QTest::qWaitForWindowExposed(m_window.get()));
     m_prompt = m_window->findChild<QPlainTextEdit*>(u"promptEdit"_s);
@@ -496,9 +504,9 @@ void TestMainWindow::rendersTheQueueIntoTheGalleryAndTheBoard()
     QTest::mouseClick(render, Qt::LeftButton);
     QVERIFY(m_window->isRendering());
     QCOMPARE(render->text(), u"S&top"_s);
-    GalleryModel* gallery = m_window->gallery();
+    LibraryModel* gallery = m_window->gallery()->model();
     QCOMPARE(galleryView->model(), gallery);
-    QTRY_COMPARE_WITH_TIMEOUT(gallery->countIn(GalleryModel::State::Done), 2, 120000);
+    QTRY_COMPARE_WITH_TIMEOUT(itemsIn(*m_queue, ItemState::Done).size(), 2, 120000);
     QTRY_COMPARE(itemsIn(*m_queue, ItemState::Done).size(), 2);
     // Done rows show their image's thumbnail (made off the UI thread, so it comes a moment later).
     for (const QueueItem& item : itemsIn(*m_queue, ItemState::Done)) {
@@ -511,11 +519,19 @@ void TestMainWindow::rendersTheQueueIntoTheGalleryAndTheBoard()
         QCOMPARE(QImage(item.imagePath).size(), QSize(64, 64));
         QCOMPARE(item.device, u"cpu"_s);
     }
+    // The gallery has both, newest first, from the image library, with their thumbnails.
+    QTRY_COMPARE(gallery->rowCount(), 2);
+    QCOMPARE(gallery->index(0).data(LibraryModel::PromptRole).toString(), u"a red bicycle"_s);
+    QCOMPARE(gallery->index(1).data(LibraryModel::PromptRole).toString(), u"a lighthouse at dusk"_s);
     for (int row = 0; row < 2; ++row) {
-        // The tile shows the image, not the empty placeholder.
+        const LibraryImage image = gallery->index(row).data(LibraryModel::ImageRole).value<LibraryImage>();
+        QCOMPARE(image.device, u"cpu"_s);
+        QVERIFY(image.queueItemId >= 0);
+        QCOMPARE(QFileInfo(image.path).dir(), QDir(out.path()));
+        // The tile shows the image (64 × 64, opaque), not the translucent placeholder.
+        QTRY_COMPARE(gallery->index(row).data(Qt::DecorationRole).value<QImage>().size(), QSize(64, 64));
         const QImage tile = gallery->index(row).data(Qt::DecorationRole).value<QImage>();
-        QVERIFY(!tile.isNull());
-        QVERIFY(tile.pixelColor(tile.width() / 2, tile.height() / 2).alpha() == 255);
+        QCOMPARE(tile.pixelColor(32, 32).alpha(), 255);
     }
     // The board: the CPU made both, is idle now, and says how much memory its worker holds.
     DeviceBoardModel* board = m_window->deviceBoard();
@@ -532,7 +548,8 @@ void TestMainWindow::rendersTheQueueIntoTheGalleryAndTheBoard()
     // Workers stay ready: a prompt added now is rendered without pressing Render again.
     QTest::keyClicks(m_prompt, u"a green door"_s);
     QTest::mouseClick(m_add, Qt::LeftButton);
-    QTRY_COMPARE_WITH_TIMEOUT(gallery->countIn(GalleryModel::State::Done), 3, 120000);
+    QTRY_COMPARE_WITH_TIMEOUT(gallery->rowCount(), 3, 120000);
+    QCOMPARE(gallery->index(0).data(LibraryModel::PromptRole).toString(), u"a green door"_s);
     QTRY_COMPARE(notified.size(), 2); // empty again
     QTest::mouseClick(render, Qt::LeftButton);
     QTRY_VERIFY_WITH_TIMEOUT(!m_window->isRendering(), 60000);
@@ -645,12 +662,71 @@ void TestMainWindow::stopPutsTheRunningPromptBackFirst()
     const std::optional<quint64> seed = m_queue->itemAt(0).settings.seed;
     QTest::mouseClick(render, Qt::LeftButton);
     QTRY_VERIFY_WITH_TIMEOUT(!m_window->isRendering(), 60000);
-    QCOMPARE(m_window->gallery()->index(0).data(GalleryModel::StateRole).value<GalleryModel::State>(),
-             GalleryModel::State::Stopped);
+    QCOMPARE(m_window->gallery()->model()->rowCount(), 0);
     // Nothing lost: the stopped prompt is first again, with the seed it was given.
     QCOMPARE(promptsIn(*m_queue, ItemState::Queued), (QStringList{u"first"_s, u"second"_s}));
     QCOMPARE(m_queue->itemAt(0).settings.seed, seed);
     QVERIFY(QDir(out.path()).isEmpty());
+}
+
+void TestMainWindow::twoCpuWorkersShareTheQueue()
+{
+    // A machine without a GPU can run several CPU workers (Settings); each is a row of the board.
+    QSettings().setValue(u"workers/cpuWorkers"_s, 2);
+    m_window = std::make_unique<MainWindow>(m_queue.get(), m_thumbnails.get(),
+                                            m_thumbnailFolder.filePath(u"library-%1.sqlite"_s.arg(++m_windows)),
+                                            Test::executablePath(u"atelier-worker"_s));
+    m_window->show();
+    DeviceBoardModel* board = m_window->deviceBoard();
+    QCOMPARE(board->devicesInUse(), (QStringList{u"cpu"_s, u"cpu#2"_s}));
+    QTemporaryDir out;
+    useTinySettings(m_window.get(), out.path(), 3);
+    QList<RenderSettings> prompts;
+    for (int i = 0; i < 4; ++i) {
+        prompts.append(RenderSettings{u"prompt %1"_s.arg(i), {}, quint64(i), {}, {}, {}, {}, {}});
+    }
+    m_queue->add(prompts);
+    QVERIFY(m_window->startRendering());
+    QTRY_COMPARE_WITH_TIMEOUT(itemsIn(*m_queue, ItemState::Done).size(), 4, 120000);
+    // Both workers came up (one gloo group of two) and wait for more; between them they made every image.
+    for (const QString& id : {u"cpu"_s, u"cpu#2"_s}) {
+        const int row = board->rowOfDevice(id);
+        QTRY_COMPARE_WITH_TIMEOUT(board->index(row, DeviceBoardModel::StateColumn).data().toString(), u"idle"_s, 60000);
+    }
+    QTRY_COMPARE(board->imagesMade(), 4);
+    QCOMPARE(QDir(out.path()).entryList({u"*.png"_s}, QDir::Files).size(), 4);
+    m_window->stopRendering();
+    QTRY_VERIFY_WITH_TIMEOUT(!m_window->isRendering(), 60000);
+}
+
+void TestMainWindow::settingsApplyToTheEditorAndTheNextRun()
+{
+    QTemporaryDir out;
+    useTinySettings(m_window.get(), out.path(), 3);
+    QTest::keyClick(m_window.get(), Qt::Key_Comma, Qt::ControlModifier);
+    auto* dialog = m_window->findChild<SettingsDialog*>(u"settingsDialog"_s);
+    QVERIFY(dialog);
+    QTRY_VERIFY(dialog->isVisible());
+    auto* steps = dialog->findChild<QSpinBox*>(u"stepsSpin"_s);
+    auto* pattern = dialog->findChild<QLineEdit*>(u"patternEdit"_s);
+    QVERIFY(steps && pattern);
+    QCOMPARE(steps->value(), 3); // the editor's values are the dialog's defaults
+    steps->setValue(4);
+    pattern->clear();
+    QTest::keyClicks(pattern, u"[seed]-[steps]-[prompt_words]"_s);
+    dialog->findChild<QDialogButtonBox*>(u"buttons"_s)->button(QDialogButtonBox::Ok)->click();
+    QTRY_VERIFY(!dialog->isVisible());
+    QCOMPARE(m_window->findChild<QSpinBox*>(u"stepsSpin"_s)->value(), 4);
+    QCOMPARE(AppSettings::load().steps, 4);
+    QCOMPARE(AppSettings::load().namingPattern, u"[seed]-[steps]-[prompt_words]"_s);
+
+    // The next run names its images by the new pattern.
+    m_queue->add({RenderSettings{u"a green door"_s, {}, 77, {}, {}, {}, {}, {}}});
+    QVERIFY(m_window->startRendering());
+    QTRY_COMPARE_WITH_TIMEOUT(itemsIn(*m_queue, ItemState::Done).size(), 1, 120000);
+    QCOMPARE(QDir(out.path()).entryList({u"*.png"_s}, QDir::Files), QStringList{u"00000-77-4-a-green-door.png"_s});
+    m_window->stopRendering();
+    QTRY_VERIFY_WITH_TIMEOUT(!m_window->isRendering(), 60000);
 }
 
 void TestMainWindow::closingWhileRenderingKeepsEveryPrompt()
@@ -777,12 +853,12 @@ void TestMainWindow::aKilledWindowGetsEveryPromptBackAndMakesEachImageOnce()
 
     QueueModel queue(&store);
     QCOMPARE(queue.waitingCount(), 2);
-    MainWindow window(&queue, Test::executablePath(u"atelier-worker"_s));
+    MainWindow window(&queue, m_thumbnails.get(), m_thumbnailFolder.filePath(u"killed-library.sqlite"_s),
+                      Test::executablePath(u"atelier-worker"_s));
     window.show();
     useTinySettings(&window, out.path(), 3);
     QVERIFY(window.startRendering());
-    QTRY_VERIFY_WITH_TIMEOUT(queue.waitingCount() == 0 && window.gallery()->countIn(GalleryModel::State::Done) == 2,
-                             120000);
+    QTRY_VERIFY_WITH_TIMEOUT(queue.waitingCount() == 0 && queue.countIn(ItemState::Running) == 0, 120000);
     window.stopRendering();
     QTRY_VERIFY_WITH_TIMEOUT(!window.isRendering(), 60000);
     const QStringList images = QDir(out.path()).entryList(QDir::Files | QDir::Hidden);

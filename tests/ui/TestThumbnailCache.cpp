@@ -69,7 +69,7 @@ void TestThumbnailCache::makesEachThumbnailOnce()
     const QString path = m_dir->filePath(u"a.png"_s);
     QVERIFY(writeImage(path, {600, 400}, Qt::darkCyan));
     {
-        ThumbnailCache cache(m_cache);
+        ThumbnailCache cache(m_cache, 256);
         QSignalSpy ready(&cache, &ThumbnailCache::ready);
         QVERIFY(cache.request(path).isNull());
         QCOMPARE(cache.state(path), ThumbnailCache::State::Pending);
@@ -85,7 +85,7 @@ void TestThumbnailCache::makesEachThumbnailOnce()
     }
     // A new session reads it from the cache folder rather than making it again.
     const QDateTime written = QFileInfo(QDir(m_cache).filePath(cacheFiles(m_cache).first())).lastModified();
-    ThumbnailCache again(m_cache);
+    ThumbnailCache again(m_cache, 256);
     QSignalSpy ready(&again, &ThumbnailCache::ready);
     QVERIFY(again.request(path).isNull());
     QTRY_COMPARE_WITH_TIMEOUT(ready.count(), 1, Timeout);
