@@ -373,8 +373,12 @@ void TestMainWindow::speaksChinese()
     QTRY_COMPARE(m_add->text(), u"加入队列(&A)"_s);
     QCOMPARE(action("pauseAction")->text(), u"暂停(&P)"_s);
     QCOMPARE(m_queue->headerData(QueueModel::StateColumn, Qt::Horizontal).toString(), u"状态"_s);
+    // The gallery too: its search box, its count and the actions on an image.
+    QCOMPARE(m_window->findChild<QLineEdit*>(u"gallerySearch"_s)->placeholderText(), u"搜索提示词"_s);
+    QCOMPARE(action("galleryStarAction")->text(), u"加星标(&S)"_s);
     installTranslations(QLocale(QLocale::English));
     QTRY_COMPARE(m_add->text(), u"&Add to queue"_s);
+    QCOMPARE(m_window->findChild<QLineEdit*>(u"gallerySearch"_s)->placeholderText(), u"Search prompts"_s);
 }
 
 void TestMainWindow::unknownLocaleFallsBackToEnglishPlurals()
