@@ -11,6 +11,7 @@
 #include <ATen/ops/empty.h>
 #include <ATen/ops/from_blob.h>
 #include <ATen/ops/isfinite.h>
+#include <ATen/ops/mean.h>
 #include <ATen/ops/randn.h>
 #include <ATen/ops/round.h>
 #include <ATen/ops/scalar_tensor.h>
@@ -25,6 +26,7 @@
 #include "HostTransfer.h"
 #include "JsonConfig.h"
 #include "ModelFiles.h"
+#include "PromptChunks.h"
 #include "Safetensors.h"
 #include "Schedulers.h"
 #include "SingleFileCheckpoint.h"
@@ -269,8 +271,8 @@ namespace Atelier::Engine
 
     std::size_t Pipeline::chunkCount(const ImageRequest& request) const
     {
-        return std::max({std::size_t{1}, m_model->tokenizer.encodeChunks(request.prompt).size(),
-                         m_model->tokenizer.encodeChunks(request.negativePrompt).size()});
+        return std::max({std::size_t{1}, promptChunks(m_model->tokenizer, request.prompt).size(),
+                         promptChunks(m_model->tokenizer, request.negativePrompt).size()});
     }
 
     at::Tensor Pipeline::initialNoise(std::uint64_t seed, std::int64_t channels, std::int64_t height,
@@ -283,13 +285,13 @@ namespace Atelier::Engine
     at::Tensor Pipeline::encodePrompts(const std::vector<std::string>& prompts, std::size_t minChunks) const
     {
         const ClipTokenizer& tokenizer = m_model->tokenizer;
-        std::vector<std::vector<std::vector<std::int64_t>>> chunked;
+        std::vector<std::vector<PromptChunk>> chunked;
         std::size_t chunks = std::max<std::size_t>(minChunks, 1);
         for (const auto& prompt : prompts) {
-            chunked.push_back(tokenizer.encodeChunks(prompt));
+            chunked.push_back(promptChunks(tokenizer, prompt));
             chunks = std::max(chunks, chunked.back().size());
         }
-        const std::vector<std::int64_t> emptyChunk = tokenizer.encodePadded("");
+        const PromptChunk emptyChunk = promptChunks(tokenizer, "").front();
         // Cached prompts are taken as they are; the rest are encoded together in one forward pass.
         std::vector<std::optional<at::Tensor>> cached(prompts.size());
         std::vector<std::size_t> missing;
@@ -305,7 +307,7 @@ namespace Atelier::Engine
             auto& promptChunks = chunked[i];
             promptChunks.resize(chunks, emptyChunk);
             for (const auto& chunk : promptChunks) {
-                ids.insert(ids.end(), chunk.begin(), chunk.end());
+                ids.insert(ids.end(), chunk.ids.begin(), chunk.ids.end());
             }
         }
         at::Tensor encoded;
@@ -314,7 +316,16 @@ namespace Atelier::Engine
             const at::Tensor idTensor
                 = at::from_blob(ids.data(), {count, ClipTokenizer::ContextLength}, at::TensorOptions().dtype(at::kLong))
                       .to(m_model->placement.device);
-            const at::Tensor hidden = m_model->textEncoder.forward(idTensor);
+            at::Tensor hidden = m_model->textEncoder.forward(idTensor);
+            for (std::size_t k = 0; k < missing.size(); ++k) {
+                for (std::size_t c = 0; c < chunks; ++c) {
+                    const PromptChunk& chunk = chunked[missing[k]][c];
+                    if (!chunk.isPlain()) {
+                        const auto row = static_cast<std::int64_t>(k * chunks + c);
+                        hidden.narrow(0, row, 1).copy_(emphasized(hidden.narrow(0, row, 1), chunk));
+                    }
+                }
+            }
             encoded = hidden.reshape({static_cast<std::int64_t>(missing.size()), -1, hidden.size(-1)});
         }
         std::vector<at::Tensor> rows(prompts.size());
@@ -331,6 +342,22 @@ namespace Atelier::Engine
             }
         }
         return rows.size() == 1 ? rows.front() : at::cat(rows, 0);
+    }
+
+    at::Tensor Pipeline::emphasized(const at::Tensor& hidden, const PromptChunk& chunk)
+    {
+        // AUTOMATIC1111's "Original" emphasis: each token's output scaled by its weight, then the whole chunk by the
+        // ratio that gives it its old mean back, in float32 whatever the encoder ran in.
+        const at::Tensor z = hidden.to(at::kFloat);
+        std::array<float, ClipTokenizer::ContextLength> weights{};
+        std::transform(chunk.weights.begin(), chunk.weights.end(), weights.begin(),
+                       [](double w) { return static_cast<float>(w); });
+        const at::Tensor w
+            = at::from_blob(weights.data(), {1, ClipTokenizer::ContextLength, 1}, at::TensorOptions().dtype(at::kFloat))
+                  .to(z.device());
+        const at::Tensor originalMean = z.mean();
+        const at::Tensor weighted = z * w;
+        return (weighted * (originalMean / weighted.mean())).to(hidden.scalar_type());
     }
 
     GenerationResult Pipeline::generate(const std::vector<ImageRequest>& requests, const GenerationSettings& settings,

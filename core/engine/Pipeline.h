@@ -18,6 +18,7 @@
 #include "ClipTokenizer.h"
 #include "EngineError.h"
 #include "GraphRunner.h"
+#include "PromptChunks.h"
 #include "SchedulerConfig.h"
 #include "UNet.h"
 #include "Vae.h"
@@ -213,14 +214,20 @@ namespace Atelier::Engine
         GenerationResult generate(const std::vector<ImageRequest>& requests, const GenerationSettings& settings,
                                   const ProgressCallback& progress = {}) const;
 
-        /// Text embeddings for @p prompts, [N, 77·k, dim]. Prompts longer than 75 tokens are split into chunks of 75
-        /// (each wrapped in BOS/EOS and encoded alone, the results concatenated, as AUTOMATIC1111 does); every
-        /// prompt is padded with empty chunks to @p minChunks and to the longest prompt's count.
+        /// Text embeddings for @p prompts, [N, 77·k, dim], as AUTOMATIC1111 makes them: its attention syntax
+        /// (`(text:1.3)`, `[text]`, `BREAK`) and its chunks of 75 tokens (promptChunks(), each wrapped in BOS/EOS
+        /// and encoded alone, the results concatenated); weighted tokens are scaled and the chunk's mean restored
+        /// (emphasized()). A prompt without the syntax that fits one chunk gives the encoder's output unchanged.
+        /// Every prompt is padded with empty chunks to @p minChunks and to the longest prompt's count.
         at::Tensor encodePrompts(const std::vector<std::string>& prompts, std::size_t minChunks = 1) const;
 
         /// The number of 75-token chunks @p request is encoded with when rendered alone. Requests with the same count
         /// render in one batch exactly as they do alone; mixing counts pads the shorter ones, which changes them.
         std::size_t chunkCount(const ImageRequest& request) const;
+
+        /// A1111's "Original" emphasis of one encoded chunk @p hidden ([1, 77, dim]): each position multiplied by its
+        /// weight, then everything by (mean before / mean after), computed in float32.
+        static at::Tensor emphasized(const at::Tensor& hidden, const PromptChunk& chunk);
 
         /// The unit-variance noise diffusers draws for one image of @p seed: randn on a CPU generator seeded with it.
         static at::Tensor initialNoise(std::uint64_t seed, std::int64_t channels, std::int64_t height,

@@ -9,7 +9,10 @@
 #include <QTest>
 
 #include <ATen/TensorOperators.h>
+#include <ATen/ops/allclose.h>
 #include <ATen/ops/equal.h>
+#include <ATen/ops/from_blob.h>
+#include <ATen/ops/mean.h>
 #include <ATen/ops/randn.h>
 #include <ATen/ops/zeros.h>
 
@@ -134,6 +137,7 @@ private Q_SLOTS:
     void imageDoesNotDependOnItsBatch();
     void embeddingCacheGivesTheSameImageAndEncodesOnce();
     void chunkCountFollowsTheLongerPrompt();
+    void attentionSyntaxWeightsTheTokensAsA1111Does();
     void reportsProgressAndCancels();
     void rejectsBadSettings();
     void singleFileGivesTheSameImages();
@@ -328,6 +332,36 @@ void TestPipeline::chunkCountFollowsTheLongerPrompt()
     QCOMPARE(pipeline.chunkCount({"a cat", "", 1, std::nullopt}), std::size_t{1});
     QCOMPARE(pipeline.chunkCount({longPrompt, "", 1, std::nullopt}), std::size_t{2});
     QCOMPARE(pipeline.chunkCount({"a cat", longPrompt + longPrompt, 1, std::nullopt}), std::size_t{3});
+}
+
+void TestPipeline::attentionSyntaxWeightsTheTokensAsA1111Does()
+{
+    c10::InferenceMode inference;
+    const auto sd = model(QStringLiteral("tiny-sd15"));
+    const Pipeline pipeline(sd);
+    // "a (red:1.5) cat" is tokenized run by run into the ids of "a red cat"; only the weights differ.
+    const at::Tensor plain = pipeline.encodePrompts({"a red cat"});
+    const at::Tensor weighted = pipeline.encodePrompts({"a (red:1.5) cat"});
+    const std::vector<PromptChunk> chunks = promptChunks(sd->tokenizer, "a (red:1.5) cat");
+    QCOMPARE(chunks.size(), std::size_t{1});
+    QCOMPARE(chunks.front().ids, promptChunks(sd->tokenizer, "a red cat").front().ids);
+    QCOMPARE(chunks.front().weights[2], 1.5); // BOS, "a", then "red"
+
+    // A1111's "Original" emphasis, written out: scale each token, then restore the chunk's mean.
+    std::vector<float> w(chunks.front().weights.begin(), chunks.front().weights.end());
+    const at::Tensor weights = at::from_blob(w.data(), {1, ClipTokenizer::ContextLength, 1}).clone();
+    const at::Tensor scaled = plain * weights;
+    const at::Tensor expected = scaled * (plain.mean() / scaled.mean());
+    QVERIFY(at::allclose(weighted, expected, 1e-6, 1e-6));
+    QVERIFY(!at::allclose(weighted, plain, 1e-3, 1e-3));
+
+    // Without the syntax nothing changes, bit for bit: the encoder's own output.
+    const std::vector<std::int64_t> ids = sd->tokenizer.encodePadded("a red cat");
+    const at::Tensor direct = sd->textEncoder.forward(
+        at::from_blob(const_cast<std::int64_t*>(ids.data()), {1, ClipTokenizer::ContextLength}, at::kLong));
+    QVERIFY(at::equal(plain, direct));
+    // BREAK starts a second chunk.
+    QCOMPARE(pipeline.chunkCount({"a red cat BREAK a blue sky", "", 1, std::nullopt}), std::size_t{2});
 }
 
 void TestPipeline::reportsProgressAndCancels()
