@@ -156,6 +156,9 @@ namespace Atelier::Worker
                 {u"latents-in"_s,
                  u"Start from these latents (safetensors, key \"latents\") instead of the seed's noise."_s, u"file"_s},
                 {u"latents-out"_s, u"Also save the final latents (safetensors, key \"latents\")."_s, u"file"_s},
+                {u"clip-skip"_s,
+                 u"AUTOMATIC1111's Clip skip: 1 uses CLIP's last layer (default), 2 the one before, ..."_s, u"n"_s,
+                 QString::number(RenderDefaults::ClipSkip)},
             };
             parser.addOptions(options);
             if (!parser.parse(arguments)) {
@@ -185,12 +188,15 @@ namespace Atelier::Worker
             double cfgScale = 0;
             int width = 0;
             int height = 0;
-            for (const QString& problem : {RenderChecks::stepsText(parser.value(u"steps"_s), u"--steps", &steps),
-                                           RenderChecks::cfgScaleText(parser.value(u"cfg"_s), u"--cfg", &cfgScale),
-                                           RenderChecks::sideText(parser.value(u"width"_s), u"--width", &width),
-                                           RenderChecks::sideText(parser.value(u"height"_s), u"--height", &height),
-                                           RenderChecks::promptBytes(render.prompt, u"--prompt"),
-                                           RenderChecks::promptBytes(render.negativePrompt, u"--negative")}) {
+            int clipSkip = RenderDefaults::ClipSkip;
+            for (const QString& problem :
+                 {RenderChecks::stepsText(parser.value(u"steps"_s), u"--steps", &steps),
+                  RenderChecks::cfgScaleText(parser.value(u"cfg"_s), u"--cfg", &cfgScale),
+                  RenderChecks::sideText(parser.value(u"width"_s), u"--width", &width),
+                  RenderChecks::sideText(parser.value(u"height"_s), u"--height", &height),
+                  RenderChecks::clipSkipText(parser.value(u"clip-skip"_s), u"--clip-skip", &clipSkip),
+                  RenderChecks::promptBytes(render.prompt, u"--prompt"),
+                  RenderChecks::promptBytes(render.negativePrompt, u"--negative")}) {
                 if (!problem.isEmpty()) {
                     throw UsageError{problem};
                 }
@@ -205,6 +211,7 @@ namespace Atelier::Worker
             settings.scheduler = scheduler.toStdString();
             settings.steps = steps;
             settings.guidanceScale = cfgScale;
+            settings.clipSkip = clipSkip;
             settings.width = width;
             settings.height = height;
             const int threads = parseNumber<int>(parser, u"threads"_s, 0, 1024);
@@ -244,7 +251,7 @@ namespace Atelier::Worker
                 render.scheduler = QString::fromStdString(model->defaultScheduler);
             }
             // No model hash: hashing a multi-gigabyte checkpoint would double a one-image run's time.
-            const Infotext infotext{render, QString(), infotextModelName(parser.value(u"model"_s))};
+            const Infotext infotext{render, QString(), infotextModelName(parser.value(u"model"_s)), clipSkip};
             const QString out = parser.value(u"out"_s);
             const QString error = writeRgbPng(
                 out, result.images.const_data_ptr<std::uint8_t>(), static_cast<int>(result.images.size(2)),

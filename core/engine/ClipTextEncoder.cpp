@@ -67,8 +67,13 @@ namespace Atelier::Engine
         return x * at::sigmoid(1.702 * x);
     }
 
-    at::Tensor ClipTextEncoder::forward(const at::Tensor& inputIds) const
+    at::Tensor ClipTextEncoder::forward(const at::Tensor& inputIds, int clipSkip) const
     {
+        if (clipSkip < 1 || clipSkip > layerCount()) {
+            throw EngineError("clip skip must be from 1 to " + std::to_string(layerCount()) + ", got "
+                              + std::to_string(clipSkip));
+        }
+        const std::size_t used = m_layers.size() - static_cast<std::size_t>(clipSkip - 1);
         const std::int64_t batch = inputIds.size(0);
         const std::int64_t tokens = inputIds.size(1);
         if (tokens > m_config.maxPositions) {
@@ -81,7 +86,8 @@ namespace Atelier::Engine
         at::Tensor x = at::embedding(m_tokenEmbedding, inputIds.to(m_tokenEmbedding.device()))
             + m_positionEmbedding.narrow(0, 0, tokens).unsqueeze(0);
         auto splitHeads = [&](const at::Tensor& t) { return t.view({batch, tokens, heads, headDim}).transpose(1, 2); };
-        for (const Layer& layer : m_layers) {
+        for (std::size_t index = 0; index < used; ++index) {
+            const Layer& layer = m_layers[index];
             const at::Tensor h = layer.norm1(x);
             // CLIP's text transformer is causal: each token sees only those before it.
             at::Tensor attended = at::scaled_dot_product_attention(splitHeads(layer.q(h)), splitHeads(layer.k(h)),

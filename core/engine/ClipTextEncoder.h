@@ -40,7 +40,11 @@ namespace Atelier::Engine
         static ClipTextEncoder load(const ClipTextConfig& config, const WeightSource& source);
 
         /// [batch, tokens] int64 ids → [batch, tokens, hidden] last hidden state (after the final layer norm).
-        at::Tensor forward(const at::Tensor& inputIds) const;
+        /// @p clipSkip as AUTOMATIC1111 counts it: 1 is the last layer's output, 2 the one before (diffusers'
+        /// `clip_skip=1`), …; the final layer norm is applied to whichever is taken. Throws EngineError when it is
+        /// not from 1 to the number of layers.
+        at::Tensor forward(const at::Tensor& inputIds, int clipSkip = 1) const;
+        int layerCount() const { return static_cast<int>(m_layers.size()); }
         const ClipTextConfig& config() const { return m_config; }
 
     private:

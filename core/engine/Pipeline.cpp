@@ -240,10 +240,11 @@ namespace Atelier::Engine
         : m_capacity(std::max<std::size_t>(capacity, 1))
     { }
 
-    std::optional<at::Tensor> PromptEmbeddingCache::find(const std::string& prompt, std::size_t chunks)
+    std::optional<at::Tensor> PromptEmbeddingCache::find(const std::string& prompt, std::size_t chunks, int clipSkip)
     {
-        const auto it = std::find_if(m_entries.begin(), m_entries.end(),
-                                     [&](const Entry& e) { return e.chunks == chunks && e.prompt == prompt; });
+        const auto it = std::find_if(m_entries.begin(), m_entries.end(), [&](const Entry& e) {
+            return e.chunks == chunks && e.clipSkip == clipSkip && e.prompt == prompt;
+        });
         if (it == m_entries.end()) {
             ++m_misses;
             return std::nullopt;
@@ -253,10 +254,11 @@ namespace Atelier::Engine
         return m_entries.front().embedding;
     }
 
-    void PromptEmbeddingCache::insert(const std::string& prompt, std::size_t chunks, at::Tensor embedding)
+    void PromptEmbeddingCache::insert(const std::string& prompt, std::size_t chunks, at::Tensor embedding, int clipSkip)
     {
-        m_entries.remove_if([&](const Entry& e) { return e.chunks == chunks && e.prompt == prompt; });
-        m_entries.push_front(Entry{prompt, chunks, std::move(embedding)});
+        m_entries.remove_if(
+            [&](const Entry& e) { return e.chunks == chunks && e.clipSkip == clipSkip && e.prompt == prompt; });
+        m_entries.push_front(Entry{prompt, chunks, clipSkip, std::move(embedding)});
         if (m_entries.size() > m_capacity) {
             m_entries.pop_back();
         }
@@ -282,7 +284,8 @@ namespace Atelier::Engine
         return at::randn({1, channels, height, width}, generator, at::TensorOptions().dtype(at::kFloat));
     }
 
-    at::Tensor Pipeline::encodePrompts(const std::vector<std::string>& prompts, std::size_t minChunks) const
+    at::Tensor Pipeline::encodePrompts(const std::vector<std::string>& prompts, std::size_t minChunks,
+                                       int clipSkip) const
     {
         const ClipTokenizer& tokenizer = m_model->tokenizer;
         std::vector<std::vector<PromptChunk>> chunked;
@@ -298,7 +301,7 @@ namespace Atelier::Engine
         std::vector<std::int64_t> ids;
         for (std::size_t i = 0; i < prompts.size(); ++i) {
             if (m_cache) {
-                cached[i] = m_cache->find(prompts[i], chunks);
+                cached[i] = m_cache->find(prompts[i], chunks, clipSkip);
             }
             if (cached[i]) {
                 continue;
@@ -316,7 +319,7 @@ namespace Atelier::Engine
             const at::Tensor idTensor
                 = at::from_blob(ids.data(), {count, ClipTokenizer::ContextLength}, at::TensorOptions().dtype(at::kLong))
                       .to(m_model->placement.device);
-            at::Tensor hidden = m_model->textEncoder.forward(idTensor);
+            at::Tensor hidden = m_model->textEncoder.forward(idTensor, clipSkip);
             for (std::size_t k = 0; k < missing.size(); ++k) {
                 for (std::size_t c = 0; c < chunks; ++c) {
                     const PromptChunk& chunk = chunked[missing[k]][c];
@@ -333,7 +336,7 @@ namespace Atelier::Engine
             const std::size_t i = missing[k];
             rows[i] = encoded.narrow(0, static_cast<std::int64_t>(k), 1);
             if (m_cache) {
-                m_cache->insert(prompts[i], chunks, rows[i].clone());
+                m_cache->insert(prompts[i], chunks, rows[i].clone(), clipSkip);
             }
         }
         for (std::size_t i = 0; i < prompts.size(); ++i) {
@@ -411,14 +414,15 @@ namespace Atelier::Engine
             prompts.push_back(request.prompt);
             negatives.push_back(request.negativePrompt);
         }
-        at::Tensor context = encodePrompts(prompts);
+        at::Tensor context = encodePrompts(prompts, 1, settings.clipSkip);
         if (guidance) {
             const auto chunks = static_cast<std::size_t>(context.size(1) / ClipTokenizer::ContextLength);
-            at::Tensor uncond = encodePrompts(negatives, chunks);
+            at::Tensor uncond = encodePrompts(negatives, chunks, settings.clipSkip);
             if (uncond.size(1) != context.size(1)) {
                 // The negative prompt was the longer one: pad the prompts to its chunk count instead.
                 context
-                    = encodePrompts(prompts, static_cast<std::size_t>(uncond.size(1) / ClipTokenizer::ContextLength));
+                    = encodePrompts(prompts, static_cast<std::size_t>(uncond.size(1) / ClipTokenizer::ContextLength),
+                                    settings.clipSkip);
             }
             context = at::cat({uncond, context}, 0);
         }

@@ -131,6 +131,7 @@ namespace Atelier::Engine
         std::string scheduler; ///< empty: the model's own sampler
         int steps = 20;
         double guidanceScale = 7.5; ///< ≤ 1 turns classifier-free guidance off
+        int clipSkip = 1; ///< A1111's "Clip skip": 1 the text encoder's last layer, 2 the penultimate, …
         std::int64_t width = 512;
         std::int64_t height = 512;
     };
@@ -164,16 +165,16 @@ namespace Atelier::Engine
     };
 
     /// Text embeddings of recently used prompts, so that a prompt queued many times (A1111's `--n_iter`, a seed
-    /// sweep) is encoded once. Keyed by the prompt and the number of 75-token chunks it was padded to, since padding
-    /// changes the embedding. Least recently used entries go first. Not thread-safe: one per engine thread.
+    /// sweep) is encoded once. Keyed by the prompt, the number of 75-token chunks it was padded to (padding changes
+    /// the embedding) and the clip skip. Least recently used entries go first. Not thread-safe: one per engine thread.
     class PromptEmbeddingCache
     {
     public:
         explicit PromptEmbeddingCache(std::size_t capacity = 64);
 
         /// The embedding [1, 77·chunks, dim] of @p prompt, or std::nullopt; counts a hit or a miss.
-        std::optional<at::Tensor> find(const std::string& prompt, std::size_t chunks);
-        void insert(const std::string& prompt, std::size_t chunks, at::Tensor embedding);
+        std::optional<at::Tensor> find(const std::string& prompt, std::size_t chunks, int clipSkip = 1);
+        void insert(const std::string& prompt, std::size_t chunks, at::Tensor embedding, int clipSkip = 1);
 
         std::size_t size() const { return m_entries.size(); }
         std::size_t hits() const { return m_hits; }
@@ -184,6 +185,7 @@ namespace Atelier::Engine
         {
             std::string prompt;
             std::size_t chunks = 0;
+            int clipSkip = 1;
             at::Tensor embedding;
         };
         std::size_t m_capacity;
@@ -218,8 +220,10 @@ namespace Atelier::Engine
         /// (`(text:1.3)`, `[text]`, `BREAK`) and its chunks of 75 tokens (promptChunks(), each wrapped in BOS/EOS
         /// and encoded alone, the results concatenated); weighted tokens are scaled and the chunk's mean restored
         /// (emphasized()). A prompt without the syntax that fits one chunk gives the encoder's output unchanged.
-        /// Every prompt is padded with empty chunks to @p minChunks and to the longest prompt's count.
-        at::Tensor encodePrompts(const std::vector<std::string>& prompts, std::size_t minChunks = 1) const;
+        /// Every prompt is padded with empty chunks to @p minChunks and to the longest prompt's count. @p clipSkip:
+        /// see ClipTextEncoder::forward().
+        at::Tensor encodePrompts(const std::vector<std::string>& prompts, std::size_t minChunks = 1,
+                                 int clipSkip = 1) const;
 
         /// The number of 75-token chunks @p request is encoded with when rendered alone. Requests with the same count
         /// render in one batch exactly as they do alone; mixing counts pads the shorter ones, which changes them.

@@ -157,6 +157,9 @@ namespace Atelier
         if (!modelName.isEmpty()) {
             parameters.append(u"Model: "_s + quoted(modelName));
         }
+        if (clipSkip != RenderDefaults::ClipSkip) {
+            parameters.append(u"Clip skip: "_s + QString::number(clipSkip));
+        }
         return text + parameters.join(u", "_s);
     }
 

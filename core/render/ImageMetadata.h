@@ -19,6 +19,9 @@ namespace Atelier
         RenderSettings settings; ///< resolved (sampler as Atelier's canonical name); unset fields are left out
         QString modelHash; ///< first 10 hex digits of the SHA-256 of the weights; empty: left out
         QString modelName; ///< empty: left out
+        /// A1111's "Clip skip", written when it is not the default (as A1111 does). Not read back yet: readInfotext()
+        /// lists it among the keys Atelier does not use.
+        int clipSkip = RenderDefaults::ClipSkip;
 
         QString toString() const;
     };

@@ -118,6 +118,21 @@ namespace Atelier
                 .arg(bytes);
         }
 
+        QString clipSkipText(QStringView given, QStringView field, int* value)
+        {
+            const std::optional<qint64> parsed = parseWhole(given);
+            if (!parsed || *parsed < RenderLimits::MinClipSkip || *parsed > RenderLimits::MaxClipSkip) {
+                return u"%1 must be a whole number from %2 to %3, not \"%4\""_s.arg(field)
+                    .arg(RenderLimits::MinClipSkip)
+                    .arg(RenderLimits::MaxClipSkip)
+                    .arg(excerpt(given));
+            }
+            if (value) {
+                *value = static_cast<int>(*parsed);
+            }
+            return {};
+        }
+
         QString stepsText(QStringView given, QStringView field, int* value)
         {
             const std::optional<qint64> parsed = parseWhole(given);

@@ -21,6 +21,9 @@ namespace Atelier
         inline constexpr int MinSide = 64; ///< pixels; SD 1.x's VAE needs at least 8 latent pixels
         inline constexpr int MaxSide = 2048; ///< pixels; beyond this a render runs out of memory on most machines
         inline constexpr int SideMultiple = 8; ///< the VAE's downscale factor
+        /// AUTOMATIC1111's "Clip skip" (`--clip-skip`): 1 is CLIP's last layer; SD 1.x's text encoder has 12.
+        inline constexpr int MinClipSkip = 1;
+        inline constexpr int MaxClipSkip = 12;
         /// Each of prompt and negative prompt, in UTF-8 bytes; a job carrying both stays far below the protocol's
         /// control frame size.
         inline constexpr qsizetype MaxPromptBytes = 16 * 1024;
@@ -33,6 +36,7 @@ namespace Atelier
         inline constexpr double CfgScale = 7.5;
         inline constexpr int Width = 512;
         inline constexpr int Height = 512;
+        inline constexpr int ClipSkip = 1;
     } // namespace RenderDefaults
 
     /// One problem with one setting, for messages such as `prompts.txt:3: steps must be …` or `--cfg must be …`.
@@ -83,6 +87,7 @@ namespace Atelier
         QString stepsText(QStringView given, QStringView field, int* value = nullptr);
         QString cfgScaleText(QStringView given, QStringView field, double* value = nullptr);
         QString sideText(QStringView given, QStringView field, int* value = nullptr);
+        QString clipSkipText(QStringView given, QStringView field, int* value = nullptr);
     } // namespace RenderChecks
 } // namespace Atelier
 

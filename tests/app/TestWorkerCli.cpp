@@ -41,6 +41,7 @@ private Q_SLOTS:
     void generateReproducesDiffusersFromTheSeed_data();
     void generateReproducesDiffusersFromTheSeed();
     void latentsRoundTrip();
+    void clipSkipChangesTheImageAndIsWrittenDown();
     void aSymlinkAtTheNameIsNeverFollowed_data();
     void aSymlinkAtTheNameIsNeverFollowed();
     void tokenizePrintsTheIds();
@@ -177,6 +178,28 @@ void TestWorkerCli::latentsRoundTrip()
              qPrintable(wrongSize.standardError));
 }
 
+void TestWorkerCli::clipSkipChangesTheImageAndIsWrittenDown()
+{
+    // The same seed with Clip skip 2 conditions on the penultimate layer: another image, and its infotext says so,
+    // so that the image can be made again in AUTOMATIC1111.
+    const QStringList common{
+        QStringLiteral("generate"), QStringLiteral("--model"), fixturePath(QStringLiteral("tiny-sd15")),
+        QStringLiteral("--prompt"), QStringLiteral("a cat"),   QStringLiteral("--steps"),
+        QStringLiteral("3"),        QStringLiteral("--width"), QStringLiteral("64"),
+        QStringLiteral("--height"), QStringLiteral("64"),      QStringLiteral("--seed"),
+        QStringLiteral("7")};
+    const QString plain = m_dir->filePath(QStringLiteral("plain.png"));
+    const QString skipped = m_dir->filePath(QStringLiteral("skipped.png"));
+    const auto first = worker(common + QStringList{QStringLiteral("--out"), plain});
+    QVERIFY2(first.exitCode == 0, qPrintable(first.standardError));
+    const auto second = worker(
+        common + QStringList{QStringLiteral("--clip-skip"), QStringLiteral("2"), QStringLiteral("--out"), skipped});
+    QVERIFY2(second.exitCode == 0, qPrintable(second.standardError));
+    QVERIFY(!at::equal(Atelier::Test::pngPixels(plain), Atelier::Test::pngPixels(skipped)));
+    QVERIFY(QImage(skipped).text(QStringLiteral("parameters")).endsWith(QStringLiteral(", Clip skip: 2")));
+    QVERIFY(!QImage(plain).text(QStringLiteral("parameters")).contains(QStringLiteral("Clip skip")));
+}
+
 void TestWorkerCli::aSymlinkAtTheNameIsNeverFollowed_data()
 {
     QTest::addColumn<bool>("dangling");
@@ -267,6 +290,8 @@ void TestWorkerCli::badArgumentsAreNamed_data()
                                 << QStringLiteral("cuda:7 is not available");
     QTest::newRow("pickle model") << base + QStringList{QStringLiteral("--model"), QStringLiteral("/tmp/model.ckpt")}
                                   << 1 << QStringLiteral("never loads pickle");
+    QTest::newRow("clip skip 0") << base + QStringList{QStringLiteral("--clip-skip"), QStringLiteral("0")} << 2
+                                 << QStringLiteral("--clip-skip must be a whole number from 1 to 12, not \"0\"");
     QTest::newRow("unknown option") << base + QStringList{QStringLiteral("--outpath"), QStringLiteral("/etc")} << 2
                                     << QStringLiteral("outpath");
 }

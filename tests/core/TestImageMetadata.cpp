@@ -88,6 +88,12 @@ void TestImageMetadata::toStringExactText_data()
         << infotext(lines)
         << u"line one\nline two\nNegative prompt: bad\nworse\nSteps: 8, Sampler: PLMS, CFG scale: 7.5, Seed: 42, "
            "Size: 64x64, Model hash: 0123456789, Model: tiny-sd15"_s;
+    // Clip skip after the model, as A1111 writes it, and only when it is not 1.
+    Infotext skipped = infotext(harbor);
+    skipped.clipSkip = 2;
+    QTest::newRow("clip skip") << skipped
+                               << u"a quiet harbor at dawn\nSteps: 8, Sampler: PLMS, CFG scale: 7.5, Seed: 42, "
+                                  "Size: 64x64, Model hash: 0123456789, Model: tiny-sd15, Clip skip: 2"_s;
 }
 
 void TestImageMetadata::toStringExactText()

@@ -17,6 +17,7 @@
 #include "engine/Safetensors.h"
 
 using namespace Atelier::Engine;
+using Atelier::Test::dataPath;
 using Atelier::Test::fixturePath;
 using Atelier::Test::goldenIndex;
 
@@ -40,6 +41,8 @@ class TestClipTextEncoder final : public QObject
 private Q_SLOTS:
     void matchesTransformers_data();
     void matchesTransformers();
+    void clipSkipTakesAnEarlierLayer_data();
+    void clipSkipTakesAnEarlierLayer();
     void reportsMissingAndMisshapedWeights();
     void reportsBadConfig_data();
     void reportsBadConfig();
@@ -101,6 +104,51 @@ void TestClipTextEncoder::matchesTransformers()
     QCOMPARE(hidden.sizes().vec(), expected.sizes().vec());
     const double error = maxAbsError(hidden, expected);
     QVERIFY2(error <= 1e-4, qPrintable(QStringLiteral("max abs error %1").arg(error)));
+}
+
+void TestClipTextEncoder::clipSkipTakesAnEarlierLayer_data()
+{
+    QTest::addColumn<int>("clipSkip");
+    QTest::addColumn<int>("caseIndex");
+    // The fixture's encoder has 3 layers: every skip it allows, on three prompts (one empty).
+    for (int skip = 1; skip <= 3; ++skip) {
+        for (int i = 0; i < 3; ++i) {
+            QTest::addRow("clip skip %d, prompt %d", skip, i) << skip << i;
+        }
+    }
+}
+
+void TestClipTextEncoder::clipSkipTakesAnEarlierLayer()
+{
+    // Against transformers' hidden_states[-N] through the final layer norm (tests/data/clip-skip/make_golden.py).
+    QFETCH(int, clipSkip);
+    QFETCH(int, caseIndex);
+    c10::InferenceMode guard;
+    const QString fixture = QStringLiteral("tiny-sd15");
+    const auto config = ClipTextConfig::fromConfig(
+        JsonConfig::fromFile(fixturePath(fixture + QStringLiteral("/text_encoder/config.json")).toStdString()));
+    const WeightSource source(openShared(fixturePath(fixture + QStringLiteral("/text_encoder/model.safetensors"))),
+                              "text_model.", at::TensorOptions().dtype(at::kFloat));
+    const ClipTextEncoder encoder = ClipTextEncoder::load(config, source);
+    QCOMPARE(encoder.layerCount(), 3);
+    const auto goldens
+        = SafetensorsFile::open(dataPath(QStringLiteral("clip-skip/clip_skip.safetensors")).toStdString());
+    const at::Tensor ids = goldens.tensor("ids_" + std::to_string(caseIndex));
+    const at::Tensor expected = goldens.tensor("skip" + std::to_string(clipSkip) + "_" + std::to_string(caseIndex));
+    const double error = maxAbsError(encoder.forward(ids, clipSkip), expected);
+    QVERIFY2(error <= 1e-4, qPrintable(QStringLiteral("max abs error %1").arg(error)));
+    if (clipSkip > 1) {
+        // It is another layer, not a rounding of the same one.
+        QVERIFY(maxAbsError(encoder.forward(ids, clipSkip), encoder.forward(ids)) > 1e-3);
+    }
+    for (const int bad : {0, 4}) {
+        try {
+            encoder.forward(ids, bad);
+            QFAIL("a clip skip beyond the layers was taken");
+        } catch (const EngineError& error) {
+            QVERIFY2(QString::fromStdString(error.what()).contains(QStringLiteral("from 1 to 3")), error.what());
+        }
+    }
 }
 
 void TestClipTextEncoder::reportsMissingAndMisshapedWeights()

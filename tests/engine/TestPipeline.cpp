@@ -138,6 +138,7 @@ private Q_SLOTS:
     void embeddingCacheGivesTheSameImageAndEncodesOnce();
     void chunkCountFollowsTheLongerPrompt();
     void attentionSyntaxWeightsTheTokensAsA1111Does();
+    void clipSkipIsPartOfTheCachedEmbedding();
     void reportsProgressAndCancels();
     void rejectsBadSettings();
     void singleFileGivesTheSameImages();
@@ -362,6 +363,20 @@ void TestPipeline::attentionSyntaxWeightsTheTokensAsA1111Does()
     QVERIFY(at::equal(plain, direct));
     // BREAK starts a second chunk.
     QCOMPARE(pipeline.chunkCount({"a red cat BREAK a blue sky", "", 1, std::nullopt}), std::size_t{2});
+}
+
+void TestPipeline::clipSkipIsPartOfTheCachedEmbedding()
+{
+    // A prompt rendered with Clip skip 1, then 2, must not get the first embedding back from the cache.
+    c10::InferenceMode inference;
+    const auto cache = std::make_shared<PromptEmbeddingCache>();
+    const Pipeline pipeline(model(QStringLiteral("tiny-sd15")), cache);
+    const at::Tensor last = pipeline.encodePrompts({"a cat"}, 1, 1);
+    const at::Tensor penultimate = pipeline.encodePrompts({"a cat"}, 1, 2);
+    QVERIFY(!at::allclose(last, penultimate, 1e-3, 1e-3));
+    QCOMPARE(cache->size(), std::size_t{2});
+    QVERIFY(at::equal(pipeline.encodePrompts({"a cat"}, 1, 2), penultimate));
+    QCOMPARE(cache->hits(), std::size_t{1});
 }
 
 void TestPipeline::reportsProgressAndCancels()
