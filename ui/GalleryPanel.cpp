@@ -23,6 +23,7 @@
 #include <QUrl>
 #include <QVBoxLayout>
 
+#include "ActionText.h"
 #include "ImageViewer.h"
 #include "LibraryModel.h"
 #include "ThumbnailCache.h"
@@ -109,10 +110,7 @@ namespace Atelier
         connect(m_searchEdit, &QLineEdit::textChanged, m_filterTimer, qOverload<>(&QTimer::start));
         connect(m_starredButton, &QToolButton::toggled, this, &GalleryPanel::applyFilter);
         connect(m_modelCombo, &QComboBox::activated, this, &GalleryPanel::applyFilter);
-        connect(m_dateCombo, &QComboBox::activated, this, [this] {
-            m_dateRange = m_dateCombo->currentData().value<DateRange>();
-            applyFilter();
-        });
+        connect(m_dateCombo, &QComboBox::activated, this, &GalleryPanel::applyFilter);
 
         connect(m_view, &QListView::activated, this, &GalleryPanel::openViewer);
         connect(m_view->selectionModel(), &QItemSelectionModel::selectionChanged, this, &GalleryPanel::updateActions);
@@ -231,18 +229,13 @@ namespace Atelier
             m_watcher->removePaths(m_watcher->directories());
         }
         m_watched = clean;
-        for (const QString& folder : std::as_const(m_watched)) {
-            // A folder that is not there yet (an output folder before the first render) is scanned once it is.
-            if (QFileInfo(folder).isDir()) {
-                m_watcher->addPath(folder);
-            }
-        }
         rescan();
     }
 
     void GalleryPanel::rescan()
     {
         for (const QString& folder : std::as_const(m_watched)) {
+            // A folder that is not there yet (an output folder before the first render) is watched once it is.
             if (QFileInfo(folder).isDir()) {
                 if (!m_watcher->directories().contains(folder)) {
                     m_watcher->addPath(folder);
@@ -294,7 +287,6 @@ namespace Atelier
 
     void GalleryPanel::setDateRange(DateRange range)
     {
-        m_dateRange = range;
         m_dateCombo->setCurrentIndex(std::max(0, m_dateCombo->findData(QVariant::fromValue(range))));
         applyFilter();
     }
@@ -307,7 +299,7 @@ namespace Atelier
         filter.starredOnly = m_starredButton->isChecked();
         filter.modelName = m_modelCombo->currentData().toString();
         const QDate today = QDate::currentDate();
-        switch (m_dateRange) {
+        switch (m_dateCombo->currentData().value<DateRange>()) {
         case DateRange::Any:
             break;
         case DateRange::Today:
@@ -674,9 +666,7 @@ namespace Atelier
         };
         for (const auto& [action, text, tip] : texts) {
             action->setText(text);
-            action->setToolTip(action->shortcut().isEmpty()
-                                   ? tip
-                                   : u"%1 (%2)"_s.arg(tip, action->shortcut().toString(QKeySequence::NativeText)));
+            action->setToolTip(withShortcut(tip, action));
         }
         m_starAction->setToolTip(
             tr("Star it, or unstar it (%1)").arg(m_starAction->shortcut().toString(QKeySequence::NativeText)));

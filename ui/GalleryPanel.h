@@ -105,6 +105,7 @@ namespace Atelier
         /// Opening, starring, copying, requeueing, trashing: for the window's menu and the viewer.
         QList<QAction*> imageActions() const;
         QAction* undoTrashAction() const { return m_undoTrashAction; }
+        QAction* rescanAction() const { return m_rescanAction; }
 
     signals:
         void useSettingsRequested(const Atelier::RenderSettings& settings);
@@ -149,7 +150,6 @@ namespace Atelier
         QTimer* m_rescanTimer;
         QTimer* m_filterTimer;
         QList<QList<Trashed>> m_trashed; ///< batches, the last one first undone
-        DateRange m_dateRange = DateRange::Any;
 
         QLabel* m_label;
         QLineEdit* m_searchEdit;

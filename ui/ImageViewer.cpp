@@ -27,6 +27,7 @@
 #include <cmath>
 #include <memory>
 
+#include "ActionText.h"
 #include "LibraryModel.h"
 #include "render/Samplers.h"
 
@@ -146,13 +147,6 @@ namespace Atelier
         QString sizeText(QSize size)
         {
             return u"%1×%2"_s.arg(size.width()).arg(size.height());
-        }
-
-        QString withShortcut(const QString& text, const QAction* action)
-        {
-            return action->shortcut().isEmpty()
-                ? text
-                : u"%1 (%2)"_s.arg(text, action->shortcut().toString(QKeySequence::NativeText));
         }
     } // namespace
 

@@ -50,6 +50,7 @@
 
 #include <limits>
 
+#include "ActionText.h"
 #include "BuildInfo.h"
 #include "DeviceBoardModel.h"
 #include "GalleryPanel.h"
@@ -75,13 +76,6 @@ namespace Atelier
             return QStringList{QString()} + samplerNames();
         }
 
-        /// A shortcut's text for a tooltip: "Queue this prompt (Ctrl+Return)".
-        QString withShortcut(const QString& text, const QAction* action)
-        {
-            return action->shortcut().isEmpty()
-                ? text
-                : u"%1 (%2)"_s.arg(text, action->shortcut().toString(QKeySequence::NativeText));
-        }
     } // namespace
 
     MainWindow::MainWindow(QueueModel* queue, ThumbnailCache* thumbnails, const QString& libraryPath,
@@ -268,7 +262,7 @@ namespace Atelier
         m_galleryMenu->addActions(m_gallery->imageActions());
         m_galleryMenu->addSeparator();
         m_galleryMenu->addAction(m_gallery->undoTrashAction());
-        m_galleryMenu->addAction(m_gallery->findChild<QAction*>(u"galleryRescanAction"_s));
+        m_galleryMenu->addAction(m_gallery->rescanAction());
         m_galleryMenu->addAction(m_addLibraryFolderAction);
         m_helpMenu = menuBar()->addMenu(QString());
         m_helpMenu->addAction(m_aboutAction);
@@ -1253,10 +1247,8 @@ namespace Atelier
 
     void MainWindow::addLibraryFolder(const QString& folder)
     {
-        const QString clean = QDir::cleanPath(QDir(folder).absolutePath());
-        if (!m_settings.libraryFolders.contains(clean)) {
-            m_settings.libraryFolders.append(clean);
-            m_settings.save();
+        if (AppSettings::addLibraryFolder(folder)) {
+            m_settings.libraryFolders = AppSettings::load().libraryFolders;
         }
         updateWatchedFolders();
     }
