@@ -387,6 +387,27 @@ namespace Atelier
             .filePath(u".%1.%2.XXXXXX.part"_s.arg(target.fileName()).arg(QCoreApplication::applicationPid()));
     }
 
+    namespace
+    {
+        /// True when process @p pid can no longer write anything: it does not exist, or it is a zombie. A worker
+        /// whose coordinator was killed is re-parented, and where the new parent (a container's PID 1, say) never
+        /// reaps, it stays a zombie that kill(pid, 0) still finds.
+        bool writerIsGone(qint64 pid)
+        {
+            if (::kill(static_cast<pid_t>(pid), 0) != 0) {
+                return errno == ESRCH;
+            }
+            QFile stat(u"/proc/%1/stat"_s.arg(pid));
+            if (!stat.open(QIODevice::ReadOnly)) {
+                return false;
+            }
+            // The state follows the command name, which may itself hold ") ": read after the last one.
+            const QByteArray line = stat.read(4096);
+            const qsizetype end = line.lastIndexOf(") ");
+            return end >= 0 && end + 2 < line.size() && (line[end + 2] == 'Z' || line[end + 2] == 'X');
+        }
+    } // namespace
+
     int removeStaleTemporaryImages(const QString& directory)
     {
         static const QRegularExpression temporary(u"^\\..+\\.png\\.(\\d+)\\.[A-Za-z0-9]{6}\\.part$"_s);
@@ -398,8 +419,7 @@ namespace Atelier
                 continue;
             }
             const qint64 pid = match.captured(1).toLongLong();
-            // kill(pid, 0) fails with ESRCH only when no such process exists: the writer is gone for good.
-            if (pid > 0 && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH && dir.remove(name)) {
+            if (pid > 0 && writerIsGone(pid) && dir.remove(name)) {
                 ++removed;
             }
         }

@@ -5,8 +5,12 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <csignal>
 #include <limits>
 #include <variant>
+
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "orchestration/JobLedger.h"
 #include "render/OutputNaming.h"
@@ -40,6 +44,7 @@ private slots:
     void modelShortName_data();
     void modelShortName();
     void theLedgerNamesByThePattern();
+    void staleTemporaryImagesAreRemoved();
 };
 
 namespace
@@ -403,6 +408,44 @@ void TestOutputNaming::theLedgerNamesByThePattern()
     }
     QCOMPARE(path, u"/out/00040-dreamshaper_8-ddim-12-512x512-0-9.png"_s);
     QVERIFY(ledger.job(0).namedAt.isValid());
+}
+
+// The temporary files of writers that are gone go, whether the writer no longer exists or is a zombie nobody reaped
+// (what a worker becomes in a container whose PID 1 never reaps); a live writer's file and other files stay.
+void TestOutputNaming::staleTemporaryImagesAreRemoved()
+{
+    QTemporaryDir dir;
+    const auto touch = [&](const QString& name) {
+        QFile file(dir.filePath(name));
+        QVERIFY(file.open(QIODevice::WriteOnly));
+    };
+    // A child that exits at once and is not waited for stays a zombie until reaped below.
+    const pid_t zombie = ::fork();
+    QVERIFY(zombie >= 0);
+    if (zombie == 0) {
+        ::_exit(0);
+    }
+    QVERIFY(QTest::qWaitFor(
+        [&] {
+            QFile stat(u"/proc/%1/stat"_s.arg(zombie));
+            return stat.open(QIODevice::ReadOnly) && stat.readAll().contains(") Z ");
+        },
+        5000));
+    // A pid past any the kernel hands out has no process.
+    const qint64 missing = 4194305;
+    const qint64 alive = ::getpid();
+    touch(u".00001-7-a.png.%1.aBc123.part"_s.arg(zombie));
+    touch(u".00002-7-b.png.%1.aBc123.part"_s.arg(missing));
+    touch(u".00003-7-c.png.%1.aBc123.part"_s.arg(alive));
+    touch(u".notes.%1.aBc123.part"_s.arg(missing));
+    touch(u"00004-7-d.png"_s);
+    QCOMPARE(removeStaleTemporaryImages(dir.path()), 2);
+    int status = 0;
+    QCOMPARE(::waitpid(zombie, &status, 0), zombie);
+    QDir listing(dir.path());
+    QCOMPARE(listing.entryList(QDir::Files | QDir::Hidden, QDir::Name),
+             (QStringList{u".00003-7-c.png.%1.aBc123.part"_s.arg(alive), u".notes.%1.aBc123.part"_s.arg(missing),
+                          u"00004-7-d.png"_s}));
 }
 
 QTEST_GUILESS_MAIN(TestOutputNaming)
