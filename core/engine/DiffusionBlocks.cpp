@@ -114,7 +114,12 @@ namespace Atelier::Engine
                     biases.push_back(std::move(part.bias));
                 }
             }
-            return {at::cat(weights), withBias ? at::cat(biases) : at::Tensor()};
+            Linear packed{at::cat(weights), withBias ? at::cat(biases) : at::Tensor()};
+            // The weights computed with are now views into the packed one.
+            for (std::size_t i = 0; i < names.size(); ++i) {
+                source.sub(names[i]).record("weight", packed.weight.narrow(0, static_cast<std::int64_t>(i) * out, out));
+            }
+            return packed;
         }
     } // namespace
 

@@ -68,6 +68,13 @@ namespace Atelier::Engine
                 model.vaeFallback = std::make_shared<const VaeFloatFallback>(std::move(loadFloat32));
             }
         }
+
+        /// Gives @p model the registry of its text encoder's and UNet's weights, and a LoRA patcher on them.
+        void attachWeights(StableDiffusionModel& model, std::shared_ptr<WeightRegistry> weights)
+        {
+            model.loras = std::make_shared<LoraPatcher>(weights);
+            model.weights = std::move(weights);
+        }
     } // namespace
 
     std::shared_ptr<const StableDiffusionModel> StableDiffusionModel::loadFolder(const std::filesystem::path& folder,
@@ -84,14 +91,17 @@ namespace Atelier::Engine
         }
 
         const auto options = at::TensorOptions().dtype(placement.dtype).device(placement.device);
+        auto weights = std::make_shared<WeightRegistry>();
         ClipTokenizer tokenizer = ClipTokenizer::fromFolder(folder / "tokenizer");
         ClipTextEncoder textEncoder = ClipTextEncoder::load(
             ClipTextConfig::fromConfig(JsonConfig::fromFile(folder / "text_encoder" / "config.json")),
-            WeightSource(openShared(componentWeights(folder / "text_encoder", "model")), "text_model.", options));
+            WeightSource(openShared(componentWeights(folder / "text_encoder", "model")), "text_model.", options)
+                .withRegistry(weights, "text_encoder"));
         UNet unet = UNet::load(
             UNetConfig::fromConfig(JsonConfig::fromFile(folder / "unet" / "config.json")),
             WeightSource(openShared(componentWeights(folder / "unet", "diffusion_pytorch_model")), "", options)
-                .withChannelsLast(placement.channelsLast));
+                .withChannelsLast(placement.channelsLast)
+                .withRegistry(weights, "unet"));
         const VaeConfig vaeConfig = VaeConfig::fromConfig(JsonConfig::fromFile(folder / "vae" / "config.json"));
         const std::filesystem::path vaeFile = componentWeights(folder / "vae", "diffusion_pytorch_model");
         const auto loadVae = [=](at::ScalarType dtype) {
@@ -102,10 +112,11 @@ namespace Atelier::Engine
         VaeDecoder vae = loadVae(placement.vaeDtype);
         SchedulerConfig schedulerConfig = SchedulerConfig::fromFile(folder / "scheduler" / "scheduler_config.json");
         const std::string defaultScheduler = std::string(defaultSchedulerName(schedulerConfig).value_or("pndm"));
-        auto model = std::make_shared<StableDiffusionModel>(
-            StableDiffusionModel{std::move(tokenizer), std::move(textEncoder), std::move(unet), std::move(vae),
-                                 std::move(schedulerConfig), defaultScheduler, placement, folder, nullptr});
+        auto model = std::make_shared<StableDiffusionModel>(StableDiffusionModel{
+            std::move(tokenizer), std::move(textEncoder), std::move(unet), std::move(vae), std::move(schedulerConfig),
+            defaultScheduler, placement, folder, nullptr, nullptr, nullptr});
         attachVaeFallback(*model, [loadVae] { return loadVae(at::kFloat); });
+        attachWeights(*model, std::move(weights));
         if (model->unet.config().crossAttentionDim != model->textEncoder.config().hiddenSize) {
             throw EngineError(folder.string() + ": the UNet attends to "
                               + std::to_string(model->unet.config().crossAttentionDim)
@@ -134,22 +145,29 @@ namespace Atelier::Engine
                                 vaeKeyMap(static_cast<std::int64_t>(vaeConfig.blockOutChannels.size())))
                 .withChannelsLast(placement.vaeChannelsLast);
         };
+        auto weights = std::make_shared<WeightRegistry>();
         auto model = std::make_shared<StableDiffusionModel>(StableDiffusionModel{
             ClipTokenizer::fromFolder(clipVocabulary),
-            ClipTextEncoder::load(textConfig, WeightSource(checkpoint, "", options, textEncoderKeyMap())),
-            UNet::load(
-                unetConfig,
-                WeightSource(checkpoint, "", options, unetKeyMap(unetConfig)).withChannelsLast(placement.channelsLast)),
+            ClipTextEncoder::load(
+                textConfig,
+                WeightSource(checkpoint, "", options, textEncoderKeyMap()).withRegistry(weights, "text_encoder")),
+            UNet::load(unetConfig,
+                       WeightSource(checkpoint, "", options, unetKeyMap(unetConfig))
+                           .withChannelsLast(placement.channelsLast)
+                           .withRegistry(weights, "unet")),
             VaeDecoder::load(vaeConfig, vaeWeights(checkpoint, placement.vaeDtype)),
             SchedulerConfig::sd15Defaults(),
             "pndm",
             placement,
             file,
             nullptr,
+            nullptr,
+            nullptr,
         });
         // The fallback opens the file again when first needed, so the checkpoint is not kept mapped meanwhile.
         attachVaeFallback(*model,
                           [=] { return VaeDecoder::load(vaeConfig, vaeWeights(openShared(file), at::kFloat)); });
+        attachWeights(*model, std::move(weights));
         return model;
     }
 
@@ -240,10 +258,11 @@ namespace Atelier::Engine
         : m_capacity(std::max<std::size_t>(capacity, 1))
     { }
 
-    std::optional<at::Tensor> PromptEmbeddingCache::find(const std::string& prompt, std::size_t chunks, int clipSkip)
+    std::optional<at::Tensor> PromptEmbeddingCache::find(const std::string& prompt, std::size_t chunks,
+                                                         const std::string& encoder)
     {
         const auto it = std::find_if(m_entries.begin(), m_entries.end(), [&](const Entry& e) {
-            return e.chunks == chunks && e.clipSkip == clipSkip && e.prompt == prompt;
+            return e.chunks == chunks && e.encoder == encoder && e.prompt == prompt;
         });
         if (it == m_entries.end()) {
             ++m_misses;
@@ -254,11 +273,12 @@ namespace Atelier::Engine
         return m_entries.front().embedding;
     }
 
-    void PromptEmbeddingCache::insert(const std::string& prompt, std::size_t chunks, at::Tensor embedding, int clipSkip)
+    void PromptEmbeddingCache::insert(const std::string& prompt, std::size_t chunks, at::Tensor embedding,
+                                      const std::string& encoder)
     {
         m_entries.remove_if(
-            [&](const Entry& e) { return e.chunks == chunks && e.clipSkip == clipSkip && e.prompt == prompt; });
-        m_entries.push_front(Entry{prompt, chunks, clipSkip, std::move(embedding)});
+            [&](const Entry& e) { return e.chunks == chunks && e.encoder == encoder && e.prompt == prompt; });
+        m_entries.push_front(Entry{prompt, chunks, encoder, std::move(embedding)});
         if (m_entries.size() > m_capacity) {
             m_entries.pop_back();
         }
@@ -270,6 +290,19 @@ namespace Atelier::Engine
         , m_cache(std::move(cache))
         , m_runner(std::move(runner))
     { }
+
+    std::string Pipeline::encoderState(int clipSkip) const
+    {
+        std::string state = "clip skip " + std::to_string(clipSkip);
+        if (m_model->loras) {
+            for (const LoraSpec& lora : m_model->loras->current()) {
+                if (lora.textEncoderWeight != 0.0) {
+                    state += "\n" + lora.file.string() + " * " + std::to_string(lora.textEncoderWeight);
+                }
+            }
+        }
+        return state;
+    }
 
     std::size_t Pipeline::chunkCount(const ImageRequest& request) const
     {
@@ -295,13 +328,14 @@ namespace Atelier::Engine
             chunks = std::max(chunks, chunked.back().size());
         }
         const PromptChunk emptyChunk = promptChunks(tokenizer, "").front();
+        const std::string encoder = encoderState(clipSkip);
         // Cached prompts are taken as they are; the rest are encoded together in one forward pass.
         std::vector<std::optional<at::Tensor>> cached(prompts.size());
         std::vector<std::size_t> missing;
         std::vector<std::int64_t> ids;
         for (std::size_t i = 0; i < prompts.size(); ++i) {
             if (m_cache) {
-                cached[i] = m_cache->find(prompts[i], chunks, clipSkip);
+                cached[i] = m_cache->find(prompts[i], chunks, encoder);
             }
             if (cached[i]) {
                 continue;
@@ -336,7 +370,7 @@ namespace Atelier::Engine
             const std::size_t i = missing[k];
             rows[i] = encoded.narrow(0, static_cast<std::int64_t>(k), 1);
             if (m_cache) {
-                m_cache->insert(prompts[i], chunks, rows[i].clone(), clipSkip);
+                m_cache->insert(prompts[i], chunks, rows[i].clone(), encoder);
             }
         }
         for (std::size_t i = 0; i < prompts.size(); ++i) {
@@ -376,6 +410,12 @@ namespace Atelier::Engine
             || settings.height % factor != 0) {
             throw EngineError("width and height must be positive multiples of " + std::to_string(factor) + ", got "
                               + std::to_string(settings.width) + "×" + std::to_string(settings.height));
+        }
+        // Before the prompts are encoded: LoRAs on the text encoder change the embeddings.
+        if (model.loras) {
+            model.loras->apply(settings.loras);
+        } else if (!settings.loras.empty()) {
+            throw EngineError("this model cannot take LoRAs (it was not loaded with a weight registry)");
         }
         const std::string schedulerName = settings.scheduler.empty() ? model.defaultScheduler : settings.scheduler;
         const std::int64_t channels = model.unet.config().inChannels;

@@ -18,6 +18,7 @@
 #include "ClipTokenizer.h"
 #include "EngineError.h"
 #include "GraphRunner.h"
+#include "Lora.h"
 #include "PromptChunks.h"
 #include "SchedulerConfig.h"
 #include "UNet.h"
@@ -103,6 +104,10 @@ namespace Atelier::Engine
 
         /// Set when placement.vaeDtype is not float32: what decodeImage() falls back to.
         std::shared_ptr<const VaeFloatFallback> vaeFallback;
+        /// The text encoder's and the UNet's weights by name, shared with them (what LoRAs change).
+        std::shared_ptr<WeightRegistry> weights;
+        /// The LoRAs on the model now; Pipeline::generate() sets them per batch.
+        std::shared_ptr<LoraPatcher> loras;
 
         /// Image pixels per latent pixel (8 for SD 1.x).
         std::int64_t vaeScaleFactor() const { return vae.config().upscale(); }
@@ -132,6 +137,7 @@ namespace Atelier::Engine
         int steps = 20;
         double guidanceScale = 7.5; ///< ≤ 1 turns classifier-free guidance off
         int clipSkip = 1; ///< A1111's "Clip skip": 1 the text encoder's last layer, 2 the penultimate, …
+        std::vector<LoraSpec> loras; ///< applied to the model for this batch (LoraPatcher); empty: none
         std::int64_t width = 512;
         std::int64_t height = 512;
     };
@@ -166,15 +172,17 @@ namespace Atelier::Engine
 
     /// Text embeddings of recently used prompts, so that a prompt queued many times (A1111's `--n_iter`, a seed
     /// sweep) is encoded once. Keyed by the prompt, the number of 75-token chunks it was padded to (padding changes
-    /// the embedding) and the clip skip. Least recently used entries go first. Not thread-safe: one per engine thread.
+    /// the embedding) and the text encoder's state (its clip skip and LoRAs: Pipeline::encoderState()). Least recently
+    /// used entries go first. Not thread-safe: one per engine thread.
     class PromptEmbeddingCache
     {
     public:
         explicit PromptEmbeddingCache(std::size_t capacity = 64);
 
         /// The embedding [1, 77·chunks, dim] of @p prompt, or std::nullopt; counts a hit or a miss.
-        std::optional<at::Tensor> find(const std::string& prompt, std::size_t chunks, int clipSkip = 1);
-        void insert(const std::string& prompt, std::size_t chunks, at::Tensor embedding, int clipSkip = 1);
+        std::optional<at::Tensor> find(const std::string& prompt, std::size_t chunks, const std::string& encoder = {});
+        void insert(const std::string& prompt, std::size_t chunks, at::Tensor embedding,
+                    const std::string& encoder = {});
 
         std::size_t size() const { return m_entries.size(); }
         std::size_t hits() const { return m_hits; }
@@ -185,7 +193,7 @@ namespace Atelier::Engine
         {
             std::string prompt;
             std::size_t chunks = 0;
-            int clipSkip = 1;
+            std::string encoder;
             at::Tensor embedding;
         };
         std::size_t m_capacity;
@@ -228,6 +236,9 @@ namespace Atelier::Engine
         /// The number of 75-token chunks @p request is encoded with when rendered alone. Requests with the same count
         /// render in one batch exactly as they do alone; mixing counts pads the shorter ones, which changes them.
         std::size_t chunkCount(const ImageRequest& request) const;
+
+        /// What the text encoder's output depends on besides the prompt: @p clipSkip and the LoRAs on it now.
+        std::string encoderState(int clipSkip) const;
 
         /// A1111's "Original" emphasis of one encoded chunk @p hidden ([1, 77, dim]): each position multiplied by its
         /// weight, then everything by (mean before / mean after), computed in float32.

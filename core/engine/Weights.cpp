@@ -137,10 +137,39 @@ namespace Atelier::Engine
         return copy;
     }
 
+    WeightSource WeightSource::withRegistry(std::shared_ptr<WeightRegistry> registry,
+                                            const std::string& component) const
+    {
+        WeightSource copy = *this;
+        copy.m_registry = std::move(registry);
+        copy.m_registryPrefix = component + ".";
+        copy.m_registryCut = m_prefix.size();
+        return copy;
+    }
+
+    void WeightSource::record(const std::string& name, const at::Tensor& tensor) const
+    {
+        if (m_registry) {
+            m_registry->add(m_registryPrefix + m_prefix.substr(m_registryCut) + name, tensor);
+        }
+    }
+
+    void WeightRegistry::add(const std::string& name, const at::Tensor& tensor)
+    {
+        m_tensors.insert_or_assign(name, tensor);
+    }
+
+    const at::Tensor* WeightRegistry::find(const std::string& name) const
+    {
+        const auto found = m_tensors.find(name);
+        return found == m_tensors.end() ? nullptr : &found->second;
+    }
+
     Linear Linear::load(const WeightSource& source, std::int64_t in, std::int64_t out, bool withBias)
     {
         Linear layer;
         layer.weight = source.load("weight", {out, in});
+        source.record("weight", layer.weight);
         if (withBias) {
             layer.bias = source.load("bias", {out});
         }
@@ -160,6 +189,7 @@ namespace Atelier::Engine
         if (source.channelsLast()) {
             layer.weight = layer.weight.contiguous(at::MemoryFormat::ChannelsLast);
         }
+        source.record("weight", layer.weight);
         layer.bias = source.load("bias", {out});
         if (layer.bias.is_cuda()
             && (layer.bias.scalar_type() == at::kHalf || layer.bias.scalar_type() == at::kBFloat16)) {

@@ -6,6 +6,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -45,6 +46,24 @@ namespace Atelier::Engine
         mutable std::vector<std::pair<std::string, at::Tensor>> m_made;
     };
 
+    /// The weights a loaded model computes with, by name ("unet.down_blocks.0.resnets.0.conv1.weight",
+    /// "text_encoder.encoder.layers.0.self_attn.q_proj.weight": the component, then its diffusers/transformers name
+    /// inside it, whatever the file called it). Each entry shares storage with the model (it is the tensor itself, or
+    /// a view into a packed one), so an in-place change here is a change of the model: this is how LoRA patches a
+    /// loaded model without reloading it.
+    class WeightRegistry
+    {
+    public:
+        void add(const std::string& name, const at::Tensor& tensor);
+        /// The weight called @p name, or nullptr.
+        const at::Tensor* find(const std::string& name) const;
+        std::size_t size() const { return m_tensors.size(); }
+        const std::unordered_map<std::string, at::Tensor>& tensors() const { return m_tensors; }
+
+    private:
+        std::unordered_map<std::string, at::Tensor> m_tensors;
+    };
+
     /// Hands out a model's weights by their diffusers/transformers names, checking each one's shape and
     /// converting it to the dtype and device the model runs in.
     ///
@@ -76,6 +95,11 @@ namespace Atelier::Engine
         /// The same source, but convolution kernels load channels-last (NHWC), the layout tensor-core convolutions
         /// read without transposing.
         WeightSource withChannelsLast(bool channelsLast = true) const;
+        /// The same source, recording the layers' weights in @p registry (record()) as @p component + "." + their
+        /// names below this source's prefix.
+        WeightSource withRegistry(std::shared_ptr<WeightRegistry> registry, const std::string& component) const;
+        /// Puts @p tensor, the weight this layer computes with, into the registry (if any) under @p name.
+        void record(const std::string& name, const at::Tensor& tensor) const;
 
         const at::TensorOptions& options() const { return m_options; }
         bool channelsLast() const { return m_channelsLast; }
@@ -86,6 +110,9 @@ namespace Atelier::Engine
         at::TensorOptions m_options;
         KeyMap m_keyMap;
         bool m_channelsLast = false;
+        std::shared_ptr<WeightRegistry> m_registry;
+        std::string m_registryPrefix; ///< the component, and the part of m_prefix the registry leaves out
+        std::size_t m_registryCut = 0;
     };
 
     /// y = x Wᵀ + b
