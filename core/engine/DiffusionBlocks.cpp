@@ -5,6 +5,7 @@
 
 #include <ATen/TensorOperators.h>
 #include <ATen/ops/cat.h>
+#include <ATen/ops/constant_pad_nd.h>
 #include <ATen/ops/gelu.h>
 #include <ATen/ops/linear.h>
 #include <ATen/ops/scaled_dot_product_attention.h>
@@ -75,12 +76,13 @@ namespace Atelier::Engine
 
     Downsample Downsample::load(const WeightSource& source, std::int64_t channels, std::int64_t padding)
     {
-        return {Conv2d::load(source.sub("conv"), channels, channels, 3, 2, padding)};
+        return {Conv2d::load(source.sub("conv"), channels, channels, 3, 2, padding), padding == 0};
     }
 
     at::Tensor Downsample::operator()(const at::Tensor& x) const
     {
-        return conv(x);
+        // F.pad(x, (0, 1, 0, 1)): left, right, top, bottom of the last two dimensions.
+        return conv(padBottomRight ? at::constant_pad_nd(x, {0, 1, 0, 1}, 0) : x);
     }
 
     Upsample Upsample::load(const WeightSource& source, std::int64_t channels)

@@ -31,10 +31,13 @@ namespace Atelier::Engine
         at::Tensor operator()(const at::Tensor& x, const at::Tensor& timeEmbedding) const;
     };
 
-    /// Stride-2 3×3 convolution (diffusers' Downsample2D with use_conv).
+    /// Stride-2 3×3 convolution (diffusers' Downsample2D with use_conv). With padding 0 (the VAE encoder's, and a
+    /// UNet's downsample_padding 0) diffusers pads one zero row and column at the bottom and right only, so an even
+    /// size halves exactly; any other padding pads all sides.
     struct Downsample
     {
         Conv2d conv;
+        bool padBottomRight = false;
         static Downsample load(const WeightSource& source, std::int64_t channels, std::int64_t padding);
         at::Tensor operator()(const at::Tensor& x) const;
     };

@@ -61,11 +61,14 @@ namespace Atelier::Engine
             return std::make_shared<const SafetensorsFile>(SafetensorsFile::open(path));
         }
 
-        /// Gives @p model its float32 VAE for decodeImage's retries, when its VAE decodes in another precision.
-        void attachVaeFallback(StableDiffusionModel& model, std::function<VaeDecoder()> loadFloat32)
+        /// Gives @p model its float32 VAE for decodeImage's and encodeImage's retries, when its VAE runs in another
+        /// precision. @p loadEncoder is left out for a model without an encoder.
+        void attachVaeFallback(StableDiffusionModel& model, std::function<VaeDecoder()> loadFloat32,
+                               std::function<VaeEncoder()> loadEncoder)
         {
             if (model.placement.vaeDtype != at::kFloat) {
-                model.vaeFallback = std::make_shared<const VaeFloatFallback>(std::move(loadFloat32));
+                model.vaeFallback = std::make_shared<const VaeFloatFallback>(
+                    std::move(loadFloat32), model.vaeEncoder ? std::move(loadEncoder) : nullptr);
             }
         }
 
@@ -104,18 +107,25 @@ namespace Atelier::Engine
                 .withRegistry(weights, "unet"));
         const VaeConfig vaeConfig = VaeConfig::fromConfig(JsonConfig::fromFile(folder / "vae" / "config.json"));
         const std::filesystem::path vaeFile = componentWeights(folder / "vae", "diffusion_pytorch_model");
-        const auto loadVae = [=](at::ScalarType dtype) {
-            return VaeDecoder::load(vaeConfig,
-                                    WeightSource(openShared(vaeFile), "", options.dtype(dtype))
-                                        .withChannelsLast(placement.vaeChannelsLast));
+        const auto vaeWeights = [=](at::ScalarType dtype) {
+            return WeightSource(openShared(vaeFile), "", options.dtype(dtype))
+                .withChannelsLast(placement.vaeChannelsLast);
         };
+        const auto loadVae = [=](at::ScalarType dtype) { return VaeDecoder::load(vaeConfig, vaeWeights(dtype)); };
+        const auto loadEncoder = [=](at::ScalarType dtype) { return VaeEncoder::load(vaeConfig, vaeWeights(dtype)); };
         VaeDecoder vae = loadVae(placement.vaeDtype);
+        // Decoder-only VAE files (Atelier's embedded model) load without an encoder; only image to image needs it.
+        std::optional<VaeEncoder> vaeEncoder;
+        if (openShared(vaeFile)->contains("encoder.conv_in.weight")) {
+            vaeEncoder = loadEncoder(placement.vaeDtype);
+        }
         SchedulerConfig schedulerConfig = SchedulerConfig::fromFile(folder / "scheduler" / "scheduler_config.json");
         const std::string defaultScheduler = std::string(defaultSchedulerName(schedulerConfig).value_or("pndm"));
         auto model = std::make_shared<StableDiffusionModel>(StableDiffusionModel{
-            std::move(tokenizer), std::move(textEncoder), std::move(unet), std::move(vae), std::move(schedulerConfig),
-            defaultScheduler, placement, folder, nullptr, nullptr, nullptr});
-        attachVaeFallback(*model, [loadVae] { return loadVae(at::kFloat); });
+            std::move(tokenizer), std::move(textEncoder), std::move(unet), std::move(vae), std::move(vaeEncoder),
+            std::move(schedulerConfig), defaultScheduler, placement, folder, nullptr, nullptr, nullptr});
+        attachVaeFallback(
+            *model, [loadVae] { return loadVae(at::kFloat); }, [loadEncoder] { return loadEncoder(at::kFloat); });
         attachWeights(*model, std::move(weights));
         if (model->unet.config().crossAttentionDim != model->textEncoder.config().hiddenSize) {
             throw EngineError(folder.string() + ": the UNet attends to "
@@ -156,6 +166,9 @@ namespace Atelier::Engine
                            .withChannelsLast(placement.channelsLast)
                            .withRegistry(weights, "unet")),
             VaeDecoder::load(vaeConfig, vaeWeights(checkpoint, placement.vaeDtype)),
+            hasVaeEncoder(*checkpoint)
+                ? std::optional<VaeEncoder>(VaeEncoder::load(vaeConfig, vaeWeights(checkpoint, placement.vaeDtype)))
+                : std::nullopt,
             SchedulerConfig::sd15Defaults(),
             "pndm",
             placement,
@@ -165,8 +178,9 @@ namespace Atelier::Engine
             nullptr,
         });
         // The fallback opens the file again when first needed, so the checkpoint is not kept mapped meanwhile.
-        attachVaeFallback(*model,
-                          [=] { return VaeDecoder::load(vaeConfig, vaeWeights(openShared(file), at::kFloat)); });
+        attachVaeFallback(
+            *model, [=] { return VaeDecoder::load(vaeConfig, vaeWeights(openShared(file), at::kFloat)); },
+            [=] { return VaeEncoder::load(vaeConfig, vaeWeights(openShared(file), at::kFloat)); });
         attachWeights(*model, std::move(weights));
         return model;
     }
@@ -221,8 +235,9 @@ namespace Atelier::Engine
         return placement;
     }
 
-    VaeFloatFallback::VaeFloatFallback(std::function<VaeDecoder()> load)
+    VaeFloatFallback::VaeFloatFallback(std::function<VaeDecoder()> load, std::function<VaeEncoder()> loadEncoder)
         : m_load(std::move(load))
+        , m_loadEncoder(std::move(loadEncoder))
     { }
 
     const VaeDecoder& VaeFloatFallback::decoderForRetry() const
@@ -235,10 +250,29 @@ namespace Atelier::Engine
         return *m_decoder;
     }
 
+    const VaeEncoder& VaeFloatFallback::encoderForRetry() const
+    {
+        const std::lock_guard lock(m_mutex);
+        if (!m_encoder) {
+            if (!m_loadEncoder) {
+                throw EngineError("this model has no float32 VAE encoder to fall back to");
+            }
+            m_encoder = m_loadEncoder();
+        }
+        ++m_encoderRetries;
+        return *m_encoder;
+    }
+
     int VaeFloatFallback::retries() const
     {
         const std::lock_guard lock(m_mutex);
         return m_retries;
+    }
+
+    int VaeFloatFallback::encoderRetries() const
+    {
+        const std::lock_guard lock(m_mutex);
+        return m_encoderRetries;
     }
 
     at::Tensor StableDiffusionModel::decodeImage(const at::Tensor& latents, GraphRunner* runner) const
@@ -252,6 +286,24 @@ namespace Atelier::Engine
         std::fprintf(stderr, "atelier: the %s VAE decode of an image overflowed; decoding it again in float32\n",
                      c10::toString(placement.vaeDtype));
         return vaeFallback->decoderForRetry().decode(latents.to(at::kFloat));
+    }
+
+    LatentDistribution StableDiffusionModel::encodeImage(const at::Tensor& image) const
+    {
+        if (!vaeEncoder) {
+            throw EngineError(source.string()
+                              + ": the model's VAE has no encoder (its weights hold only the decoder), which image to "
+                                "image needs");
+        }
+        const at::Tensor input = toDevice(image.to(at::kFloat), placement.device);
+        const LatentDistribution encoded = vaeEncoder->encode(input.to(placement.vaeDtype)).toFloat();
+        if (placement.vaeDtype == at::kFloat || !vaeFallback
+            || (at::isfinite(encoded.mean).all().item<bool>() && at::isfinite(encoded.logvar).all().item<bool>())) {
+            return encoded;
+        }
+        std::fprintf(stderr, "atelier: the %s VAE encode of an init image overflowed; encoding it again in float32\n",
+                     c10::toString(placement.vaeDtype));
+        return vaeFallback->encoderForRetry().encode(input);
     }
 
     PromptEmbeddingCache::PromptEmbeddingCache(std::size_t capacity)
@@ -293,11 +345,15 @@ namespace Atelier::Engine
 
     std::string Pipeline::encoderState(int clipSkip) const
     {
-        std::string state = "clip skip " + std::to_string(clipSkip);
+        std::string state = "clip skip ";
+        state.append(std::to_string(clipSkip));
         if (m_model->loras) {
             for (const LoraSpec& lora : m_model->loras->current()) {
                 if (lora.textEncoderWeight != 0.0) {
-                    state += "\n" + lora.file.string() + " * " + std::to_string(lora.textEncoderWeight);
+                    // Every digit: two weights that differ at all give two embeddings.
+                    char weight[32];
+                    std::snprintf(weight, sizeof weight, " * %.17g", lora.textEncoderWeight);
+                    state.append("\n").append(lora.file.string()).append(weight);
                 }
             }
         }
@@ -411,6 +467,30 @@ namespace Atelier::Engine
             throw EngineError("width and height must be positive multiples of " + std::to_string(factor) + ", got "
                               + std::to_string(settings.width) + "×" + std::to_string(settings.height));
         }
+        // One batch runs one schedule: image to image for every request or for none.
+        const bool imageToImage = requests.front().initImage.has_value();
+        for (const ImageRequest& request : requests) {
+            if (request.initImage.has_value() != imageToImage) {
+                throw EngineError("initImage: a batch cannot mix requests with an init image (image to image) and "
+                                  "requests without one (text to image)");
+            }
+            if (request.initImage
+                && request.initImage->sizes().vec()
+                    != std::vector<std::int64_t>{1, 3, settings.height, settings.width}) {
+                throw EngineError("initImage must have shape [1, 3, " + std::to_string(settings.height) + ", "
+                                  + std::to_string(settings.width) + "] (the image's size), got "
+                                  + c10::str(request.initImage->sizes()));
+            }
+            if (request.initImage && !at::isFloatingType(request.initImage->scalar_type())) {
+                throw EngineError("initImage must hold floating-point pixels in [-1, 1] (fromUint8Image() converts "
+                                  "uint8 ones), got "
+                                  + std::string(c10::toString(request.initImage->scalar_type())));
+            }
+        }
+        if (!(settings.strength > 0.0 && settings.strength <= 1.0)) {
+            // Refused even where it is not used (text to image), so that a bad value never passes unnoticed.
+            throw EngineError("strength must be more than 0 and at most 1, got " + c10::str(settings.strength));
+        }
         // Before the prompts are encoded: LoRAs on the text encoder change the embeddings.
         if (model.loras) {
             model.loras->apply(settings.loras);
@@ -431,22 +511,38 @@ namespace Atelier::Engine
         std::vector<at::Tensor> initial;
         for (const ImageRequest& request : requests) {
             schedulers.push_back(makeScheduler(schedulerName, model.schedulerConfig));
-            schedulers.back()->setTimesteps(settings.steps);
+            Scheduler& scheduler = *schedulers.back();
+            scheduler.setTimesteps(settings.steps);
+            if (imageToImage) {
+                // diffusers' img2img get_timesteps: the last int(steps × strength) steps of the schedule.
+                scheduler.setBeginIndex(strengthBeginIndex(scheduler, settings.steps, settings.strength));
+            }
             generators.push_back(at::make_generator<at::CPUGeneratorImpl>(request.seed));
+            at::Generator& generator = generators.back();
+            // diffusers' img2img prepare_latents encodes the image first, drawing the VAE's sample from the
+            // generator, and only then draws the noise: the order matters for every seed.
+            at::Tensor imageLatents;
+            if (imageToImage) {
+                imageLatents
+                    = model.encodeImage(*request.initImage).sample(generator) * model.vae.config().scalingFactor;
+            }
+            at::Tensor noise;
             if (request.initialLatents) {
                 const at::Tensor& given = *request.initialLatents;
                 if (given.sizes().vec() != std::vector<std::int64_t>{1, channels, latentHeight, latentWidth}) {
                     throw EngineError("initial latents must have shape [1, " + std::to_string(channels) + ", "
                                       + std::to_string(latentHeight) + ", " + std::to_string(latentWidth) + "]");
                 }
-                initial.push_back(given.to(at::kFloat).to(at::kCPU));
+                noise = given.to(at::kFloat).to(at::kCPU);
             } else {
-                initial.push_back(at::randn({1, channels, latentHeight, latentWidth}, generators.back(),
-                                            at::TensorOptions().dtype(at::kFloat)));
+                noise = at::randn({1, channels, latentHeight, latentWidth}, generator,
+                                  at::TensorOptions().dtype(at::kFloat));
             }
+            initial.push_back(imageToImage ? scheduler.addNoise(imageLatents, toDevice(noise, device)) : noise);
         }
         const Scheduler& lead = *schedulers.front();
-        at::Tensor latents = toDevice(at::cat(initial, 0), device) * lead.initNoiseSigma();
+        at::Tensor latents
+            = imageToImage ? at::cat(initial, 0) : toDevice(at::cat(initial, 0), device) * lead.initNoiseSigma();
 
         const bool guidance = settings.guidanceScale > 1.0;
         std::vector<std::string> prompts, negatives;
@@ -469,8 +565,10 @@ namespace Atelier::Engine
         context = context.to(model.placement.dtype);
 
         const auto& timesteps = lead.timesteps();
-        const int total = static_cast<int>(timesteps.size());
-        for (std::size_t i = 0; i < timesteps.size(); ++i) {
+        // Image to image skips the schedule's first steps; progress counts the steps this run takes.
+        const std::size_t first = lead.beginIndex();
+        const int total = static_cast<int>(timesteps.size() - first);
+        for (std::size_t i = first; i < timesteps.size(); ++i) {
             const at::Tensor input = lead.scaleModelInput(latents, i);
             const at::Tensor modelInput = guidance ? at::cat({input, input}, 0) : input;
             const at::Tensor t = at::scalar_tensor(timesteps[i], at::TensorOptions().dtype(at::kDouble).device(device));
@@ -492,7 +590,7 @@ namespace Atelier::Engine
                 }
                 latents = at::cat(stepped, 0);
             }
-            if (progress && !progress(StepProgress{static_cast<int>(i) + 1, total, latents})) {
+            if (progress && !progress(StepProgress{static_cast<int>(i - first) + 1, total, latents})) {
                 throw GenerationCancelled();
             }
         }

@@ -37,9 +37,10 @@ namespace Atelier::Engine
     {
         at::Device device = at::kCPU;
         at::ScalarType dtype = at::kFloat; ///< text encoder and UNet
-        /// The VAE decoder's precision. fp16 runs on CUDA decode in fp16 too, as diffusers does, at half the
-        /// memory and time of float32; an image whose fp16 decode overflows (SD 1.x VAEs can, giving NaN images)
-        /// is decoded again in float32 (StableDiffusionModel::decodeImage). Every other run decodes in float32.
+        /// The VAE's precision (decoder and encoder). fp16 runs on CUDA decode in fp16 too, as diffusers does, at
+        /// half the memory and time of float32; an image whose fp16 decode overflows (SD 1.x VAEs can, giving NaN
+        /// images) is decoded again in float32 (StableDiffusionModel::decodeImage), and an init image whose encode
+        /// does is encoded again in float32 (encodeImage). Every other run uses float32.
         at::ScalarType vaeDtype = at::kFloat;
         /// UNet convolutions and activations in NHWC, which tensor-core convolutions read directly (CUDA).
         bool channelsLast = false;
@@ -53,27 +54,37 @@ namespace Atelier::Engine
         static ModelPlacement forDevice(at::Device device, at::ScalarType dtype);
     };
 
-    /// The float32 VAE decoder that an overflowing reduced-precision decode falls back to: loaded from the model's
-    /// file on first use (the file is opened again then, so a multi-GB checkpoint is not kept mapped meanwhile),
-    /// then kept. Thread-safe.
+    /// The float32 VAE decoder (and encoder) that an overflowing reduced-precision decode (encode) falls back to:
+    /// loaded from the model's file on first use (the file is opened again then, so a multi-GB checkpoint is not
+    /// kept mapped meanwhile), then kept. Thread-safe.
     class VaeFloatFallback
     {
     public:
-        explicit VaeFloatFallback(std::function<VaeDecoder()> load);
+        /// @p loadEncoder may be empty for a model without a VAE encoder.
+        explicit VaeFloatFallback(std::function<VaeDecoder()> load, std::function<VaeEncoder()> loadEncoder = {});
 
         /// The decoder, loading it on the first call; counts the call as one image decoded again.
         const VaeDecoder& decoderForRetry() const;
+        /// The encoder, loading it on the first call; counts the call as one image encoded again. Throws
+        /// EngineError when it was given no way to load one.
+        const VaeEncoder& encoderForRetry() const;
         /// How many images were decoded again in float32.
         int retries() const;
+        /// How many init images were encoded again in float32.
+        int encoderRetries() const;
 
     private:
         std::function<VaeDecoder()> m_load;
+        std::function<VaeEncoder()> m_loadEncoder;
         mutable std::mutex m_mutex;
         mutable std::optional<VaeDecoder> m_decoder;
+        mutable std::optional<VaeEncoder> m_encoder;
         mutable int m_retries = 0;
+        mutable int m_encoderRetries = 0;
     };
 
-    /// A loaded Stable Diffusion 1.x model: tokenizer, text encoder, UNet, VAE decoder and sampler settings.
+    /// A loaded Stable Diffusion 1.x model: tokenizer, text encoder, UNet, VAE decoder (and encoder, for
+    /// image-to-image) and sampler settings.
     class StableDiffusionModel
     {
     public:
@@ -97,6 +108,9 @@ namespace Atelier::Engine
         ClipTextEncoder textEncoder;
         UNet unet;
         VaeDecoder vae;
+        /// The VAE's encoder, in placement.vaeDtype like the decoder; absent when the weights have none (decoder-only
+        /// files such as Atelier's embedded model), which only image-to-image needs.
+        std::optional<VaeEncoder> vaeEncoder;
         SchedulerConfig schedulerConfig;
         std::string defaultScheduler = "pndm"; ///< the sampler the model ships with
         ModelPlacement placement;
@@ -117,6 +131,11 @@ namespace Atelier::Engine
         /// is not finite, so that no image comes out NaN. Through @p runner's CUDA graphs when given (the float32
         /// retry always runs eagerly).
         at::Tensor decodeImage(const at::Tensor& latents, GraphRunner* runner = nullptr) const;
+
+        /// The latent distribution (float32, on the model's device) of @p image, [1, 3, H, W] in [-1, 1] (float32,
+        /// any device): encoded in placement.vaeDtype, and again in float32 when that gives a value that is not
+        /// finite, as decodeImage() does. Throws EngineError when the model has no VAE encoder.
+        LatentDistribution encodeImage(const at::Tensor& image) const;
     };
 
     /// One image to make.
@@ -126,8 +145,13 @@ namespace Atelier::Engine
         std::string negativePrompt; ///< empty: the empty string, as diffusers uses when none is given
         std::uint64_t seed = 0;
         /// Initial latents [1, C, h, w] to use instead of drawing them from the seed (unit variance; the pipeline
-        /// multiplies them by the sampler's initial sigma, as diffusers does with `latents=`).
+        /// multiplies them by the sampler's initial sigma, as diffusers does with `latents=`). With an init image,
+        /// the noise added to the encoded image instead of the seed's (the VAE's sample still comes from the seed).
         std::optional<at::Tensor> initialLatents;
+        /// Image-to-image: the image to start from, float32 [1, 3, height, width] in [-1, 1] (fromUint8Image() makes
+        /// it from pixels as diffusers' image processor does). Absent: text to image. (Initialised here so that the
+        /// requests written {prompt, negative, seed, latents} before it existed need not name it.)
+        std::optional<at::Tensor> initImage = std::nullopt;
     };
 
     /// Settings shared by every image of one batch.
@@ -140,6 +164,10 @@ namespace Atelier::Engine
         std::vector<LoraSpec> loras; ///< applied to the model for this batch (LoraPatcher); empty: none
         std::int64_t width = 512;
         std::int64_t height = 512;
+        /// Image-to-image only (ignored without an init image, but still checked): how much of the schedule to run,
+        /// 0 < strength ≤ 1. As diffusers' StableDiffusionImg2ImgPipeline: the last int(steps·strength) steps run,
+        /// from the init image noised to the first of them; 1 runs every step (the image still shows through).
+        double strength = 1.0;
     };
 
     /// Reported after every denoising step. Reading latents synchronises with the device; callers that only
@@ -220,7 +248,13 @@ namespace Atelier::Engine
                           std::shared_ptr<PromptEmbeddingCache> cache = {}, std::shared_ptr<GraphRunner> runner = {});
 
         /// Renders every request in one batch. Throws EngineError for bad settings (size not a multiple of the VAE
-        /// factor, unknown sampler, steps out of range) and GenerationCancelled when @p progress asks to stop.
+        /// factor, unknown sampler, steps out of range, a strength out of range or too small to leave one step), a
+        /// batch that mixes requests with and without an init image, an init image of another size, and
+        /// GenerationCancelled when @p progress asks to stop.
+        ///
+        /// Image-to-image (requests with initImage) follows diffusers' StableDiffusionImg2ImgPipeline: each image's
+        /// CPU generator first draws the VAE encoder's sample (latents = (mean + std·ε) × scaling factor), then the
+        /// noise that the sampler's addNoise() adds for the first step the strength leaves, then any step noise.
         GenerationResult generate(const std::vector<ImageRequest>& requests, const GenerationSettings& settings,
                                   const ProgressCallback& progress = {}) const;
 

@@ -20,6 +20,7 @@
 #include <initializer_list>
 #include <numbers>
 #include <optional>
+#include <sstream>
 #include <string>
 
 #include "EngineError.h"
@@ -378,6 +379,15 @@ namespace Atelier::Engine
             return at::randn(like.sizes(), *generator, options);
         }
 
+        /// diffusers' PNDM/DDIM `add_noise`: sqrt(alpha_bar_t) * x + sqrt(1 - alpha_bar_t) * noise, alpha_bar in
+        /// float32 at the integer @p timestep.
+        at::Tensor addNoiseAtTimestep(const Common& common, double timestep, const at::Tensor& original,
+                                      const at::Tensor& noise)
+        {
+            const at::Tensor alphaProd = common.alphasCumprod[static_cast<std::int64_t>(timestep)];
+            return at::pow(alphaProd, 0.5) * original + at::pow(1 - alphaProd, 0.5) * noise;
+        }
+
         // ---- PNDM (PLMS) ----------------------------------------------------------------------------------------
 
         class PndmScheduler final : public Scheduler
@@ -411,7 +421,7 @@ namespace Atelier::Engine
                 m_ets.clear();
                 m_counter = 0;
                 m_curSample = at::Tensor();
-                m_nextStep = 0;
+                restart();
             }
 
             at::Tensor step(const at::Tensor& modelOutput, std::size_t stepIndex, const at::Tensor& sample,
@@ -454,6 +464,12 @@ namespace Atelier::Engine
                 ++m_counter;
                 ++m_nextStep;
                 return prevSample;
+            }
+
+            at::Tensor addNoise(const at::Tensor& original, const at::Tensor& noise) const override
+            {
+                checkStep(m_beginIndex, false);
+                return addNoiseAtTimestep(m_common, m_timesteps[m_beginIndex], original, noise);
             }
 
         private:
@@ -506,7 +522,7 @@ namespace Atelier::Engine
                 m_numInferenceSteps = numInferenceSteps;
                 const std::vector<std::int64_t> timesteps = integerTimesteps(m_common, numInferenceSteps);
                 m_timesteps.assign(timesteps.begin(), timesteps.end());
-                m_nextStep = 0;
+                restart();
             }
 
             at::Tensor step(const at::Tensor& modelOutput, std::size_t stepIndex, const at::Tensor& sample,
@@ -547,6 +563,12 @@ namespace Atelier::Engine
                 return at::pow(alphaProdPrev, 0.5) * predOriginal + direction;
             }
 
+            at::Tensor addNoise(const at::Tensor& original, const at::Tensor& noise) const override
+            {
+                checkStep(m_beginIndex, false);
+                return addNoiseAtTimestep(m_common, m_timesteps[m_beginIndex], original, noise);
+            }
+
         private:
             Common m_common;
             at::Tensor m_finalAlphaCumprod;
@@ -566,6 +588,12 @@ namespace Atelier::Engine
                 checkStep(stepIndex, false);
                 const at::Tensor sigma = m_sigmaTensor[static_cast<std::int64_t>(stepIndex)];
                 return sample / at::pow(at::pow(sigma, 2) + 1, 0.5);
+            }
+
+            at::Tensor addNoise(const at::Tensor& original, const at::Tensor& noise) const override
+            {
+                checkStep(m_beginIndex, false);
+                return original + noise * m_sigmaTensor[static_cast<std::int64_t>(m_beginIndex)];
             }
 
         protected:
@@ -604,7 +632,7 @@ namespace Atelier::Engine
                 sigmas.push_back(finalSigma);
                 m_sigmaTensor = float32Sigmas(sigmas, m_sigmas);
                 m_initNoiseSigma = initNoiseSigmaFor(m_sigmas, m_common.timestepSpacing);
-                m_nextStep = 0;
+                restart();
             }
 
             /// The denoised sample the model output implies at noise level @p sigma.
@@ -747,9 +775,11 @@ namespace Atelier::Engine
                 }
                 const std::size_t order = std::min(stepIndex + 1, maxOrder);
 
-                // Python's sum() starts from 0 and adds coefficient * derivative, newest derivative first.
+                // Python's sum() starts from 0 and adds coefficient * derivative, newest derivative first. zip() stops
+                // at the shorter list: a run that began part-way (image to image) has fewer derivatives than its
+                // order, and diffusers then applies the first coefficients of that order to the ones it has.
                 at::Tensor sum;
-                for (std::size_t j = 0; j < order; ++j) {
+                for (std::size_t j = 0; j < std::min(order, m_derivatives.size()); ++j) {
                     const at::Tensor term
                         = m_derivatives[m_derivatives.size() - 1 - j] * coefficient(order, stepIndex, j);
                     sum = j == 0 ? term + 0 : sum + term;
@@ -879,7 +909,7 @@ namespace Atelier::Engine
                 m_initNoiseSigma = 1.0;
                 m_previousOutput = at::Tensor();
                 m_lowerOrderNums = 0;
-                m_nextStep = 0;
+                restart();
             }
 
             at::Tensor step(const at::Tensor& modelOutput, std::size_t stepIndex, const at::Tensor& sample,
@@ -905,6 +935,13 @@ namespace Atelier::Engine
                 m_lowerOrderNums = std::min(m_lowerOrderNums + 1, 2);
                 ++m_nextStep;
                 return prevSample.to(denoised.scalar_type());
+            }
+
+            at::Tensor addNoise(const at::Tensor& original, const at::Tensor& noise) const override
+            {
+                checkStep(m_beginIndex, false);
+                const auto [alpha, sigma] = alphaSigma(static_cast<std::int64_t>(m_beginIndex));
+                return alpha * original + sigma * noise;
             }
 
         private:
@@ -992,6 +1029,23 @@ namespace Atelier::Engine
         return sample;
     }
 
+    void Scheduler::setBeginIndex(std::size_t beginIndex)
+    {
+        checkStep(beginIndex, false);
+        if (m_nextStep != m_beginIndex) {
+            throw EngineError("The " + std::string(m_name)
+                              + " sampler has taken steps already: set its begin index before the first.");
+        }
+        m_beginIndex = beginIndex;
+        m_nextStep = beginIndex;
+    }
+
+    void Scheduler::restart()
+    {
+        m_nextStep = 0;
+        m_beginIndex = 0;
+    }
+
     void Scheduler::checkStep(std::size_t stepIndex, bool sequential) const
     {
         if (m_timesteps.empty()) {
@@ -1001,10 +1055,36 @@ namespace Atelier::Engine
             throw EngineError("Step " + std::to_string(stepIndex) + " is past the " + std::to_string(m_timesteps.size())
                               + " steps the " + std::string(m_name) + " sampler planned.");
         }
+        if (stepIndex < m_beginIndex) {
+            throw EngineError("Step " + std::to_string(stepIndex) + " comes before step " + std::to_string(m_beginIndex)
+                              + ", where this run of the " + std::string(m_name) + " sampler begins.");
+        }
         if (sequential && stepIndex != m_nextStep) {
             throw EngineError("The " + std::string(m_name) + " sampler must take its steps in order: step "
                               + std::to_string(m_nextStep) + " is next, not step " + std::to_string(stepIndex) + ".");
         }
+    }
+
+    std::size_t strengthBeginIndex(const Scheduler& scheduler, int numInferenceSteps, double strength)
+    {
+        const auto shown = [strength] {
+            std::ostringstream text;
+            text << strength;
+            return text.str();
+        };
+        if (!(strength > 0.0 && strength <= 1.0)) {
+            throw EngineError("strength must be more than 0 and at most 1, got " + shown());
+        }
+        // Python's int(num_inference_steps * strength): the double product, truncated (100 × 0.29 is
+        // 28.999999999999996, so 28 steps).
+        const int initTimestep = std::min(static_cast<int>(numInferenceSteps * strength), numInferenceSteps);
+        if (initTimestep < 1) {
+            throw EngineError(
+                "strength " + shown() + " with " + std::to_string(numInferenceSteps)
+                + " steps leaves no denoising step (int(steps × strength) is 0): raise strength or steps");
+        }
+        const int start = std::max(numInferenceSteps - initTimestep, 0);
+        return static_cast<std::size_t>(start) * static_cast<std::size_t>(scheduler.order());
     }
 
     std::span<const std::string_view> schedulerNames()

@@ -31,6 +31,14 @@ namespace Atelier::Engine
     ///
     /// step() must be called once per timestep, in order (PNDM, LMS and DPM-Solver remember earlier steps);
     /// setTimesteps() starts a new run.
+    ///
+    /// Image to image starts part-way through the schedule, as diffusers' StableDiffusionImg2ImgPipeline does:
+    /// @code
+    /// scheduler->setTimesteps(steps);
+    /// scheduler->setBeginIndex(strengthBeginIndex(*scheduler, steps, strength));
+    /// at::Tensor x = scheduler->addNoise(imageLatents, noise);
+    /// for (std::size_t i = scheduler->beginIndex(); i < scheduler->timesteps().size(); ++i) { … as above … }
+    /// @endcode
     class Scheduler
     {
     public:
@@ -57,6 +65,29 @@ namespace Atelier::Engine
         /// The factor that scales unit-variance initial noise (float32 value; 1 for PNDM, DDIM and DPM-Solver).
         double initNoiseSigma() const { return m_initNoiseSigma; }
 
+        /// diffusers' `scheduler.order`, the model evaluations per step, in which image to image counts the steps it
+        /// skips: 1 for every sampler Atelier has (PNDM's repeated timestep is a step of its own; only Heun-style
+        /// samplers, which Atelier does not have, are 2).
+        int order() const { return 1; }
+
+        /// Starts the planned run at step @p beginIndex instead of 0, as diffusers' `set_begin_index` (image to
+        /// image): the first step() and scaleModelInput() then take @p beginIndex, and addNoise() noises to that
+        /// step's level. The samplers' state still starts empty, and indices stay those of the whole schedule (a
+        /// multistep sampler's coefficients at step 4 are those of step 4, as diffusers computes them).
+        /// setTimesteps() resets it to 0. Throws EngineError when @p beginIndex is not a planned step or a step was
+        /// already taken.
+        void setBeginIndex(std::size_t beginIndex);
+        /// The first step of the run: 0, or what setBeginIndex() set.
+        std::size_t beginIndex() const { return m_beginIndex; }
+
+        /// @p original noised with @p noise to the level of step beginIndex(), as diffusers'
+        /// `add_noise(original, noise, timesteps[begin])` for the sampler: original + σ·noise for Euler, Euler
+        /// ancestral and LMS; α·original + σ·α·noise with α = 1/√(σ² + 1) for DPM-Solver; √ᾱ·original + √(1−ᾱ)·noise
+        /// for PNDM and DDIM, ᾱ the training alpha product at the step's timestep. The same float32 operations in
+        /// the same order as diffusers, in @p original's dtype and on its device (@p noise must be there too).
+        /// Throws EngineError when called before setTimesteps().
+        virtual at::Tensor addNoise(const at::Tensor& original, const at::Tensor& noise) const = 0;
+
         /// The UNet's input for step @p stepIndex: @p sample divided by sqrt(sigma² + 1) for the sigma-based
         /// samplers, @p sample itself otherwise.
         virtual at::Tensor scaleModelInput(const at::Tensor& sample, std::size_t stepIndex) const;
@@ -75,13 +106,23 @@ namespace Atelier::Engine
         explicit Scheduler(std::string_view name);
         /// Checks @p stepIndex against the planned run; @p sequential also requires it to be the next step.
         void checkStep(std::size_t stepIndex, bool sequential) const;
+        /// Forgets the progress of an earlier run: the next step is the first, the begin index 0.
+        void restart();
 
         std::string_view m_name;
         std::vector<double> m_timesteps;
         std::vector<double> m_sigmas;
         double m_initNoiseSigma = 1.0;
         std::size_t m_nextStep = 0;
+        std::size_t m_beginIndex = 0;
     };
+
+    /// The step an image-to-image run of @p strength starts at, after setTimesteps(@p numInferenceSteps): diffusers'
+    /// img2img `get_timesteps`, init_timestep = min(int(steps·strength), steps) (truncated, in double precision as
+    /// Python computes it), t_start = max(steps − init_timestep, 0), begin = t_start·order(). PNDM plans one timestep
+    /// more than its steps, so it always runs one evaluation more than the others. Throws EngineError, naming
+    /// strength, when it is not in (0, 1] or leaves no step (int(steps·strength) = 0).
+    std::size_t strengthBeginIndex(const Scheduler& scheduler, int numInferenceSteps, double strength);
 
     /// The sampler names makeScheduler() accepts: pndm, ddim, euler, euler_a, dpmpp_2m, dpmpp_2m_karras, lms.
     std::span<const std::string_view> schedulerNames();

@@ -493,9 +493,19 @@ namespace Atelier::Engine
         }
         c.latentChannels = shapeOf(file, decoder + "conv_in.weight", 4)[1];
         c.outChannels = shapeOf(file, decoder + "conv_out.weight", 4)[0];
+        // The encoder's side, where the checkpoint has one (a decoder-only file loads without it).
+        if (hasVaeEncoder(file)) {
+            c.inChannels = shapeOf(file, VaePrefix + "encoder.conv_in.weight", 4)[1];
+            c.quantConv = file.contains(VaePrefix + "quant_conv.weight");
+        }
         c.normGroups = 32;
         c.scalingFactor = 0.18215;
         return c;
+    }
+
+    bool hasVaeEncoder(const SafetensorsFile& file)
+    {
+        return file.contains(VaePrefix + "encoder.conv_in.weight");
     }
 
     WeightSource::KeyMap unetKeyMap(const UNetConfig& config)

@@ -39,8 +39,11 @@ namespace Atelier::Engine
     /// The CLIP text encoder's shape (12 heads, quick_gelu, as every SD 1.x model). Throws EngineError like
     /// unetConfigFromCheckpoint.
     ClipTextConfig textConfigFromCheckpoint(const SafetensorsFile& file);
-    /// The VAE's shape (norm groups 32, scaling factor 0.18215). Throws EngineError like unetConfigFromCheckpoint.
+    /// The VAE's shape (norm groups 32, scaling factor 0.18215), the encoder's input channels and quant_conv
+    /// included where the checkpoint has an encoder. Throws EngineError like unetConfigFromCheckpoint.
     VaeConfig vaeConfigFromCheckpoint(const SafetensorsFile& file);
+    /// True when the checkpoint holds a VAE encoder ("first_stage_model.encoder.*"), which image to image needs.
+    bool hasVaeEncoder(const SafetensorsFile& file);
 
     /// Maps a full diffusers UNet2DConditionModel name ("down_blocks.1.attentions.0.proj_in.weight") to the
     /// checkpoint's ("model.diffusion_model.input_blocks.4.1.proj_in.weight"). The LDM indices depend on

@@ -148,6 +148,12 @@ void TestVae::rejectsValuesThatCannotWork_data()
     QTest::newRow("a level of negative channels")
         << QStringLiteral(R"("block_out_channels": [32, 32, 64, -64])")
         << QStringLiteral("block_out_channels[3] must be a positive integer, got -64");
+    QTest::newRow("in_channels 0 (the encoder's)")
+        << QStringLiteral(R"("in_channels": 0)") << QStringLiteral("in_channels must be a positive integer, got 0");
+    QTest::newRow("in_channels null takes the default") << QStringLiteral(R"("in_channels": null)") << QString();
+    QTest::newRow("down_block_types of another length")
+        << QStringLiteral(R"("down_block_types": ["DownEncoderBlock2D"])")
+        << QStringLiteral("\"down_block_types\" must have one entry per block");
     QTest::newRow("norm_num_groups 0") << QStringLiteral(R"("norm_num_groups": 0)")
                                        << QStringLiteral("norm_num_groups must be a positive integer, got 0");
     QTest::newRow("norm groups that do not divide the channels")
