@@ -17,6 +17,7 @@ namespace Atelier
         namespace Key
         {
             const QString Steps = u"render/steps"_s;
+            const QString ClipSkip = u"render/clipSkip"_s;
             const QString Cfg = u"render/cfg"_s;
             const QString Width = u"render/width"_s;
             const QString Height = u"render/height"_s;
@@ -29,6 +30,7 @@ namespace Atelier
             const QString Automatic1111Roots = u"models/automatic1111Roots"_s;
             const QString ComfyUiRoots = u"models/comfyUiRoots"_s;
             const QString ModelFolders = u"models/folders"_s;
+            const QString LoraFolders = u"models/loraFolders"_s;
             const QString MaxBatch = u"workers/maxBatch"_s;
             const QString CpuWorkers = u"workers/cpuWorkers"_s;
             const QString LibraryFolders = u"library/folders"_s;
@@ -146,6 +148,7 @@ namespace Atelier
         defaults.width = width;
         defaults.height = height;
         defaults.scheduler = sampler;
+        defaults.clipSkip = clipSkip;
         return defaults;
     }
 
@@ -189,6 +192,7 @@ namespace Atelier
         s.automatic1111Roots = reader.folders(Key::Automatic1111Roots);
         s.comfyUiRoots = reader.folders(Key::ComfyUiRoots);
         s.modelFolders = reader.folders(Key::ModelFolders);
+        s.loraFolders = reader.folders(Key::LoraFolders);
         s.libraryFolders = reader.folders(Key::LibraryFolders);
         s.modelPath = reader.text(Key::Model).value_or(QString()).trimmed();
 
@@ -204,6 +208,7 @@ namespace Atelier
         }
 
         reader.read(Key::Steps, s.steps, RenderChecks::stepsText);
+        reader.read(Key::ClipSkip, s.clipSkip, RenderChecks::clipSkipText);
         reader.read(Key::Cfg, s.cfgScale, RenderChecks::cfgScaleText);
         reader.read(Key::Width, s.width, RenderChecks::sideText);
         reader.read(Key::Height, s.height, RenderChecks::sideText);
@@ -261,10 +266,12 @@ namespace Atelier
         settings.setValue(Key::Automatic1111Roots, automatic1111Roots);
         settings.setValue(Key::ComfyUiRoots, comfyUiRoots);
         settings.setValue(Key::ModelFolders, modelFolders);
+        settings.setValue(Key::LoraFolders, loraFolders);
         settings.setValue(Key::Model, modelPath);
         settings.setValue(Key::Output, outputDirectory);
         settings.setValue(Key::NamingPattern, namingPattern);
         settings.setValue(Key::Steps, steps);
+        settings.setValue(Key::ClipSkip, clipSkip);
         settings.setValue(Key::Cfg, cfgScale);
         settings.setValue(Key::Width, width);
         settings.setValue(Key::Height, height);

@@ -41,6 +41,8 @@ namespace Atelier
     /// | `output/namingPattern` | namingPattern | 0.2 |
     /// | `library/folders` | libraryFolders | 0.2 |
     /// | `models/automatic1111Roots`, `models/comfyUiRoots`, `models/folders` | the model folders | 0.2 |
+    /// | `models/loraFolders` | loraFolders | 0.3 |
+    /// | `render/clipSkip` | clipSkip | 0.3 |
     /// | `workers/maxBatch`, `workers/cpuWorkers` | maxBatch, cpuWorkers | 0.2 |
     /// | `appearance/theme` | theme ("system", "light", "dark") | 0.2 |
     ///
@@ -58,6 +60,8 @@ namespace Atelier
         QStringList automatic1111Roots; ///< AUTOMATIC1111 webui folders (or their models/Stable-diffusion)
         QStringList comfyUiRoots; ///< ComfyUI folders (or their models/checkpoints)
         QStringList modelFolders; ///< folders the artist added
+        /// LoRA folders the artist added; ModelLocations::loraFolders() adds the usual ones.
+        QStringList loraFolders;
         QString modelPath; ///< the default model; empty: the worker's embedded model
 
         // Output
@@ -73,6 +77,7 @@ namespace Atelier
         int width = RenderDefaults::Width;
         int height = RenderDefaults::Height;
         QString sampler; ///< canonical name (Samplers.h); "" is the model's own
+        int clipSkip = RenderDefaults::ClipSkip;
         QString negativePrompt;
         int imagesPerPrompt = 1; ///< 1 … MaxImagesPerPrompt
 

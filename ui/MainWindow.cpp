@@ -298,6 +298,8 @@ namespace Atelier
         m_heightSpin = new QSpinBox(m_settingsBox);
         m_samplerLabel = new QLabel(m_settingsBox);
         m_samplerCombo = new QComboBox(m_settingsBox);
+        m_clipSkipLabel = new QLabel(m_settingsBox);
+        m_clipSkipSpin = new QSpinBox(m_settingsBox);
         m_seedEdit->setObjectName(u"seedEdit"_s);
         m_randomSeedCheck->setObjectName(u"randomSeedCheck"_s);
         m_imagesSpin->setObjectName(u"imagesSpin"_s);
@@ -306,6 +308,7 @@ namespace Atelier
         m_widthSpin->setObjectName(u"widthSpin"_s);
         m_heightSpin->setObjectName(u"heightSpin"_s);
         m_samplerCombo->setObjectName(u"samplerCombo"_s);
+        m_clipSkipSpin->setObjectName(u"clipSkipSpin"_s);
 
         // Seeds are 64-bit; A1111 draws 32-bit ones, which is what "random" gives too.
         m_seedEdit->setValidator(new QRegularExpressionValidator(QRegularExpression(u"[0-9]{1,20}"_s), m_seedEdit));
@@ -316,6 +319,7 @@ namespace Atelier
         m_cfgSpin->setRange(RenderLimits::MinCfgScale, RenderLimits::MaxCfgScale);
         m_cfgSpin->setSingleStep(0.5);
         m_cfgSpin->setDecimals(1);
+        m_clipSkipSpin->setRange(RenderLimits::MinClipSkip, RenderLimits::MaxClipSkip);
         for (QSpinBox* side : {m_widthSpin, m_heightSpin}) {
             side->setRange(RenderLimits::MinSide, RenderLimits::MaxSide);
             side->setSingleStep(64);
@@ -343,12 +347,14 @@ namespace Atelier
         form->addRow(m_cfgLabel, m_cfgSpin);
         form->addRow(m_sizeLabel, sizeRow);
         form->addRow(m_samplerLabel, m_samplerCombo);
+        form->addRow(m_clipSkipLabel, m_clipSkipSpin);
         m_seedLabel->setBuddy(m_seedEdit);
         m_imagesLabel->setBuddy(m_imagesSpin);
         m_stepsLabel->setBuddy(m_stepsSpin);
         m_cfgLabel->setBuddy(m_cfgSpin);
         m_sizeLabel->setBuddy(m_widthSpin);
         m_samplerLabel->setBuddy(m_samplerCombo);
+        m_clipSkipLabel->setBuddy(m_clipSkipSpin);
 
         m_runBox = new QGroupBox(panel);
         m_modelLabel = new QLabel(m_runBox);
@@ -514,6 +520,7 @@ namespace Atelier
         defaults.width = m_widthSpin->value();
         defaults.height = m_heightSpin->value();
         defaults.scheduler = m_samplerCombo->currentData().toString();
+        defaults.clipSkip = m_clipSkipSpin->value();
         return defaults;
     }
 
@@ -575,6 +582,9 @@ namespace Atelier
         }
         if (settings.scheduler) {
             m_samplerCombo->setCurrentIndex(std::max(0, m_samplerCombo->findData(*settings.scheduler)));
+        }
+        if (settings.clipSkip) {
+            m_clipSkipSpin->setValue(*settings.clipSkip);
         }
     }
 
@@ -873,6 +883,7 @@ namespace Atelier
             options.threadsPerWorker = std::max(1, QThread::idealThreadCount() / int(cpus));
         }
         options.modelPath = m_modelEdit->text().trimmed();
+        options.loraFolders = m_settings.modelLocations().loraFolders(m_settings.loraFolders);
         options.outputDirectory = QDir(output).absolutePath();
         options.keepRunningWhenIdle = true;
         options.defaults = editorDefaults();
@@ -1196,6 +1207,7 @@ namespace Atelier
         m_widthSpin->setValue(settings.width);
         m_heightSpin->setValue(settings.height);
         m_samplerCombo->setCurrentIndex(std::max(0, m_samplerCombo->findData(settings.sampler)));
+        m_clipSkipSpin->setValue(settings.clipSkip);
         m_imagesSpin->setValue(settings.imagesPerPrompt);
         m_modelEdit->setText(settings.modelPath);
         m_outputEdit->setText(settings.outputDirectory);
@@ -1209,6 +1221,7 @@ namespace Atelier
         m_settings.width = m_widthSpin->value();
         m_settings.height = m_heightSpin->value();
         m_settings.sampler = m_samplerCombo->currentData().toString();
+        m_settings.clipSkip = m_clipSkipSpin->value();
         m_settings.imagesPerPrompt = m_imagesSpin->value();
         m_settings.modelPath = m_modelEdit->text().trimmed();
         if (const QString output = m_outputEdit->text().trimmed(); !output.isEmpty()) {
@@ -1296,6 +1309,9 @@ namespace Atelier
         m_cfgLabel->setText(tr("&CFG scale"));
         m_sizeLabel->setText(tr("Si&ze"));
         m_samplerLabel->setText(tr("Sa&mpler"));
+        m_clipSkipLabel->setText(tr("Clip s&kip"));
+        m_clipSkipSpin->setToolTip(tr("AUTOMATIC1111's Clip skip: 1 uses CLIP's last layer, 2 the one before (what "
+                                      "many anime-style models expect)"));
         for (int i = 0; i < m_samplerCombo->count(); ++i) {
             const QString id = m_samplerCombo->itemData(i).toString();
             m_samplerCombo->setItemText(i, id.isEmpty() ? tr("Model default") : a1111SamplerName(id));

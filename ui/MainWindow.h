@@ -188,6 +188,8 @@ namespace Atelier
         QLabel* m_stepsLabel;
         QSpinBox* m_stepsSpin;
         QLabel* m_cfgLabel;
+        QLabel* m_clipSkipLabel;
+        QSpinBox* m_clipSkipSpin;
         QDoubleSpinBox* m_cfgSpin;
         QLabel* m_sizeLabel;
         QSpinBox* m_widthSpin;

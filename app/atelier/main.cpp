@@ -21,6 +21,7 @@
 #include "Theme.h"
 #include "ThumbnailCache.h"
 #include "Translations.h"
+#include "engine/ExtraNetworks.h"
 #include "library/ImageLibrary.h"
 #include "orchestration/BatchRunner.h"
 #include "queue/QueueStore.h"
@@ -83,12 +84,20 @@ int main(int argc, char** argv)
     const QCommandLineOption resumeOption(
         u"resume"_s,
         u"Continue the interrupted run of this file into this output folder; nothing is made twice (batch)."_s);
+    const QCommandLineOption clipSkipOption(
+        u"clip-skip"_s, u"Default Clip skip, as AUTOMATIC1111 counts it: 1 is CLIP's last layer (batch)."_s, u"n"_s);
+    const QCommandLineOption loraOption(
+        u"lora"_s, u"A LoRA every prompt renders with, as <lora:NAME:WEIGHT> would name it; repeatable (batch)."_s,
+        u"name[:weight]"_s);
+    const QCommandLineOption loraDirOption(
+        u"lora-dir"_s, u"A folder to find LoRAs in by name, before the usual ones; repeatable (batch)."_s, u"dir"_s);
     const QCommandLineOption listDevicesOption(u"list-devices"_s, u"List the devices workers can run on."_s);
     const QCommandLineOption renderOption(u"render"_s,
                                           u"Open the window with the files queued and start rendering at once."_s);
-    parser.addOptions({batchOption, modelOption, devicesOption, outOption, stepsOption, cfgOption, widthOption,
-                       heightOption, schedulerOption, dtypeOption, seedOption, threadsOption, jsonOption, strictOption,
-                       resumeOption, listDevicesOption, renderOption});
+    parser.addOptions({batchOption,    modelOption,   devicesOption, outOption,         stepsOption,
+                       cfgOption,      widthOption,   heightOption,  schedulerOption,   dtypeOption,
+                       seedOption,     threadsOption, jsonOption,    strictOption,      resumeOption,
+                       clipSkipOption, loraOption,    loraDirOption, listDevicesOption, renderOption});
     parser.addPositionalArgument(u"files"_s, u"Prompt files to queue (.txt, .csv, .json, .jsonl)."_s, u"[files...]"_s);
     parser.process(*app);
 
@@ -141,6 +150,11 @@ int main(int argc, char** argv)
         if (const auto height = whole(heightOption, &Atelier::RenderChecks::side)) {
             batch.defaults.height = static_cast<int>(*height);
         }
+        if (const auto clipSkip = whole(clipSkipOption, [](qint64 value, const QString& name) {
+                return Atelier::RenderChecks::clipSkip(value, name);
+            })) {
+            batch.defaults.clipSkip = static_cast<int>(*clipSkip);
+        }
         if (const auto threads = whole(threadsOption, [](qint64 value, const QString& name) {
                 return value >= 1 && value <= 1024 ? QString() : u"%1 must be from 1 to 1024"_s.arg(name);
             })) {
@@ -176,6 +190,17 @@ int main(int argc, char** argv)
             if (!ok) {
                 problems.append(u"--seed must be a whole number from 0 to 18446744073709551615, not \"%1\""_s.arg(
                     parser.value(seedOption)));
+            }
+        }
+        batch.loraFolders = parser.values(loraDirOption);
+        for (const QString& lora : parser.values(loraOption)) {
+            // It becomes a prompt tag, so its name cannot hold what ends a tag or separates its fields.
+            const std::optional<Atelier::Engine::LoraTag> tag = Atelier::Engine::parseLoraArgument(lora.toStdString());
+            if (!tag || tag->name.find_first_of(":<>") != std::string::npos) {
+                problems.append(
+                    u"--lora must be NAME[:WEIGHT] (a name or path without ':', '<' or '>'), not \"%1\""_s.arg(lora));
+            } else {
+                batch.loras.append(lora);
             }
         }
         if (!problems.isEmpty()) {

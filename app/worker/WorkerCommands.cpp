@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "PngWriter.h"
+#include "PromptLoras.h"
 #include "engine/ClipTokenizer.h"
 #include "engine/CudaDevices.h"
 #include "engine/Devices.h"
@@ -159,6 +160,11 @@ namespace Atelier::Worker
                 {u"clip-skip"_s,
                  u"AUTOMATIC1111's Clip skip: 1 uses CLIP's last layer (default), 2 the one before, ..."_s, u"n"_s,
                  QString::number(RenderDefaults::ClipSkip)},
+                {u"lora"_s,
+                 u"A LoRA to render with, by name (found in the --lora-dir folders) or path, at WEIGHT (default 1); "
+                 "repeatable. Prompts can name LoRAs too: <lora:NAME:WEIGHT>."_s,
+                 u"name[:weight]"_s},
+                {u"lora-dir"_s, u"A folder to find LoRAs in by name (subfolders too); repeatable."_s, u"dir"_s},
             };
             parser.addOptions(options);
             if (!parser.parse(arguments)) {
@@ -215,8 +221,23 @@ namespace Atelier::Worker
             settings.width = width;
             settings.height = height;
             const int threads = parseNumber<int>(parser, u"threads"_s, 0, 1024);
+            std::vector<Engine::LoraTag> extraLoras;
+            for (const QString& value : parser.values(u"lora"_s)) {
+                const std::optional<Engine::LoraTag> lora = Engine::parseLoraArgument(value.toStdString());
+                if (!lora) {
+                    throw UsageError{u"--lora must be NAME_OR_PATH[:WEIGHT], not \"%1\""_s.arg(excerpt(value))};
+                }
+                extraLoras.push_back(*lora);
+            }
+            std::vector<std::filesystem::path> loraFolders;
+            for (const QString& folder : parser.values(u"lora-dir"_s)) {
+                loraFolders.emplace_back(folder.toStdString());
+            }
+            // Every LoRA is found, and every tag read, before the model loads.
+            const PreparedPrompt prepared = PromptLoras(loraFolders, extraLoras).prepare(render.prompt);
+            settings.loras = prepared.loras;
             ImageRequest request;
-            request.prompt = render.prompt.toStdString();
+            request.prompt = prepared.prompt;
             request.negativePrompt = render.negativePrompt.toStdString();
             request.seed = *render.seed;
             const ModelPlacement placement = placementFor(parser.value(u"device"_s), parser.value(u"dtype"_s));
@@ -251,7 +272,10 @@ namespace Atelier::Worker
                 render.scheduler = QString::fromStdString(model->defaultScheduler);
             }
             // No model hash: hashing a multi-gigabyte checkpoint would double a one-image run's time.
-            const Infotext infotext{render, QString(), infotextModelName(parser.value(u"model"_s)), clipSkip};
+            render.clipSkip = clipSkip;
+            Infotext infotext{render, QString(), infotextModelName(parser.value(u"model"_s))};
+            infotext.loraHashes = prepared.hashes;
+            infotext.settings.prompt = prepared.infotextPrompt;
             const QString out = parser.value(u"out"_s);
             const QString error = writeRgbPng(
                 out, result.images.const_data_ptr<std::uint8_t>(), static_cast<int>(result.images.size(2)),

@@ -44,6 +44,7 @@
 
 #include "BuildInfo.h"
 #include "PngWriter.h"
+#include "PromptLoras.h"
 #include "WorkerCommands.h"
 #include "engine/CudaDevices.h"
 #include "engine/Devices.h"
@@ -53,6 +54,7 @@
 #include "engine/Schedulers.h"
 #include "ipc/FrameCodec.h"
 #include "ipc/Protocol.h"
+#include "render/FileHashes.h"
 #include "render/ImageMetadata.h"
 
 using namespace Qt::StringLiterals;
@@ -102,6 +104,14 @@ namespace Atelier::Worker
             int worldSize = 1; ///< > 1: join the workers' process group first
             QString rendezvous; ///< the c10d FileStore the group meets in
             QString groupBackend = u"gloo"_s; ///< "nccl" when every worker of the group is on a GPU
+            std::vector<std::filesystem::path> loraFolders; ///< where prompts' <lora:NAME> tags are looked up
+        };
+
+        /// A job, and its prompt made ready for the engine (its LoRAs found).
+        struct PreparedJob
+        {
+            Ipc::Job job;
+            PreparedPrompt prompt;
         };
 
         /// The test-only hooks (see runServe); all off unless ATELIER_TEST_HOOKS=1.
@@ -189,6 +199,8 @@ namespace Atelier::Worker
                 {u"world-size"_s, u"Workers in the process group (1: none)."_s, u"n"_s, u"1"_s},
                 {u"rendezvous"_s, u"The file the process group meets in."_s, u"path"_s},
                 {u"group-backend"_s, u"gloo, or nccl when every worker is on a CUDA device."_s, u"name"_s, u"gloo"_s},
+                {u"lora-dir"_s, u"A folder to find the LoRAs prompts name in (subfolders too); repeatable."_s,
+                 u"dir"_s},
             });
             if (!parser.parse(arguments)) {
                 throw UsageError{parser.errorText()};
@@ -239,6 +251,9 @@ namespace Atelier::Worker
             if (options.worldSize > 1 && (options.rendezvous.isEmpty() || options.rank >= options.worldSize)) {
                 throw UsageError{u"a process group needs --rendezvous and a --rank below --world-size"_s};
             }
+            for (const QString& folder : parser.values(u"lora-dir"_s)) {
+                options.loraFolders.emplace_back(folder.toStdString());
+            }
             options.token = takeToken(parser.value(u"token-fd"_s));
             return options;
         }
@@ -269,26 +284,6 @@ namespace Atelier::Worker
             }
             const QStringList candidates = unet.entryList({u"*.safetensors"_s}, QDir::Files, QDir::Name);
             return candidates.isEmpty() ? QString() : unet.filePath(candidates.first());
-        }
-
-        /// First 10 hex digits of the file's SHA-256 (A1111's short hash), read in chunks so multi-GB checkpoints
-        /// never sit in memory whole. Empty when the file cannot be read.
-        QString shortSha256(const QString& path)
-        {
-            QFile file(path);
-            if (path.isEmpty() || !file.open(QIODevice::ReadOnly)) {
-                return {};
-            }
-            QCryptographicHash hash(QCryptographicHash::Sha256);
-            QByteArray chunk(4 * 1024 * 1024, Qt::Uninitialized);
-            for (;;) {
-                const qint64 n = file.read(chunk.data(), chunk.size());
-                if (n <= 0) {
-                    break;
-                }
-                hash.addData(QByteArrayView(chunk.constData(), n));
-            }
-            return QString::fromLatin1(hash.result().toHex().left(10));
         }
 
         /// One thread that runs tasks in order: model loading and rendering, so the event loop (heartbeats,
@@ -627,7 +622,7 @@ namespace Atelier::Worker
                     }
                     // Hashed only once the model proved loadable: a bad multi-GB file fails in seconds, not after
                     // being read whole.
-                    m_modelHash = shortSha256(hashedWeightsFile(m_options.model));
+                    m_modelHash = FileHashes::modelHash(hashedWeightsFile(m_options.model));
                     post([this] { send(Ipc::Ready{}); });
                 } catch (const std::exception& e) {
                     const QString message = QString::fromUtf8(e.what());
@@ -666,8 +661,8 @@ namespace Atelier::Worker
             /// What @p job rendered with: its settings, with the sampler that ran (the model's own when it named none).
             static RenderSettings renderedSettings(const Ipc::Job& job, const QString& scheduler)
             {
-                return RenderSettings{job.prompt,   job.negativePrompt, job.seed,   job.steps,
-                                      job.cfgScale, job.width,          job.height, scheduler};
+                return RenderSettings{job.prompt, job.negativePrompt, job.seed,  job.steps,   job.cfgScale,
+                                      job.width,  job.height,         scheduler, job.clipSkip};
             }
 
             QJsonObject provenance(const Ipc::Job& job, const RenderSettings& rendered, int unetEvaluations,
@@ -764,13 +759,20 @@ namespace Atelier::Worker
                     return;
                 }
                 const Pipeline pipeline(m_model, m_cache, m_runner);
-                std::map<std::size_t, QList<Ipc::Job>> byChunks;
+                // Jobs whose LoRAs cannot be had fail alone, before any step; the rest render in groups of one LoRA
+                // set and one chunk count each.
+                std::map<std::pair<std::string, std::size_t>, QList<PreparedJob>> groups;
                 for (const Ipc::Job& job : jobs) {
-                    byChunks[pipeline.chunkCount(requestFor(job))].append(job);
+                    try {
+                        PreparedJob prepared{job, m_loras.prepare(job.prompt)};
+                        const std::size_t chunks = pipeline.chunkCount(requestFor(prepared));
+                        groups[{loraSetKey(prepared.prompt.loras), chunks}].append(std::move(prepared));
+                    } catch (const std::exception& e) {
+                        fail({job}, u"bad-job"_s, QString::fromUtf8(e.what()));
+                    }
                 }
-                const Ipc::Job& first = jobs.constFirst();
-                for (const auto& [chunks, group] : byChunks) {
-                    const int capacity = capacityFor(first);
+                for (const auto& [key, group] : groups) {
+                    const int capacity = capacityFor(group.constFirst().job);
                     for (qsizetype start = 0; start < group.size(); start += capacity) {
                         renderGroup(pipeline, group.mid(start, capacity));
                     }
@@ -779,7 +781,7 @@ namespace Atelier::Worker
 
             /// Renders @p jobs together; when the device runs out of memory, halves the batch (and remembers the
             /// smaller size) until a single image that still does not fit is reported as "oom".
-            void renderGroup(const Pipeline& pipeline, const QList<Ipc::Job>& jobs)
+            void renderGroup(const Pipeline& pipeline, const QList<PreparedJob>& jobs)
             {
                 QString code;
                 QString message;
@@ -794,8 +796,8 @@ namespace Atelier::Worker
                     // back before the smaller batches run.
                     if (jobs.size() > 1) {
                         const auto half = jobs.size() / 2;
-                        m_batchAt512 = std::min(m_batchAt512,
-                                                std::max(1, static_cast<int>(half / imagesPer512(jobs.constFirst()))));
+                        m_batchAt512 = std::min(
+                            m_batchAt512, std::max(1, static_cast<int>(half / imagesPer512(jobs.constFirst().job))));
                         std::fprintf(stderr, "atelier-worker %d: out of memory at a batch of %d; retrying as %d + %d\n",
                                      m_options.rank, static_cast<int>(jobs.size()), static_cast<int>(half),
                                      static_cast<int>(jobs.size() - half));
@@ -813,35 +815,42 @@ namespace Atelier::Worker
                     code = u"engine"_s;
                     message = QString::fromUtf8(e.what());
                 }
-                fail(jobs, code, message);
+                for (const PreparedJob& prepared : jobs) {
+                    fail({prepared.job}, code, message);
+                }
             }
 
-            static ImageRequest requestFor(const Ipc::Job& job)
+            static ImageRequest requestFor(const PreparedJob& prepared)
             {
+                const Ipc::Job& job = prepared.job;
                 ImageRequest request;
-                request.prompt = job.prompt.toStdString();
+                request.prompt = prepared.prompt.prompt;
                 request.negativePrompt = job.negativePrompt.toStdString();
                 request.seed = job.seed;
                 return request;
             }
 
-            void simulateOutOfMemory(const QList<Ipc::Job>& jobs) const
+            void simulateOutOfMemory(const QList<PreparedJob>& jobs) const
             {
                 const bool tooLarge = m_hooks.oomAboveBatch > 0 && jobs.size() > m_hooks.oomAboveBatch;
                 const bool poisoned = !m_hooks.oomOnPrompt.isEmpty()
                     && std::any_of(jobs.begin(), jobs.end(),
-                                   [&](const Ipc::Job& j) { return j.prompt.contains(m_hooks.oomOnPrompt); });
+                                   [&](const PreparedJob& j) { return j.job.prompt.contains(m_hooks.oomOnPrompt); });
                 TORCH_CHECK_WITH(OutOfMemoryError, !tooLarge && !poisoned,
                                  "CUDA out of memory (simulated by ATELIER_TEST_OOM_*) at a batch of ", jobs.size());
             }
 
             /// One forward pass for all of @p jobs, then one PNG per job. Throws what the pipeline throws.
-            void renderTogether(const Pipeline& pipeline, const QList<Ipc::Job>& jobs)
+            void renderTogether(const Pipeline& pipeline, const QList<PreparedJob>& prepared)
             {
                 if (m_cancel) {
                     throw GenerationCancelled();
                 }
-                simulateOutOfMemory(jobs);
+                simulateOutOfMemory(prepared);
+                QList<Ipc::Job> jobs;
+                for (const PreparedJob& p : prepared) {
+                    jobs.append(p.job);
+                }
                 const Ipc::Job& first = jobs.constFirst();
                 const QString scheduler
                     = first.scheduler.isEmpty() ? QString::fromStdString(m_model->defaultScheduler) : first.scheduler;
@@ -851,9 +860,11 @@ namespace Atelier::Worker
                 settings.guidanceScale = first.cfgScale;
                 settings.width = first.width;
                 settings.height = first.height;
+                settings.loras = prepared.constFirst().prompt.loras;
+                settings.clipSkip = first.clipSkip;
                 std::vector<ImageRequest> requests;
-                for (const Ipc::Job& job : jobs) {
-                    requests.push_back(requestFor(job));
+                for (const PreparedJob& p : prepared) {
+                    requests.push_back(requestFor(p));
                 }
 
                 const auto start = std::chrono::steady_clock::now();
@@ -907,8 +918,9 @@ namespace Atelier::Worker
                 for (qsizetype b = 0; b < jobs.size(); ++b) {
                     const Ipc::Job& job = jobs.at(b);
                     const RenderSettings rendered = renderedSettings(job, scheduler);
-                    const QString a1111
-                        = Infotext{rendered, m_modelHash, infotextModelName(m_options.model)}.toString();
+                    Infotext infotext{rendered, m_modelHash, infotextModelName(m_options.model)};
+                    infotext.loraHashes = prepared.at(b).prompt.hashes;
+                    const QString a1111 = infotext.toString();
                     // The sampler calls back once per UNet evaluation, which for PNDM is one more than the steps.
                     QJsonObject meta = provenance(job, rendered, static_cast<int>(stepSeconds.size()), generateSeconds,
                                                   stepSeconds, generateSeconds - stepTotal);
@@ -973,6 +985,7 @@ namespace Atelier::Worker
             std::shared_ptr<PromptEmbeddingCache> m_cache = std::make_shared<PromptEmbeddingCache>();
             /// Keeps the UNet's CUDA graphs across jobs: a queue of same-size prompts captures once.
             std::shared_ptr<GraphRunner> m_runner = std::make_shared<GraphRunner>();
+            PromptLoras m_loras{m_options.loraFolders, {}};
             int m_batchAt512 = 1; ///< engine thread: chosen after the model loads, lowered by out-of-memory errors
             /// Set by the group's own thread once it forms; read when an image's provenance is written.
             struct GroupSlot

@@ -22,8 +22,8 @@ namespace Atelier
     {
         // The only keys a prompt file may set, in every format. Nothing here is a path.
         constexpr QStringView allowedKeys[]
-            = {u"prompt", u"negative_prompt", u"seed",         u"steps",      u"cfg_scale",
-               u"width",  u"height",          u"sampler_name", u"batch_size", u"n_iter"};
+            = {u"prompt", u"negative_prompt", u"seed",      u"steps",      u"cfg_scale", u"width",
+               u"height", u"sampler_name",    u"clip_skip", u"batch_size", u"n_iter"};
 
         bool isAllowedKey(QStringView key)
         {
@@ -1249,6 +1249,10 @@ namespace Atelier
                     } else if (f.key == u"steps") {
                         if (const auto v = renderWhole(RenderChecks::steps, RenderChecks::stepsText)) {
                             job.steps = *v;
+                        }
+                    } else if (f.key == u"clip_skip") {
+                        if (const auto v = renderWhole(RenderChecks::clipSkip, RenderChecks::clipSkipText)) {
+                            job.clipSkip = *v;
                         }
                     } else if (f.key == u"width" || f.key == u"height") {
                         if (const auto v = renderWhole(RenderChecks::side, RenderChecks::sideText)) {

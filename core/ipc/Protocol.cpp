@@ -167,7 +167,7 @@ namespace Atelier::Ipc
     bool canShareBatch(const Job& a, const Job& b)
     {
         return a.steps == b.steps && a.cfgScale == b.cfgScale && a.width == b.width && a.height == b.height
-            && a.scheduler == b.scheduler;
+            && a.scheduler == b.scheduler && a.clipSkip == b.clipSkip;
     }
 
     QString messageType(const Message& message)
@@ -213,6 +213,7 @@ namespace Atelier::Ipc
                            map.insert(u"width"_s, m.width);
                            map.insert(u"height"_s, m.height);
                            map.insert(u"scheduler"_s, m.scheduler);
+                           map.insert(u"clipSkip"_s, m.clipSkip);
                            map.insert(u"out"_s, m.outputPath);
                            map.insert(u"batchIndex"_s, m.batchIndex);
                            map.insert(u"batchCount"_s, m.batchCount);
@@ -296,6 +297,8 @@ namespace Atelier::Ipc
             m.width = static_cast<int>(f.side(u"width"_s));
             m.height = static_cast<int>(f.side(u"height"_s));
             m.scheduler = f.text(u"scheduler"_s, 64);
+            m.clipSkip
+                = static_cast<int>(f.integer(u"clipSkip"_s, RenderLimits::MinClipSkip, RenderLimits::MaxClipSkip));
             if (f.error().isEmpty() && !m.scheduler.isEmpty() && samplerFromName(m.scheduler) != m.scheduler) {
                 return {std::nullopt, u"job message: \"%1\" is not a sampler's canonical name"_s.arg(m.scheduler)};
             }

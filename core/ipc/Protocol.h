@@ -58,11 +58,12 @@ namespace Atelier::Ipc
         QString outputPath; ///< where the worker writes the PNG (atomically)
         int batchIndex = 0; ///< 0-based place in its batch
         int batchCount = 1; ///< jobs in its batch, 1..MaxBatch
+        int clipSkip = 1; ///< RenderSettings::clipSkip
         friend bool operator==(const Job&, const Job&) = default;
     };
 
-    /// Whether @p a and @p b may render in one batch: the same size, steps, sampler and guidance (everything a
-    /// batch shares; prompts and seeds are per image).
+    /// Whether @p a and @p b may render in one batch: the same size, steps, sampler, guidance and clip skip
+    /// (everything a batch shares; prompts and seeds are per image).
     bool canShareBatch(const Job& a, const Job& b);
 
     struct Progress

@@ -89,6 +89,8 @@ namespace Atelier
                     settings.height.reset();
                 } else if (problem.field == u"sampler_name"_s) {
                     settings.scheduler.reset();
+                } else if (problem.field == u"clip_skip"_s) {
+                    settings.clipSkip.reset();
                 }
             }
             return settings;
@@ -503,6 +505,10 @@ namespace Atelier
             s.height = integer(8);
             if (!query->value(9).isNull()) {
                 s.scheduler = query->value(9).toString();
+            }
+            // Settings without a column of their own come from the image's infotext, kept whole.
+            if (const QString parameters = query->value(13).toString(); parameters.contains(u"Clip skip:"_s)) {
+                s.clipSkip = readInfotext(parameters).infotext.settings.clipSkip;
             }
             s = renderable(s);
             image.modelName = query->value(10).toString();

@@ -29,6 +29,7 @@
 #include "queue/QueueModel.h"
 #include "queue/QueueStore.h"
 #include "render/ModelCheck.h"
+#include "render/ModelDiscovery.h"
 #include "render/OutputNaming.h"
 
 using namespace Qt::StringLiterals;
@@ -230,7 +231,13 @@ namespace Atelier
         ImportOptions importOptions;
         importOptions.strict = options.strict;
         importOptions.baseSeed = options.seed;
-        const ImportResult imported = importPromptFile(options.file, importOptions);
+        ImportResult imported = importPromptFile(options.file, importOptions);
+        // --lora applies to every item as the tags an artist would have typed (checked by the caller).
+        for (RenderSettings& job : imported.jobs) {
+            for (const QString& lora : options.loras) {
+                job.prompt += (job.prompt.isEmpty() ? u"<lora:"_s : u" <lora:"_s) + lora + u'>';
+            }
+        }
         for (const ImportIssue& issue : imported.issues) {
             if (options.json) {
                 printJson({{u"event"_s, u"import-problem"_s},
@@ -354,6 +361,7 @@ namespace Atelier
         run.workerProgram = options.workerProgram;
         run.devices = devices;
         run.modelPath = options.modelPath;
+        run.loraFolders = ModelLocations::fromEnvironment().loraFolders(options.loraFolders);
         run.outputDirectory = QDir(options.outputDirectory).absolutePath();
         run.threadsPerWorker = options.threadsPerWorker;
         run.defaults = options.defaults;

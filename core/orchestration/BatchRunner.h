@@ -16,6 +16,11 @@ namespace Atelier
         QString file;
         QString workerProgram;
         QString modelPath; ///< empty: the embedded model
+        /// --lora-dir: LoRA folders searched first, before ModelLocations::loraFolders()'s usual ones.
+        QStringList loraFolders;
+        /// --lora NAME[:WEIGHT]: LoRAs every item renders with, added to each prompt as A1111 tags (so that the
+        /// images' infotexts name them).
+        QStringList loras;
         QString devices = QStringLiteral("cpu"); ///< "cpu", "cuda:0,cuda:1", "cpu,cpu" or "all"
         QString outputDirectory = QStringLiteral("atelier-output");
         RenderSettings defaults; ///< --steps, --cfg, --width, --height, --scheduler (checked by the caller)

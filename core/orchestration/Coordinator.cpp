@@ -413,6 +413,9 @@ namespace Atelier
         if (m_options.maxBatch > 0) {
             arguments << u"--max-batch"_s << QString::number(m_options.maxBatch);
         }
+        for (const QString& folder : m_options.loraFolders) {
+            arguments << u"--lora-dir"_s << folder;
+        }
         if (m_options.threadsPerWorker > 0) {
             arguments << u"--threads"_s << QString::number(m_options.threadsPerWorker);
         }

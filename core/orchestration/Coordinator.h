@@ -32,6 +32,7 @@ namespace Atelier
         QString workerProgram; ///< path of atelier-worker
         QStringList devices; ///< one worker per entry: "cpu", "cuda:0", … (repeats allowed)
         QString modelPath; ///< empty: the worker's embedded model
+        QStringList loraFolders; ///< where workers look up the LoRAs prompts name (ModelLocations::loraFolders())
         QString outputDirectory; ///< where images are written; must exist
         /// How images are named after their running number, e.g. "[seed]-[prompt_words]" (OutputNaming.h); empty:
         /// DefaultNamingPattern. start() refuses an invalid one.

@@ -627,6 +627,7 @@ namespace Atelier
         message.width = resolved.width.value_or(RenderDefaults::Width);
         message.height = resolved.height.value_or(RenderDefaults::Height);
         message.scheduler = resolved.scheduler.value_or(QString());
+        message.clipSkip = resolved.clipSkip.value_or(RenderDefaults::ClipSkip);
         message.itemId = job.itemId >= 0 ? job.itemId : job.id;
         if (!job.plannedPath.isEmpty()) {
             message.outputPath = job.plannedPath;

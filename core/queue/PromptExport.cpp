@@ -34,6 +34,9 @@ namespace Atelier
             if (job.scheduler) {
                 object.insert(u"sampler_name"_s, *job.scheduler);
             }
+            if (job.clipSkip) {
+                object.insert(u"clip_skip"_s, *job.clipSkip);
+            }
             QByteArray line = QJsonDocument(object).toJson(QJsonDocument::Compact);
             if (job.seed) {
                 // JSON numbers go through doubles in QJsonValue, which keep only 53 bits; the seed is written as

@@ -394,6 +394,9 @@ namespace Atelier
         if (s.scheduler && !s.scheduler->isEmpty()) {
             parts.append(a1111SamplerName(*s.scheduler));
         }
+        if (s.clipSkip && *s.clipSkip != RenderDefaults::ClipSkip) {
+            parts.append(tr("clip skip %1").arg(*s.clipSkip));
+        }
         if (s.seed) {
             parts.append(tr("seed %1").arg(*s.seed));
         }

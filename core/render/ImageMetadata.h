@@ -16,12 +16,14 @@ namespace Atelier
     /// is every unset setting and empty model field. Values holding a comma, a colon or a line break are JSON-quoted.
     struct Infotext
     {
-        RenderSettings settings; ///< resolved (sampler as Atelier's canonical name); unset fields are left out
+        /// Resolved (sampler as Atelier's canonical name); unset fields are left out, and so is a clip skip of 1 (as
+        /// A1111 writes it).
+        RenderSettings settings;
         QString modelHash; ///< first 10 hex digits of the SHA-256 of the weights; empty: left out
         QString modelName; ///< empty: left out
-        /// A1111's "Clip skip", written when it is not the default (as A1111 does). Not read back yet: readInfotext()
-        /// lists it among the keys Atelier does not use.
-        int clipSkip = RenderDefaults::ClipSkip;
+        /// A1111's "Lora hashes": each LoRA the prompt's tags name, with its FileHashes::loraHash(), in the
+        /// prompt's order. Left out when empty.
+        QList<std::pair<QString, QString>> loraHashes = {};
 
         QString toString() const;
     };
@@ -37,7 +39,8 @@ namespace Atelier
     /// Parses A1111's infotext as A1111 does: prompt lines (each trimmed), an optional "Negative prompt:" block, and
     /// the last line's comma-separated "Key: value" pairs (values may be JSON-quoted); a last line of fewer than three
     /// pairs is not an infotext. Reads Steps, Sampler (with A1111 1.9's "Schedule type: Karras"), CFG scale, Seed,
-    /// Size, Model hash and Model; other keys go to `ignored`. Never throws; limits as RenderLimits.
+    /// Size, Model hash, Model, Clip skip and Lora hashes; other keys go to `ignored`. Never throws; limits as
+    /// RenderLimits.
     InfotextReadResult readInfotext(const QString& text);
 
     /// The name infotexts give the model at @p modelPath, as A1111 names a checkpoint: a file's name without its

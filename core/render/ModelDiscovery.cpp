@@ -8,6 +8,7 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QSet>
+#include <QStandardPaths>
 
 #include <algorithm>
 #include <cerrno>
@@ -395,5 +396,31 @@ namespace Atelier
             discovery.scanFolder(folder, DiscoveredModel::Source::AddedFolder, AddedFolderDepth, true);
         }
         return discovery.finish();
+    }
+
+    QStringList ModelLocations::loraFolders(const QStringList& extra) const
+    {
+        QStringList candidates = extra;
+        candidates.append(QDir(QStandardPaths::writableLocation(QStandardPaths::AppDataLocation)).filePath(u"loras"_s));
+        // A root may be the install itself or its checkpoint folder (models/Stable-diffusion, models/checkpoints):
+        // the LoRA folder is a sibling of the latter.
+        const auto below = [&](const QStringList& roots, const QString& checkpoints, const QString& loras) {
+            for (const QString& root : roots) {
+                const QString clean = QDir::cleanPath(root);
+                candidates.append(clean.endsWith(checkpoints)
+                                      ? QDir(clean).filePath(u"../"_s + QFileInfo(loras).fileName())
+                                      : QDir(clean).filePath(loras));
+            }
+        };
+        below(automatic1111Roots, u"models/Stable-diffusion"_s, u"models/Lora"_s);
+        below(comfyUiRoots, u"models/checkpoints"_s, u"models/loras"_s);
+        QStringList folders;
+        for (const QString& candidate : std::as_const(candidates)) {
+            const QString clean = QDir::cleanPath(QDir(candidate).absolutePath());
+            if (QFileInfo(clean).isDir() && !folders.contains(clean)) {
+                folders.append(clean);
+            }
+        }
+        return folders;
     }
 } // namespace Atelier

@@ -27,6 +27,11 @@ namespace Atelier
         /// they exist.
         static ModelLocations fromEnvironment(const QProcessEnvironment& environment
                                               = QProcessEnvironment::systemEnvironment());
+        /// Where LoRAs named by prompts (`<lora:NAME:W>`) are looked for, in this order: @p extra (the artist's own),
+        /// Atelier's `loras` folder in its data folder, each AUTOMATIC1111 root's `models/Lora` and each ComfyUI root's
+        /// `models/loras` (a root given as its checkpoint folder counts as well). Only folders that exist.
+        QStringList loraFolders(const QStringList& extra = {}) const;
+
         friend bool operator==(const ModelLocations&, const ModelLocations&) = default;
     };
 

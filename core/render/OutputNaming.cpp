@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "OutputNaming.h"
 
+#include "engine/ExtraNetworks.h"
+
 #include <QCoreApplication>
 #include <QCryptographicHash>
 #include <QDir>
@@ -167,8 +169,10 @@ namespace Atelier
         {
             static const QRegularExpression marks(u"\\p{Mn}+"_s);
             static const QRegularExpression notWord(u"[^a-z0-9]+"_s);
-            // Decompose, then drop the accents, so "Café" names a file "cafe" rather than "caf".
-            QString slug = prompt.toLower().normalized(QString::NormalizationForm_KD);
+            // Without its <lora:…> tags: they say how, not what. Decompose, then drop the accents, so "Café" names a
+            // file "cafe" rather than "caf".
+            const QString words = QString::fromStdString(Engine::extractExtraNetworks(prompt.toStdString()).prompt);
+            QString slug = words.toLower().normalized(QString::NormalizationForm_KD);
             slug.remove(marks);
             slug.replace(notWord, u"-"_s);
             slug = slug.left(MaxPromptWords);

@@ -81,6 +81,19 @@ namespace Atelier
             const qint64 value = text.toLongLong(&ok);
             return ok ? std::optional<qint64>(value) : std::nullopt;
         }
+
+        bool clipSkipFits(qint64 value)
+        {
+            return value >= RenderLimits::MinClipSkip && value <= RenderLimits::MaxClipSkip;
+        }
+
+        QString clipSkipMessage(QStringView field, QStringView given)
+        {
+            return u"%1 must be a whole number from %2 to %3, not \"%4\""_s.arg(field)
+                .arg(RenderLimits::MinClipSkip)
+                .arg(RenderLimits::MaxClipSkip)
+                .arg(excerpt(given));
+        }
     } // namespace
 
     namespace RenderChecks
@@ -118,14 +131,16 @@ namespace Atelier
                 .arg(bytes);
         }
 
+        QString clipSkip(qint64 value, QStringView field)
+        {
+            return clipSkipFits(value) ? QString() : clipSkipMessage(field, QString::number(value));
+        }
+
         QString clipSkipText(QStringView given, QStringView field, int* value)
         {
             const std::optional<qint64> parsed = parseWhole(given);
-            if (!parsed || *parsed < RenderLimits::MinClipSkip || *parsed > RenderLimits::MaxClipSkip) {
-                return u"%1 must be a whole number from %2 to %3, not \"%4\""_s.arg(field)
-                    .arg(RenderLimits::MinClipSkip)
-                    .arg(RenderLimits::MaxClipSkip)
-                    .arg(excerpt(given));
+            if (!parsed || !clipSkipFits(*parsed)) {
+                return clipSkipMessage(field, given);
             }
             if (value) {
                 *value = static_cast<int>(*parsed);
@@ -180,6 +195,7 @@ namespace Atelier
         resolved.height = height.value_or(defaults.height.value_or(RenderDefaults::Height));
         // No sampler anywhere: the model's own, which only the worker knows once the model is loaded.
         resolved.scheduler = scheduler.value_or(defaults.scheduler.value_or(QString()));
+        resolved.clipSkip = clipSkip.value_or(defaults.clipSkip.value_or(RenderDefaults::ClipSkip));
         return resolved;
     }
 
@@ -204,6 +220,9 @@ namespace Atelier
         }
         if (height) {
             add(u"height"_s, RenderChecks::side(*height, u"height"));
+        }
+        if (clipSkip) {
+            add(u"clip_skip"_s, RenderChecks::clipSkip(*clipSkip));
         }
         if (scheduler && !scheduler->isEmpty()) {
             // The field holds canonical names only: everything downstream (protocol, engine) compares them as is.

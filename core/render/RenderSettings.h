@@ -59,6 +59,8 @@ namespace Atelier
         std::optional<int> width;
         std::optional<int> height;
         std::optional<QString> scheduler; ///< the sampler's canonical name (see Samplers.h); "" is the model's own
+        /// AUTOMATIC1111's "Clip skip" (prompt files: `clip_skip`; infotexts: `Clip skip`): 1 is CLIP's last layer.
+        std::optional<int> clipSkip = {};
 
         /// This item with every unset field (seed excepted) taken from @p defaults, then from RenderDefaults.
         RenderSettings withDefaults(const RenderSettings& defaults) const;
@@ -79,6 +81,7 @@ namespace Atelier
         QString cfgScale(double value, QStringView field = u"cfg_scale"); ///< NaN and infinities are refused
         QString side(qint64 value, QStringView field); ///< "width" / "height"
         QString promptBytes(const QString& text, QStringView field); ///< "prompt" / "negative_prompt"
+        QString clipSkip(qint64 value, QStringView field = u"clip_skip");
 
         // The same checks for text as typed (a command-line value, a prompt-file cell): the message quotes @p given,
         // so "many" or "1e9" reads back as the user wrote it. A whole number is plain decimal digits with an optional

@@ -92,6 +92,8 @@ private slots:
     void aKilledRunResumesAndMakesEachImageOnce();
     void resumeNeedsARunToContinue();
     void aFullDiskFailsTheJobsAndTheRun();
+    void lorasFromTagsAndTheCommandLine();
+    void clipSkipFromTheLineOrTheCommandLine();
 
 private:
     /// The durable queue the atelier processes of this test use (in a data folder of the test's own).
@@ -298,6 +300,9 @@ void TestBatchMode::badOptionsAreNamed_data()
     QTest::newRow("bad device") << QStringList{u"--devices"_s, u"gpu7"_s} << u"--devices"_s;
     QTest::newRow("cfg not a number") << QStringList{u"--cfg"_s, u"x"_s} << u"--cfg"_s;
     QTest::newRow("cfg nan") << QStringList{u"--cfg"_s, u"nan"_s} << u"--cfg"_s;
+    QTest::newRow("clip skip 13") << QStringList{u"--clip-skip"_s, u"13"_s} << u"--clip-skip"_s;
+    QTest::newRow("lora with a bad weight") << QStringList{u"--lora"_s, u"ink:lots"_s} << u"--lora"_s;
+    QTest::newRow("lora path with a colon") << QStringList{u"--lora"_s, u"/mnt/c:/ink.safetensors"_s} << u"--lora"_s;
     QTest::newRow("cfg inf") << QStringList{u"--cfg"_s, u"inf"_s} << u"--cfg"_s;
     QTest::newRow("unknown scheduler") << QStringList{u"--scheduler"_s, u"bogus"_s} << u"bogus"_s;
     QTest::newRow("unknown dtype") << QStringList{u"--dtype"_s, u"fp8"_s} << u"--dtype"_s;
@@ -522,6 +527,58 @@ void TestBatchMode::aFullDiskFailsTheJobsAndTheRun()
         QVERIFY2(QFileInfo(path).size() > 0 && isCompleteImage(path), qPrintable(name));
         QVERIFY2(!QImage(path).isNull(), qPrintable(name));
     }
+}
+
+// A prompt's <lora:NAME:W> found in --lora-dir, --lora for every item, and a LoRA that is nowhere: that item fails
+// at once, naming the LoRA and the folders searched, and the others render with their LoRAs in their infotexts.
+void TestBatchMode::lorasFromTagsAndTheCommandLine()
+{
+    QTemporaryDir out;
+    QTemporaryDir folder;
+    const QString file = folder.filePath(u"loras.txt"_s);
+    QFile prompts(file);
+    QVERIFY(prompts.open(QIODevice::WriteOnly));
+    prompts.write("a fox <lora:lora_a:0.8>\na fox\nan owl <lora:inkStyle:0.5>\n");
+    prompts.close();
+    const auto result = Test::runProcess(Test::executablePath(u"atelier"_s),
+                                         baseArguments(file, out.path())
+                                             + QStringList{u"--lora-dir"_s, Test::dataPath(u"lora"_s), u"--lora"_s,
+                                                           u"lora_b:-0.25"_s, u"--seed"_s, u"5"_s},
+                                         HardTimeoutMs);
+    QCOMPARE(result.exitCode, 1);
+    QVERIFY2(result.standardError.contains(u"LoRA \"inkStyle\" not found"_s), qPrintable(result.standardError));
+    QVERIFY2(result.standardError.contains(Test::dataPath(u"lora"_s)), qPrintable(result.standardError));
+    const QStringList images = files(out.path());
+    QCOMPARE(images.size(), 2);
+    const QString tagged = QImage(QDir(out.path()).filePath(images.at(0))).text(u"parameters"_s);
+    QVERIFY2(tagged.startsWith(u"a fox <lora:lora_a:0.8> <lora:lora_b:-0.25>\n"_s), qPrintable(tagged));
+    QVERIFY2(tagged.contains(u"Lora hashes: \"lora_a: "_s) && tagged.contains(u", lora_b: "_s), qPrintable(tagged));
+    const QString plain = QImage(QDir(out.path()).filePath(images.at(1))).text(u"parameters"_s);
+    QVERIFY2(plain.startsWith(u"a fox <lora:lora_b:-0.25>\n"_s), qPrintable(plain));
+}
+
+// --clip-skip is the default of lines without their own clip_skip; each image's infotext says which it had.
+void TestBatchMode::clipSkipFromTheLineOrTheCommandLine()
+{
+    QTemporaryDir out;
+    QTemporaryDir folder;
+    const QString file = folder.filePath(u"skip.txt"_s);
+    QFile prompts(file);
+    QVERIFY(prompts.open(QIODevice::WriteOnly));
+    prompts.write("--prompt \"a fox\" --seed 5\n--prompt \"a fox\" --seed 5 --clip_skip 1\n");
+    prompts.close();
+    const auto result
+        = Test::runProcess(Test::executablePath(u"atelier"_s),
+                           baseArguments(file, out.path()) + QStringList{u"--clip-skip"_s, u"2"_s}, HardTimeoutMs);
+    QVERIFY2(result.exitCode == 0, qPrintable(result.standardError));
+    const QStringList images = files(out.path());
+    QCOMPARE(images.size(), 2);
+    const QImage skipped(QDir(out.path()).filePath(images.at(0)));
+    const QImage last(QDir(out.path()).filePath(images.at(1)));
+    QVERIFY2(skipped.text(u"parameters"_s).endsWith(u", Clip skip: 2"_s), qPrintable(skipped.text(u"parameters"_s)));
+    QVERIFY(!last.text(u"parameters"_s).contains(u"Clip skip"_s));
+    // The same seed and prompt through another layer of CLIP: another image.
+    QVERIFY(skipped != last);
 }
 
 QTEST_GUILESS_MAIN(TestBatchMode)

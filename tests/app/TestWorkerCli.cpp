@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
+#include <QCryptographicHash>
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
@@ -8,6 +9,7 @@
 #include <QJsonObject>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QtEndian>
 
 #include <ATen/TensorOperators.h>
 #include <ATen/ops/empty.h>
@@ -42,6 +44,9 @@ private Q_SLOTS:
     void generateReproducesDiffusersFromTheSeed();
     void latentsRoundTrip();
     void clipSkipChangesTheImageAndIsWrittenDown();
+    void lorasFromThePromptAndTheCommandLine_data();
+    void lorasFromThePromptAndTheCommandLine();
+    void aMissingLoraFailsBeforeLoading();
     void aSymlinkAtTheNameIsNeverFollowed_data();
     void aSymlinkAtTheNameIsNeverFollowed();
     void tokenizePrintsTheIds();
@@ -200,6 +205,80 @@ void TestWorkerCli::clipSkipChangesTheImageAndIsWrittenDown()
     QVERIFY(!QImage(plain).text(QStringLiteral("parameters")).contains(QStringLiteral("Clip skip")));
 }
 
+void TestWorkerCli::lorasFromThePromptAndTheCommandLine_data()
+{
+    QTest::addColumn<QString>("prompt");
+    QTest::addColumn<QStringList>("extra");
+    QTest::addColumn<QString>("golden");
+    QTest::addColumn<QString>("infotextPrompt");
+    QTest::addColumn<QString>("hashes");
+    const QString prompt = QStringLiteral("a lighthouse at dusk, oil painting");
+    const QString b = Test::dataPath(QStringLiteral("lora/lora_b.safetensors"));
+    QTest::newRow("tag") << prompt + QStringLiteral("<lora:lora_a:1>") << QStringList{} << QStringLiteral("a")
+                         << prompt + QStringLiteral("<lora:lora_a:1>") << QStringLiteral("lora_a: %1");
+    QTest::newRow("tag and --lora by path")
+        << prompt + QStringLiteral("<lora:lora_a:0.7>")
+        << QStringList{QStringLiteral("--lora"), b + QStringLiteral(":-0.4")} << QStringLiteral("ab")
+        << prompt + QStringLiteral("<lora:lora_a:0.7> <lora:lora_b:-0.4>") << QStringLiteral("lora_a: %1, lora_b: %2");
+}
+
+// A LoRA named by a prompt tag (found in --lora-dir) and one given by path on the command line render as diffusers
+// renders them (tests/data/lora); the infotext keeps the tags, adds the command line's, and lists A1111's hashes.
+void TestWorkerCli::lorasFromThePromptAndTheCommandLine()
+{
+    QFETCH(QString, prompt);
+    QFETCH(QStringList, extra);
+    QFETCH(QString, golden);
+    QFETCH(QString, infotextPrompt);
+    QFETCH(QString, hashes);
+    const QString out = m_dir->filePath(QStringLiteral("lora.png"));
+    const auto result = worker(
+        QStringList{QStringLiteral("generate"), QStringLiteral("--model"), fixturePath(QStringLiteral("tiny-sd15")),
+                    QStringLiteral("--prompt"), prompt, QStringLiteral("--scheduler"), QStringLiteral("euler"),
+                    QStringLiteral("--steps"), QStringLiteral("8"), QStringLiteral("--width"), QStringLiteral("64"),
+                    QStringLiteral("--height"), QStringLiteral("64"), QStringLiteral("--seed"), QStringLiteral("1234"),
+                    QStringLiteral("--lora-dir"), Test::dataPath(QStringLiteral("lora")), QStringLiteral("--out"), out}
+        + extra);
+    QVERIFY2(result.exitCode == 0, qPrintable(result.standardError));
+    const auto file
+        = Engine::SafetensorsFile::open(Test::dataPath(QStringLiteral("lora/golden.safetensors")).toStdString());
+    const at::Tensor expected = (file.tensor(golden.toStdString() + "_image")[0].permute({1, 2, 0}) * 255).round();
+    const double levels = (Atelier::Test::pngPixels(out).to(at::kFloat) - expected).abs().max().item<double>();
+    QVERIFY2(levels <= 2, qPrintable(QString::number(levels)));
+    const QString parameters = QImage(out).text(QStringLiteral("parameters"));
+    QVERIFY2(parameters.startsWith(infotextPrompt + QLatin1Char('\n')), qPrintable(parameters));
+    // A1111's hash of a LoRA: SHA-256 of the data after the safetensors header, 12 hex digits.
+    QStringList expectedHashes;
+    for (const QString& name : {QStringLiteral("lora_a"), QStringLiteral("lora_b")}) {
+        QFile lora(Test::dataPath(QStringLiteral("lora/%1.safetensors").arg(name)));
+        QVERIFY(lora.open(QIODevice::ReadOnly));
+        const QByteArray bytes = lora.readAll();
+        const quint64 header = qFromLittleEndian<quint64>(bytes.constData());
+        expectedHashes.append(QString::fromLatin1(
+            QCryptographicHash::hash(bytes.mid(static_cast<qsizetype>(8 + header)), QCryptographicHash::Sha256)
+                .toHex()
+                .left(12)));
+    }
+    const QString hashText = golden == QStringLiteral("a") ? hashes.arg(expectedHashes[0])
+                                                           : hashes.arg(expectedHashes[0], expectedHashes[1]);
+    QVERIFY2(parameters.contains(QStringLiteral("Lora hashes: \"%1\"").arg(hashText)), qPrintable(parameters));
+}
+
+void TestWorkerCli::aMissingLoraFailsBeforeLoading()
+{
+    const QString out = m_dir->filePath(QStringLiteral("missing.png"));
+    const auto result = worker({QStringLiteral("generate"), QStringLiteral("--prompt"),
+                                QStringLiteral("a fox <lora:inkStyle:0.7> <hypernet:x:1>"),
+                                QStringLiteral("--lora-dir"), m_dir->path(), QStringLiteral("--out"), out});
+    QCOMPARE(result.exitCode, 1);
+    QVERIFY2(result.standardError.contains(QStringLiteral("LoRA \"inkStyle\" not found")),
+             qPrintable(result.standardError));
+    QVERIFY2(result.standardError.contains(m_dir->path()), qPrintable(result.standardError));
+    QVERIFY2(result.standardError.contains(QStringLiteral("no \"hypernet\" networks")),
+             qPrintable(result.standardError));
+    QVERIFY(!QFile::exists(out));
+}
+
 void TestWorkerCli::aSymlinkAtTheNameIsNeverFollowed_data()
 {
     QTest::addColumn<bool>("dangling");
@@ -278,6 +357,11 @@ void TestWorkerCli::badArgumentsAreNamed_data()
                                                        QString(16385, QLatin1Char('a')), QStringLiteral("--out"),
                                                        QStringLiteral("/tmp/never-written.png")}
                                         << 2 << QStringLiteral("--prompt must be at most 16384 bytes of UTF-8");
+    QTest::newRow("lora weight not a number")
+        << base + QStringList{QStringLiteral("--lora"), QStringLiteral("ink:strong")} << 2
+        << QStringLiteral("--lora must be NAME_OR_PATH[:WEIGHT], not \"ink:strong\"");
+    QTest::newRow("lora pickle") << base + QStringList{QStringLiteral("--lora"), QStringLiteral("/x/ink.ckpt")} << 1
+                                 << QStringLiteral("LoRA \"/x/ink.ckpt\": pickle files");
     QTest::newRow("seed negative") << base + QStringList{QStringLiteral("--seed"), QStringLiteral("-1")} << 2
                                    << QStringLiteral("--seed must be a number");
     QTest::newRow("unknown scheduler") << base + QStringList{QStringLiteral("--scheduler"), QStringLiteral("heun")} << 2

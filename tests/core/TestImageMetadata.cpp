@@ -47,6 +47,7 @@ private slots:
     void invalidValues_data();
     void invalidValues();
     void modelName();
+    void loraHashesAreRead();
     void provenanceStepsAreTheStepsAskedFor();
     void provenanceKeepsItsOwnKeysOverExtra();
 };
@@ -90,10 +91,17 @@ void TestImageMetadata::toStringExactText_data()
            "Size: 64x64, Model hash: 0123456789, Model: tiny-sd15"_s;
     // Clip skip after the model, as A1111 writes it, and only when it is not 1.
     Infotext skipped = infotext(harbor);
-    skipped.clipSkip = 2;
+    skipped.settings.clipSkip = 2;
     QTest::newRow("clip skip") << skipped
                                << u"a quiet harbor at dawn\nSteps: 8, Sampler: PLMS, CFG scale: 7.5, Seed: 42, "
                                   "Size: 64x64, Model hash: 0123456789, Model: tiny-sd15, Clip skip: 2"_s;
+    // "Lora hashes" after Clip skip, always quoted.
+    Infotext withLoras = infotext(harbor);
+    withLoras.loraHashes = {{u"inkStyle"_s, u"0123456789ab"_s}, {u"film grain"_s, u"abcdefabcdef"_s}};
+    QTest::newRow("lora hashes")
+        << withLoras
+        << u"a quiet harbor at dawn\nSteps: 8, Sampler: PLMS, CFG scale: 7.5, Seed: 42, Size: 64x64, "
+           "Model hash: 0123456789, Model: tiny-sd15, Lora hashes: \"inkStyle: 0123456789ab, film grain: abcdefabcdef\""_s;
 }
 
 void TestImageMetadata::toStringExactText()
@@ -124,6 +132,11 @@ void TestImageMetadata::roundTrip_data()
         RenderSettings{u"山水画, 🦊 über"_s, u"低质量"_s, 3, 25, 5.0, 640, 448, u"dpmpp_2m"_s}, u"6ce0161689"_s,
         u"モデル, \"quoted\""_s);
     QTest::newRow("no model") << infotext(RenderSettings{u"x"_s, {}, 9, 10, 3.0, 256, 256, u"pndm"_s}, {}, {});
+    Infotext loras
+        = infotext(RenderSettings{u"<lora:ink:0.7> a fox <lora:grain:-1>"_s, {}, 9, 10, 3.0, 256, 256, u"euler"_s});
+    loras.loraHashes = {{u"ink"_s, u"7c6bad76eb54"_s}, {u"grain"_s, u"0123456789ab"_s}};
+    QTest::newRow("lora hashes") << loras;
+    QTest::newRow("clip skip") << infotext(RenderSettings{u"x"_s, {}, 9, 10, 3.0, 256, 256, u"euler"_s, 2});
     // Found by tests/fuzz/FuzzInfotext: unquoted, the reader took the quote after the space for an opening one.
     QTest::newRow("model name with a quote after a space")
         << infotext(RenderSettings{u"x"_s, {}, 9, 10, 3.0, 256, 256, u"pndm"_s}, {}, u" \"a\" model"_s);
@@ -139,6 +152,7 @@ void TestImageMetadata::roundTrip()
              qPrintable(describe(back.infotext.settings) + u"\n"_s + describe(infotext.settings)));
     QCOMPARE(back.infotext.modelHash, infotext.modelHash);
     QCOMPARE(back.infotext.modelName, infotext.modelName);
+    QCOMPARE(back.infotext.loraHashes, infotext.loraHashes);
 }
 
 void TestImageMetadata::realA1111Texts_data()
@@ -152,8 +166,8 @@ void TestImageMetadata::realA1111Texts_data()
     QTest::newRow("clip skip")
         << u"a photo of a cat\nSteps: 20, Sampler: DPM++ 2M Karras, CFG scale: 7, Seed: 123, Size: 512x768, "
            "Model hash: abc, Model: x, Clip skip: 2"_s
-        << RenderSettings{u"a photo of a cat"_s, {}, 123, 20, 7.0, 512, 768, u"dpmpp_2m_karras"_s} << u"abc"_s << u"x"_s
-        << QStringList{u"Clip skip: 2"_s};
+        << RenderSettings{u"a photo of a cat"_s, {}, 123, 20, 7.0, 512, 768, u"dpmpp_2m_karras"_s, 2} << u"abc"_s
+        << u"x"_s << QStringList{};
     QTest::newRow("quoted values")
         << u"<lora:add_detail:0.5>, a castle\nNegative prompt: EasyNegative\nSteps: 25, Sampler: Euler a, "
            "CFG scale: 6.5, Seed: 3456789012, Size: 512x512, Model hash: 6ce0161689, Model: v1-5-pruned-emaonly, "
@@ -168,8 +182,7 @@ void TestImageMetadata::realA1111Texts_data()
                           512,
                           u"euler_a"_s}
         << u"6ce0161689"_s << u"v1-5-pruned-emaonly"_s
-        << QStringList{u"Lora hashes: add_detail: 7c6bad76eb54, b: 2"_s, u"TI hashes: EasyNegative: c74b4e810b03"_s,
-                       u"Version: v1.6.0"_s};
+        << QStringList{u"TI hashes: EasyNegative: c74b4e810b03"_s, u"Version: v1.6.0"_s};
     QTest::newRow("multi-line prompt and negative")
         << u"masterpiece, best quality,\n  portrait of a woman  \nNegative prompt: lowres, bad anatomy,\nbad hands,\n"
            "Steps: 30, Sampler: DDIM, CFG scale: 11, Seed: 1, Size: 640x448, Model hash: 81761151, "
@@ -273,6 +286,8 @@ void TestImageMetadata::invalidValues_data()
                                             "2048, not \"\""_s;
     QTest::newRow("size of one number") << u"Steps: 20, Sampler: Euler, CFG scale: 7, Seed: 1, Size: 512"_s
                                         << u"Size must be WIDTHxHEIGHT, not \"512\""_s;
+    QTest::newRow("clip skip 13") << u"Steps: 20, Sampler: Euler, CFG scale: 7, Seed: 1, Size: 512x512, Clip skip: 13"_s
+                                  << u"Clip skip must be a whole number from 1 to 12, not \"13\""_s;
     QTest::newRow("two problems") << u"Steps: 0, Sampler: Euler, CFG scale: 7, Seed: 1, Size: 4096x512"_s
                                   << u"Steps must be a whole number from 1 to 150, not \"0\"; the width in Size must "
                                      "be a whole number (a multiple of 8) from 64 to 2048, not \"4096\""_s;
@@ -298,6 +313,21 @@ void TestImageMetadata::invalidValues()
     QVERIFY2(tooLong.error.contains(u"16384 bytes"_s), qPrintable(tooLong.error.left(200)));
     QCOMPARE(tooLong.infotext.settings.prompt, QString());
     QCOMPARE(tooLong.infotext.settings.steps, std::optional<int>(20));
+}
+
+// As A1111 writes them; a malformed value is named and none of it used.
+void TestImageMetadata::loraHashesAreRead()
+{
+    const QString settings = u"a castle\nSteps: 25, Sampler: Euler a, CFG scale: 6.5, Seed: 3, Size: 512x512, "_s;
+    InfotextReadResult result
+        = readInfotext(settings + u"Lora hashes: \"add_detail: 7c6bad76eb54, style: v2: 0123456789ab\""_s);
+    QCOMPARE(result.error, QString());
+    QCOMPARE(result.infotext.loraHashes,
+             (QList<std::pair<QString, QString>>{{u"add_detail"_s, u"7c6bad76eb54"_s},
+                                                 {u"style: v2"_s, u"0123456789ab"_s}}));
+    result = readInfotext(settings + u"Lora hashes: \"add_detail 7c6bad76eb54\""_s);
+    QVERIFY2(result.error.contains(u"Lora hashes must be"_s), qPrintable(result.error));
+    QVERIFY(result.infotext.loraHashes.isEmpty());
 }
 
 void TestImageMetadata::modelName()

@@ -3,6 +3,7 @@
 #include <QFile>
 #include <QFileInfo>
 #include <QSet>
+#include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -94,6 +95,7 @@ private slots:
     void defaultHuggingFaceCache_data();
     void defaultHuggingFaceCache();
     void fromEnvironmentFindsDefaultInstalls();
+    void loraFoldersOfEveryKnownInstall();
 
 private:
     std::unique_ptr<QTemporaryDir> m_dir;
@@ -417,6 +419,33 @@ void TestModelDiscovery::fromEnvironmentFindsDefaultInstalls()
     QCOMPARE(locations.automatic1111Roots, QStringList{home.filePath(u"stable-diffusion-webui"_s)});
     QCOMPARE(locations.comfyUiRoots, QStringList{home.filePath(u"ComfyUI"_s)});
     QVERIFY(locations.extraFolders.isEmpty());
+}
+
+// The artist's own LoRA folders first, then Atelier's, then each install's; a root given as its checkpoint folder
+// finds its LoRA folder beside it; folders that do not exist are left out.
+void TestModelDiscovery::loraFoldersOfEveryKnownInstall()
+{
+    QStandardPaths::setTestModeEnabled(true);
+    QTemporaryDir dir;
+    const auto make = [&](const QString& relative) {
+        QDir(dir.path()).mkpath(relative);
+        return QDir::cleanPath(dir.filePath(relative));
+    };
+    const QString own = make(u"my-loras"_s);
+    const QString webui = make(u"webui/models/Lora"_s);
+    make(u"webui/models/Stable-diffusion"_s);
+    const QString second = make(u"other/models/Lora"_s);
+    const QString checkpoints = make(u"other/models/Stable-diffusion"_s);
+    const QString comfy = make(u"comfy/models/loras"_s);
+    const QString atelier
+        = QDir(QStandardPaths::writableLocation(QStandardPaths::AppDataLocation)).filePath(u"loras"_s);
+    QVERIFY(QDir().mkpath(atelier));
+    ModelLocations locations;
+    locations.automatic1111Roots = {dir.filePath(u"webui"_s), checkpoints, dir.filePath(u"absent"_s)};
+    locations.comfyUiRoots = {dir.filePath(u"comfy"_s)};
+    QCOMPARE(locations.loraFolders({own, dir.filePath(u"not-there"_s)}),
+             (QStringList{own, QDir::cleanPath(atelier), webui, second, comfy}));
+    QDir(atelier).removeRecursively();
 }
 
 QTEST_GUILESS_MAIN(TestModelDiscovery)

@@ -80,6 +80,8 @@ void TestOutputNaming::imageFileName_data()
     QTest::newRow("more than five digits") << qint64(123456) << quint64(1) << u"x"_s << u"123456-1-x.png"_s;
     QTest::newRow("largest seed") << qint64(3) << std::numeric_limits<quint64>::max() << u"x"_s
                                   << u"00003-18446744073709551615-x.png"_s;
+    QTest::newRow("without LoRA tags") << qint64(1) << quint64(7) << u"<lora:inkStyle:0.7> a red fox <lora:grain>"_s
+                                       << u"00001-7-a-red-fox.png"_s;
     QTest::newRow("accents fold") << qint64(1) << quint64(7) << u"Café crème"_s << u"00001-7-cafe-creme.png"_s;
     QTest::newRow("no Latin letters") << qint64(1) << quint64(7) << u"山水画"_s << u"00001-7-image.png"_s;
     QTest::newRow("empty prompt") << qint64(1) << quint64(7) << QString() << u"00001-7-image.png"_s;

@@ -32,7 +32,8 @@ void TestPromptExport::roundTripsThroughTheImporter_data()
                         6.5,
                         768,
                         512,
-                        u"dpmpp_2m_karras"_s};
+                        u"dpmpp_2m_karras"_s,
+                        2};
     RenderSettings plain{u"山水画"_s, {}, 0, {}, {}, {}, {}, {}};
     RenderSettings bigSeed{u"a fox"_s, {}, (quint64(1) << 53) + 1, {}, {}, {}, {}, u"euler_a"_s};
     QTest::newRow("every field") << QList<RenderSettings>{full};

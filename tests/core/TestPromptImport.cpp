@@ -389,6 +389,11 @@ void TestPromptImport::values_data()
     row("steps 150", txt, u"--prompt x --steps 150"_s, QString());
     row("steps 1", txt, u"--prompt x --steps 1"_s, QString());
     row("steps 20.0", jsonl, u"{\"prompt\": \"x\", \"steps\": 20.0}"_s, QString());
+    row("clip skip 0", txt, u"--prompt x --clip_skip 0"_s, u"clip_skip"_s);
+    row("clip skip 13", jsonl, u"{\"prompt\": \"x\", \"clip_skip\": 13}"_s, u"clip_skip"_s);
+    row("clip skip word", csv, u"prompt,clip_skip\nx,two"_s, u"clip_skip"_s, 2);
+    row("clip skip 2", txt, u"--prompt x --clip_skip 2"_s, QString());
+    row("clip skip 12", jsonl, u"{\"prompt\": \"x\", \"clip_skip\": 12}"_s, QString());
     row("steps bool", jsonl, u"{\"prompt\": \"x\", \"steps\": true}"_s, u"steps"_s);
     row("steps array", jsonl, u"{\"prompt\": \"x\", \"steps\": [20]}"_s, u"steps"_s);
     row("cfg nan", txt, u"--prompt x --cfg_scale nan"_s, u"cfg_scale"_s);

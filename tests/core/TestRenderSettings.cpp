@@ -207,13 +207,14 @@ void TestRenderSettings::withDefaults()
     QCOMPARE(bare.width, std::optional<int>(RenderDefaults::Width));
     QCOMPARE(bare.height, std::optional<int>(RenderDefaults::Height));
     QCOMPARE(bare.scheduler, std::optional<QString>(QString()));
+    QCOMPARE(bare.clipSkip, std::optional<int>(RenderDefaults::ClipSkip));
     QVERIFY(!bare.seed);
 
     // The run's defaults fill what the item leaves unset; the item's own values win; the run's seed is not taken.
     const RenderSettings run{u"ignored"_s, u"ignored"_s, 99, 30, 5.0, 768, {}, u"euler_a"_s};
     const RenderSettings item{u"a fox"_s, u"blurry"_s, {}, 12, {}, {}, 640, {}};
     const RenderSettings resolved = item.withDefaults(run);
-    QCOMPARE(resolved, (RenderSettings{u"a fox"_s, u"blurry"_s, {}, 12, 5.0, 768, 640, u"euler_a"_s}));
+    QCOMPARE(resolved, (RenderSettings{u"a fox"_s, u"blurry"_s, {}, 12, 5.0, 768, 640, u"euler_a"_s, 1}));
 
     // "" is a choice (the model's sampler), not an unset field.
     const RenderSettings modelSampler{u"x"_s, {}, 7, {}, {}, {}, {}, QString()};

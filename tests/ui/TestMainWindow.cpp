@@ -440,7 +440,8 @@ void TestMainWindow::aDroppedImageFillsTheEditorExactly()
     infotext.modelName = u"v1-5-pruned-emaonly"_s;
     QImage image(8, 8, QImage::Format_RGB32);
     image.fill(Qt::darkCyan);
-    image.setText(u"parameters"_s, infotext.toString() + u", Clip skip: 2"_s);
+    infotext.settings.clipSkip = 2;
+    image.setText(u"parameters"_s, infotext.toString() + u", Hires upscale: 2"_s);
     const QString png = dir.filePath(u"00001-1234567890123-a-fox.png"_s);
     QVERIFY(image.save(png));
     QImage bare(8, 8, QImage::Format_RGB32);
@@ -468,9 +469,10 @@ void TestMainWindow::aDroppedImageFillsTheEditorExactly()
     QCOMPARE(m_window->findChild<QSpinBox*>(u"widthSpin"_s)->value(), 576);
     QCOMPARE(m_window->findChild<QSpinBox*>(u"heightSpin"_s)->value(), 448);
     QCOMPARE(m_window->findChild<QComboBox*>(u"samplerCombo"_s)->currentData().toString(), u"dpmpp_2m_karras"_s);
+    QCOMPARE(m_window->findChild<QSpinBox*>(u"clipSkipSpin"_s)->value(), 2);
     QCOMPARE(m_queue->rowCount(), 0);
     // What Atelier does not use yet is named.
-    QVERIFY2(m_window->findChild<QLabel*>(u"statusLabel"_s)->text().contains(u"Clip skip: 2"_s),
+    QVERIFY2(m_window->findChild<QLabel*>(u"statusLabel"_s)->text().contains(u"Hires upscale: 2"_s),
              qPrintable(m_window->findChild<QLabel*>(u"statusLabel"_s)->text()));
     // The editor then queues exactly that image again.
     QCOMPARE(m_window->itemsFromEditor(), QList<RenderSettings>{infotext.settings});
