@@ -1005,6 +1005,14 @@
         <source>Show the images of another folder in the gallery too</source>
         <translation type="unfinished"></translation>
     </message>
+    <message>
+        <source>Clip s&amp;kip</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>AUTOMATIC1111&apos;s Clip skip: 1 uses CLIP&apos;s last layer, 2 the one before (what many anime-style models expect)</source>
+        <translation type="unfinished"></translation>
+    </message>
 </context>
 <context>
     <name>Atelier::QueueModel</name>
@@ -1079,6 +1087,10 @@ Negative: %2</source>
     </message>
     <message>
         <source>Attempts</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>clip skip %1</source>
         <translation type="unfinished"></translation>
     </message>
 </context>

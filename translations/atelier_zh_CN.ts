@@ -991,6 +991,14 @@
         <source>Show the images of another folder in the gallery too</source>
         <translation>在图库中同时显示另一个文件夹中的图像</translation>
     </message>
+    <message>
+        <source>Clip s&amp;kip</source>
+        <translation>CLIP 跳过层数(&amp;K)</translation>
+    </message>
+    <message>
+        <source>AUTOMATIC1111&apos;s Clip skip: 1 uses CLIP&apos;s last layer, 2 the one before (what many anime-style models expect)</source>
+        <translation>AUTOMATIC1111 的 Clip skip：1 使用 CLIP 的最后一层，2 使用倒数第二层（许多动漫风格模型需要）</translation>
+    </message>
 </context>
 <context>
     <name>Atelier::QueueModel</name>
@@ -1067,6 +1075,10 @@ Negative: %2</source>
     <message>
         <source>Attempts</source>
         <translation>尝试次数</translation>
+    </message>
+    <message>
+        <source>clip skip %1</source>
+        <translation>CLIP 跳过 %1</translation>
     </message>
 </context>
 <context>
