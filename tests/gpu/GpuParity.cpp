@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // atelier-gpu-parity: the engine's numbers on one device (a GPU, or the CPU) against diffusers' goldens. No Qt.
 //
-//   atelier-gpu-parity --fixtures DIR [--fixture NAME]... [--device cpu|cuda[:N]] [--dtypes fp32,fp16,bf16]
-//                      [--sections text_encoder,unet,vae,pipeline,seed] [--tf32 default|on|off] [--json FILE]
+//   atelier-gpu-parity --fixtures DIR [--fixture NAME]... [--test-data DIR] [--device cpu|cuda[:N]]
+//                      [--dtypes fp32,fp16,bf16] [--sections text_encoder,unet,vae,pipeline,seed,img2img,lora]
+//                      [--cases SECTION[NAME],...] [--tf32 default|on|off] [--json FILE]
 //                      [--channels-last auto|on|off] [--cuda-graphs on|off] [--cudnn-benchmark on|off]
 //                      [--fused-kernels SET] [--attention default|cudnn|flash|efficient|math]
 //                      [--cublas-fp16-reduction on|off] [--vae-channels-last auto|on|off] [--inject-error E|nan]
@@ -25,19 +26,34 @@
 //    step of UNet, guidance and sampler from each of diffusers' step latents to 1e-3 of the latents' range (the
 //    median over the steps: see StepErrors), the prompt embeddings to 1e-3, the free run's final latents as the same
 //    image (0.5); for pipelines from a seed, the initial noise exactly and the free run's image as the same image.
+//  - image to image (--test-data's img2img/, diffusers' StableDiffusionImg2ImgPipeline on tiny-sd15; every case,
+//    one or more per sampler family): the VAE encoder alone to 1e-3 (on each fixture it has goldens of); per case
+//    the timesteps the strength leaves exactly, the seed's VAE sample (the encoded image) to 1e-3 and its noise
+//    exactly, add_noise from diffusers' inputs to 1e-3, the steps teacher-forced from diffusers' noised and step
+//    latents as for pipelines (Euler a too: each image's generator is its seed's, past the two draws before the
+//    steps, so it draws diffusers' step noise), the free run's final latents as the same image.
+//  - LoRA (--test-data's lora/, diffusers' load_lora_weights on tiny-sd15): no LoRA, A at 1, A at 0.7 with B at
+//    -0.4, set through GenerationSettings::loras as artists set them: the prompt embeddings and the UNet's noise
+//    prediction on diffusers' input to 1e-3, the free run's final latents as the same image. The model the other
+//    sections use takes them, on purpose: on CUDA its graphs, captured with the base weights, must replay with the
+//    patched ones (LoraPatcher changes weights in place); the section ends on no LoRA, which must give the base
+//    model's goldens back, and leaves the model so.
 //  - fp16 and bf16 against this run's own fp32 results on the same device, as ‖x − x₃₂‖ / ‖x₃₂‖: text encoder,
 //    UNet and VAE ≤ 2e-2 in fp16, and the UNet on every step's input of diffusers' run (the median over the steps)
-//    too; bf16, with 3 fewer significant bits, gets the same bar in its own rounding units, 8 × 2e-2. Whole
-//    free runs in that precision (the VAE in fp32, as the engine places it) as the same image: diffusers' own fp16
-//    and bf16 images of these fixtures stray from its fp32 ones by up to 5 % and 11 % (docs/PERFORMANCE.md).
+//    too, as are image to image's VAE encoder, encoded image and prompt embeddings and LoRA's prompt embeddings and
+//    noise predictions; bf16, with 3 fewer significant bits, gets the same bar in its own rounding units, 8 × 2e-2.
+//    Whole free runs in that precision (the VAE in fp32, as the engine places it) as the same image: diffusers' own
+//    fp16 and bf16 images of these fixtures stray from its fp32 ones by up to 5 % and 11 % (docs/PERFORMANCE.md).
 //  - every computed tensor is finite: a NaN or Inf fails its check whatever the error numbers say.
 // Image bytes of free runs, and the worst single step, are reported without a bar.
 // One line per check with the measured numbers; the exit status is 0 only when every check passed.
+#include <ATen/CPUGeneratorImpl.h>
 #include <ATen/Context.h>
 #include <ATen/TensorOperators.h>
 #include <ATen/core/Tensor.h>
 #include <ATen/ops/cat.h>
 #include <ATen/ops/clamp.h>
+#include <ATen/ops/randn.h>
 #include <ATen/ops/scalar_tensor.h>
 #include <c10/core/InferenceMode.h>
 
@@ -101,15 +117,23 @@ namespace
     // The engine's promise: the same image as diffusers to one level of 255.
     constexpr double PixelTolerance = 1.0;
 
-    const std::vector<std::string> AllSections{"text_encoder", "unet", "vae", "pipeline", "seed"};
+    const std::vector<std::string> AllSections{"text_encoder", "unet", "vae", "pipeline", "seed", "img2img", "lora"};
+    // The fixture tests/data/img2img/make_golden.py renders its cases on (golden.json names a fixture for its
+    // encoder goldens only); lora/index.json names its own.
+    constexpr std::string_view Img2ImgFixture = "tiny-sd15";
+    // tests/data/lora/make_golden.py's NOISE_PRED_TIMESTEP: index.json gives it only in the tensors' meanings.
+    constexpr double LoraNoisePredTimestep = 500;
 
     struct Options
     {
         fs::path fixturesDir;
         std::vector<std::string> fixtures; ///< empty: every folder under fixturesDir with goldens/index.json
+        fs::path testDataDir = ATELIER_GPU_PARITY_TEST_DATA; ///< the project's tests/data (img2img/, lora/)
         std::string device = "cpu";
         std::vector<at::ScalarType> dtypes; ///< empty: fp32, plus fp16 and bf16 on CUDA
         std::set<std::string> sections{AllSections.begin(), AllSections.end()};
+        /// Checks named "section[case]": a section with a case here runs only the cases here (the others all theirs).
+        std::set<std::string> cases;
         std::string tf32 = "default";
         std::string channelsLast = "auto"; ///< auto: ModelPlacement::forDevice's choice
         std::string vaeChannelsLast = "auto";
@@ -150,8 +174,10 @@ namespace
     };
 
     constexpr std::string_view Usage
-        = "usage: atelier-gpu-parity --fixtures DIR [--fixture NAME]... [--device cpu|cuda[:N]]\n"
-          "                          [--dtypes fp32,fp16,bf16] [--sections text_encoder,unet,vae,pipeline,seed]\n"
+        = "usage: atelier-gpu-parity --fixtures DIR [--fixture NAME]... [--test-data DIR] [--device cpu|cuda[:N]]\n"
+          "                          [--dtypes fp32,fp16,bf16]\n"
+          "                          [--sections text_encoder,unet,vae,pipeline,seed,img2img,lora]\n"
+          "                          [--cases SECTION[NAME],...]\n"
           "                          [--tf32 default|on|off] [--json FILE] [--inject-error E|nan]\n"
           "                          [--channels-last auto|on|off] [--cuda-graphs on|off] [--cudnn-benchmark on|off]\n"
           "                          [--fused-kernels SET] [--attention default|cudnn|flash|efficient|math]\n"
@@ -159,6 +185,11 @@ namespace
           "Runs the engine on the parity fixtures' golden cases on one device and prints one line per check.\n"
           "  --fixtures DIR     folder holding fixtures (tiny-sd15/, tiny-sd/, each with goldens/index.json)\n"
           "  --fixture NAME     only this fixture (repeatable; default: every fixture in DIR)\n"
+          "  --test-data DIR    the project's tests/data, whose img2img/ and lora/ goldens the img2img and lora\n"
+          "                     sections check (default: the source tree's, " ATELIER_GPU_PARITY_TEST_DATA ")\n"
+          "  --sections LIST    what to check (default: all of text_encoder,unet,vae,pipeline,seed,img2img,lora)\n"
+          "  --cases LIST       only these cases of their sections, named as the checks are (img2img[ddim_0.6],\n"
+          "                     unet[2]); sections with none named run every case\n"
           "  --dtypes LIST      precisions to run (default fp32 on the CPU, fp32,fp16,bf16 on CUDA); fp32 always\n"
           "                     runs first, since the reduced precisions are judged against it\n"
           "  --tf32 MODE        on/off: allow or forbid TF32 in cuDNN convolutions and cuBLAS matmuls;\n"
@@ -214,6 +245,8 @@ namespace
                 o.fixturesDir = value;
             } else if (arg == "--fixture") {
                 o.fixtures.push_back(value);
+            } else if (arg == "--test-data") {
+                o.testDataDir = value;
             } else if (arg == "--device") {
                 o.device = value;
             } else if (arg == "--dtypes") {
@@ -232,6 +265,16 @@ namespace
                         usageError("unknown section \"" + name + "\"");
                     }
                     o.sections.insert(name);
+                }
+            } else if (arg == "--cases") {
+                for (const auto& name : splitList(value)) {
+                    const std::size_t open = name.find('[');
+                    if (open == std::string::npos || name.back() != ']' || open + 2 >= name.size()
+                        || std::find(AllSections.begin(), AllSections.end(), name.substr(0, open))
+                            == AllSections.end()) {
+                        usageError("--cases takes SECTION[NAME] items, got \"" + name + "\"");
+                    }
+                    o.cases.insert(name);
                 }
             } else if (arg == "--tf32") {
                 if (value != "default" && value != "on" && value != "off") {
@@ -475,14 +518,14 @@ namespace
         return out;
     }
 
-    /// A fixture folder and the golden tensors its goldens/index.json names.
-    class Fixture
+    /// A JSON index of goldens and the safetensors files beside it that its entries name.
+    class Goldens
     {
     public:
-        explicit Fixture(fs::path dir)
+        Goldens(fs::path dir, const std::string& indexName)
             : m_dir(std::move(dir))
         {
-            const fs::path indexPath = m_dir / "goldens" / "index.json";
+            const fs::path indexPath = m_dir / indexName;
             std::ifstream in(indexPath, std::ios::binary);
             if (!in) {
                 throw EngineError(indexPath.string() + ": cannot read the goldens' index");
@@ -491,6 +534,39 @@ namespace
             m_index = json::parse(withoutNonFiniteTokens(text));
         }
 
+        const fs::path& dir() const { return m_dir; }
+        const json& index() const { return m_index; }
+
+        /// The tensor @p key of @p file; an owning copy, so no mapping outlives its use.
+        at::Tensor tensor(const std::string& file, const std::string& key) const
+        {
+            auto& slot = m_files[file];
+            if (!slot) {
+                slot = std::make_shared<const SafetensorsFile>(SafetensorsFile::open(m_dir / file));
+            }
+            return slot->tensor(key).clone();
+        }
+        /// The tensor an index entry {"file": …, "key": …} names.
+        at::Tensor tensor(const json& ref) const
+        {
+            return tensor(ref.at("file").get<std::string>(), ref.at("key").get<std::string>());
+        }
+
+    private:
+        fs::path m_dir;
+        json m_index;
+        mutable std::map<std::string, std::shared_ptr<const SafetensorsFile>> m_files;
+    };
+
+    /// A fixture folder and the golden tensors its goldens/index.json names.
+    class Fixture
+    {
+    public:
+        explicit Fixture(fs::path dir)
+            : m_dir(std::move(dir))
+            , m_goldens(m_dir / "goldens", "index.json")
+        { }
+
         std::string name() const { return m_dir.filename().string(); }
         const fs::path& dir() const { return m_dir; }
 
@@ -498,26 +574,30 @@ namespace
         const json& cases(const std::string& section) const
         {
             static const json none = json::array();
-            const auto it = m_index.find(section);
-            return it != m_index.end() && it->contains("cases") ? it->at("cases") : none;
+            const json& index = m_goldens.index();
+            const auto it = index.find(section);
+            return it != index.end() && it->contains("cases") ? it->at("cases") : none;
         }
 
-        /// The tensor a case's field names by file and key; an owning copy, so no mapping outlives its use.
+        /// The tensor a case's field names by file and key.
         at::Tensor tensor(const json& goldenCase, const std::string& field) const
         {
-            const json& ref = goldenCase.at(field);
-            const std::string file = ref.at("file").get<std::string>();
-            auto& slot = m_files[file];
-            if (!slot) {
-                slot = std::make_shared<const SafetensorsFile>(SafetensorsFile::open(m_dir / "goldens" / file));
-            }
-            return slot->tensor(ref.at("key").get<std::string>()).clone();
+            return m_goldens.tensor(goldenCase.at(field));
         }
 
     private:
         fs::path m_dir;
-        json m_index;
-        mutable std::map<std::string, std::shared_ptr<const SafetensorsFile>> m_files;
+        Goldens m_goldens;
+    };
+
+    /// The sets of the project's test data (--test-data) that the selected sections check, each read once, or why
+    /// it could not be.
+    struct TestData
+    {
+        std::optional<Goldens> img2img; ///< img2img/golden.json
+        std::optional<Goldens> lora; ///< lora/index.json
+        std::string img2imgError;
+        std::string loraError;
     };
 
     std::vector<std::string> stringsOf(const json& value, std::size_t count)
@@ -566,14 +646,45 @@ namespace
         return settings;
     }
 
+    /// The seed of diffusers' generator as tests/data/lora's index.json records it:
+    /// "torch.Generator('cpu').manual_seed(1234)".
+    std::uint64_t seedOf(const std::string& generator)
+    {
+        constexpr std::string_view call = "manual_seed(";
+        const std::size_t at = generator.find(call);
+        if (at == std::string::npos) {
+            throw EngineError("no manual_seed(…) in the generator \"" + generator + "\"");
+        }
+        return std::stoull(generator.substr(at + call.size()));
+    }
+
+    /// Diffusers' float image [B, 3, H, W] in [0, 1] as the bytes numpy_to_pil makes of it (round(x · 255)), laid out
+    /// as GenerationResult::images.
+    at::Tensor uint8Image(const at::Tensor& image)
+    {
+        return (image.to(at::kFloat) * 255).round().clamp(0, 255).to(at::kByte).permute({0, 2, 3, 1}).contiguous();
+    }
+
+    /// Diffusers' latents along one run, for teacher forcing: each step is taken from the latents diffusers started
+    /// it from.
+    struct GoldenRun
+    {
+        at::Tensor steps; ///< the latents after each step [n, B, C, h, w]
+        /// The latents before the first step: text to image, the unit-variance noise (the sampler's initial sigma
+        /// scales it); image to image, the noised image latents, as they are.
+        at::Tensor start;
+        bool imageToImage = false; ///< the run starts at the step the strength leaves
+    };
+
     /// Runs every requested section of one fixture in one precision, comparing fp32 with the goldens and the
     /// reduced precisions with the fp32 results kept from the first pass.
     class FixtureRun
     {
     public:
-        FixtureRun(const Fixture& fixture, const Options& options, const at::Device& device, const Judge& judge,
-                   std::vector<Check>& checks, std::vector<std::shared_ptr<GraphRunner>>& runners)
+        FixtureRun(const Fixture& fixture, const TestData& data, const Options& options, const at::Device& device,
+                   const Judge& judge, std::vector<Check>& checks, std::vector<std::shared_ptr<GraphRunner>>& runners)
             : m_fixture(fixture)
+            , m_data(data)
             , m_options(options)
             , m_device(device)
             , m_judge(judge)
@@ -602,14 +713,23 @@ namespace
                     m_runner32 = m_runner;
                 }
                 m_vae.reset();
-                if (dtype != at::kFloat && m_options.sections.contains("vae")) {
+                m_vaeEncoder.reset();
+                if (dtype != at::kFloat
+                    && (m_options.sections.contains("vae") || m_options.sections.contains("img2img"))) {
                     // The VAE on its own in the reduced precision too: ModelPlacement::vaeDtype allows it.
                     const fs::path dir = m_fixture.dir() / "vae";
-                    m_vae = VaeDecoder::load(VaeConfig::fromConfig(JsonConfig::fromFile(dir / "config.json")),
-                                             WeightSource(std::make_shared<const SafetensorsFile>(SafetensorsFile::open(
-                                                              dir / "diffusion_pytorch_model.safetensors")),
-                                                          "", at::TensorOptions().dtype(dtype).device(m_device))
-                                                 .withChannelsLast(placement.vaeChannelsLast));
+                    const VaeConfig config = VaeConfig::fromConfig(JsonConfig::fromFile(dir / "config.json"));
+                    const WeightSource weights
+                        = WeightSource(std::make_shared<const SafetensorsFile>(
+                                           SafetensorsFile::open(dir / "diffusion_pytorch_model.safetensors")),
+                                       "", at::TensorOptions().dtype(dtype).device(m_device))
+                              .withChannelsLast(placement.vaeChannelsLast);
+                    if (m_options.sections.contains("vae")) {
+                        m_vae = VaeDecoder::load(config, weights);
+                    }
+                    if (m_options.sections.contains("img2img")) {
+                        m_vaeEncoder = VaeEncoder::load(config, weights);
+                    }
                 }
             } catch (const std::exception& e) {
                 Check check = newCheck("load");
@@ -622,6 +742,13 @@ namespace
             forEachCase("vae", [&](const json& c, Check& check) { vae(c, check); });
             forEachCase("pipeline_cases", [&](const json& c, Check& check) { pipeline(c, check); });
             forEachCase("seed_cases", [&](const json& c, Check& check) { seed(c, check); });
+            if (m_options.sections.contains("img2img")) {
+                img2imgSection();
+            }
+            // Last: it changes the model's weights (and puts them back).
+            if (m_options.sections.contains("lora")) {
+                loraSection();
+            }
         }
 
     private:
@@ -655,10 +782,24 @@ namespace
                 finish(std::move(check));
                 return;
             }
+            runCases(option, cases, body);
+        }
+
+        /// One check per case of @p cases, named @p option[the case's name or index], with what @p body throws
+        /// recorded as its error.
+        void runCases(const std::string& option, const json& cases,
+                      const std::function<void(const json&, Check&)>& body)
+        {
+            const auto named = m_options.cases.lower_bound(option + "[");
+            const bool filtered = named != m_options.cases.end() && named->starts_with(option + "[");
             for (std::size_t i = 0; i < cases.size(); ++i) {
                 const json& c = cases[i];
                 const std::string label = c.contains("name") ? c.at("name").get<std::string>() : std::to_string(i);
-                Check check = newCheck(option + "[" + label + "]");
+                const std::string name = option + "[" + label + "]";
+                if (filtered && !m_options.cases.contains(name)) {
+                    continue;
+                }
+                Check check = newCheck(name);
                 m_key = m_fixture.name() + "/" + check.name;
                 const auto start = std::chrono::steady_clock::now();
                 try {
@@ -669,6 +810,14 @@ namespace
                 check.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
                 finish(std::move(check));
             }
+        }
+
+        /// A check named @p name that could not run for @p reason, or (@p skipped) was not run for it.
+        void sectionNote(const std::string& name, const std::string& reason, bool skipped)
+        {
+            Check check = newCheck(name);
+            (skipped ? check.skipped : check.error) = reason;
+            finish(std::move(check));
         }
 
         void finish(Check check)
@@ -775,10 +924,12 @@ namespace
             const GenerationSettings settings = settingsOf(c);
 
             // Step by step, each step from diffusers' own latents: the per-step error, which nothing amplifies.
+            const GoldenRun run{m_fixture.tensor(c, "step_latents"), latentsIn};
+            const at::Tensor goldenEmbeds = m_fixture.tensor(c, "prompt_embeds").to(m_device);
             if (isReference()) {
-                stepsFromGoldens(c, settings, check);
+                stepsFromGoldens(run, settings, goldenEmbeds, check);
             } else {
-                unetAlongGoldens(c, settings, check);
+                unetAlongGoldens(run, settings, goldenEmbeds, check);
             }
 
             // The whole run, free: every step from the engine's own previous one, as artists run it.
@@ -851,93 +1002,354 @@ namespace
                         isReference() ? std::optional(m_fixture.tensor(c, "image_uint8")) : std::nullopt);
         }
 
-        /// Calls @p body for every step k of the golden run of pipeline case @p c with the latents diffusers started
-        /// that step from, the UNet input made of them (doubled for guidance) and the timestep, all on the device.
-        void walkGoldens(const json& c, const GenerationSettings& settings,
-                         const std::function<void(std::size_t, const Scheduler&, const at::Tensor& previous,
+        /// Image to image against tests/data/img2img: the VAE encoder alone on every fixture it has goldens of, the
+        /// pipeline's cases on the fixture they were rendered on.
+        void img2imgSection()
+        {
+            if (!m_data.img2img) {
+                sectionNote("img2img", m_data.img2imgError, false);
+                return;
+            }
+            const json& index = m_data.img2img->index();
+            json encoderCases = json::array();
+            for (const json& entry : index.value("encoder", json::array())) {
+                if (entry.value("fixture", "") == m_fixture.name()) {
+                    encoderCases.push_back(entry);
+                    encoderCases.back()["name"] = "encoder";
+                }
+            }
+            runCases("img2img", encoderCases, [&](const json& c, Check& check) { img2imgEncoder(c, check); });
+            if (m_fixture.name() != Img2ImgFixture) {
+                sectionNote("img2img", "its pipeline cases were rendered on " + std::string(Img2ImgFixture), true);
+                return;
+            }
+            const json cases = index.value("cases", json::array());
+            if (cases.empty()) {
+                sectionNote("img2img", "golden.json has no cases", false);
+                return;
+            }
+            runCases("img2img", cases, [&](const json& c, Check& check) { img2imgCase(c, check); });
+        }
+
+        /// The VAE encoder alone on diffusers' preprocessed init image: the latent distribution's mean and logvar.
+        void img2imgEncoder(const json& c, Check& check)
+        {
+            const Goldens& goldens = *m_data.img2img;
+            const VaeEncoder* encoder = m_vaeEncoder ? &*m_vaeEncoder
+                : m_model->vaeEncoder                ? &*m_model->vaeEncoder
+                                                     : nullptr;
+            if (!encoder) {
+                throw EngineError("the fixture's VAE has no encoder");
+            }
+            const at::ScalarType dtype = m_vaeEncoder ? m_dtype : m_model->placement.vaeDtype;
+            const LatentDistribution encoded
+                = encoder->encode(goldens.tensor(goldens.index().at("init_image")).to(m_device).to(dtype));
+            judgeAgainst(check, "mean", encoded.mean, goldens.tensor(c.at("mean")));
+            judgeAgainst(check, "logvar", encoded.logvar, goldens.tensor(c.at("logvar")));
+        }
+
+        /// One StableDiffusionImg2ImgPipeline case: what each seed draws before the steps, the steps teacher-forced
+        /// (fp32) or the UNet along them (reduced), and the free run.
+        void img2imgCase(const json& c, Check& check)
+        {
+            const Goldens& goldens = *m_data.img2img;
+            const auto tensor = [&](const char* field) { return goldens.tensor(c.at(field)); };
+            GenerationSettings settings;
+            settings.scheduler = c.at("sampler").get<std::string>();
+            settings.steps = c.at("num_inference_steps").get<int>();
+            settings.guidanceScale = c.at("guidance_scale").get<double>();
+            settings.width = c.at("width").get<std::int64_t>();
+            settings.height = c.at("height").get<std::int64_t>();
+            settings.strength = c.at("strength").get<double>();
+            const json& seeds = c.at("seeds");
+            const auto prompts = stringsOf(c.at("prompts"), seeds.size());
+            const auto negatives = stringsOf(c.value("negative_prompts", json()), seeds.size());
+            // From the PNG's pixels, as the application makes an init image.
+            const at::Tensor initImage = fromUint8Image(goldens.tensor(goldens.index().at("init_image_uint8")));
+            std::vector<ImageRequest> requests;
+            for (std::size_t b = 0; b < seeds.size(); ++b) {
+                requests.push_back({prompts[b], negatives[b], seeds[b].get<std::uint64_t>(), std::nullopt, initImage});
+            }
+
+            // What each image's generator draws before the first step, in diffusers' order: the VAE's sample (the
+            // encoded image), then the noise add_noise adds. The generators then hold the step noise (Euler a).
+            std::vector<at::Generator> generators;
+            std::vector<at::Tensor> encoded, noise;
+            const at::Tensor goldenNoise = tensor("noise");
+            for (const ImageRequest& request : requests) {
+                generators.push_back(at::make_generator<at::CPUGeneratorImpl>(request.seed));
+                encoded.push_back(m_model->encodeImage(initImage).sample(generators.back())
+                                  * m_model->vae.config().scalingFactor);
+                noise.push_back(at::randn({1, goldenNoise.size(1), goldenNoise.size(2), goldenNoise.size(3)},
+                                          generators.back(), at::TensorOptions().dtype(at::kFloat)));
+            }
+            judgeAgainst(check, "encoded", at::cat(encoded, 0), tensor("encoded"));
+
+            // The whole run, free, as artists run it.
+            std::vector<at::Tensor> steps;
+            const GenerationResult result
+                = Pipeline(m_model, {}, m_runner).generate(requests, settings, [&](const StepProgress& progress) {
+                      steps.push_back(progress.latents.to(at::kCPU).to(at::kFloat));
+                      return true;
+                  });
+            for (std::size_t k = 0; k < steps.size(); ++k) {
+                Judge::requireFinite(check, "free-run step " + std::to_string(k + 1), m_judge.underTest(steps[k]));
+            }
+            // No golden of them: kept in fp32, the reduced runs' against those.
+            judgeAgainst(check, "prompt_embeds", result.promptEmbeds);
+
+            const GoldenRun run{tensor("step_latents"), tensor("noised"), true};
+            if (isReference()) {
+                // The timesteps the strength leaves, exactly as diffusers' get_timesteps keeps them.
+                const auto sampler = plannedSampler(settings, true);
+                const std::vector<double> kept(sampler->timesteps().begin()
+                                                   + static_cast<std::ptrdiff_t>(sampler->beginIndex()),
+                                               sampler->timesteps().end());
+                const auto expected = c.at("timesteps").get<std::vector<double>>();
+                if (kept.size() != expected.size()) {
+                    throw EngineError("the strength leaves " + std::to_string(kept.size())
+                                      + " steps where diffusers ran " + std::to_string(expected.size()));
+                }
+                double worst = 0;
+                for (std::size_t k = 0; k < kept.size(); ++k) {
+                    worst = std::max(worst, std::abs(kept[k] - expected[k]));
+                }
+                check.metrics.push_back({"timesteps_max_abs", worst, 0.0});
+                // The seed's noise comes from the CPU generator whatever the device, as the seed cases' does.
+                check.metrics.push_back(
+                    {"noise_max_abs",
+                     Judge::maxAbs(m_judge.underTest(at::cat(noise, 0)), Judge::reference(goldenNoise)), 0.0});
+                // add_noise on the device, from diffusers' own encoded image and noise.
+                const at::Tensor noised = sampler->addNoise(tensor("encoded").to(m_device), goldenNoise.to(m_device));
+                check.metrics.push_back({"add_noise_max_abs",
+                                         Judge::maxAbs(m_judge.underTest(noised), Judge::reference(run.start)),
+                                         GoldenTolerance});
+                stepsFromGoldens(run, settings, result.promptEmbeds, check, &generators);
+
+                const at::Tensor expectedSteps = run.steps;
+                if (static_cast<std::int64_t>(steps.size()) != expectedSteps.size(0)) {
+                    throw EngineError(std::to_string(steps.size()) + " steps ran where diffusers ran "
+                                      + std::to_string(expectedSteps.size(0)));
+                }
+                // Reported, not judged, as for pipelines: the free run amplifies last-bit differences.
+                double worstStep = 0;
+                for (std::size_t k = 0; k < steps.size(); ++k) {
+                    const at::Tensor ref = Judge::reference(expectedSteps[static_cast<std::int64_t>(k)]);
+                    const double scale = std::max(1.0, ref.abs().max().item<double>());
+                    worstStep = std::max(worstStep, Judge::maxAbs(m_judge.underTest(steps[k]), ref) / scale);
+                }
+                check.metrics.push_back({"free_run_steps_rel", worstStep, std::nullopt});
+                check.metrics.push_back({"free_run_final_latents_rel",
+                                         Judge::relativeNorm(m_judge.underTest(result.finalLatents),
+                                                             Judge::reference(tensor("final_latents"))),
+                                         SameImageTolerance});
+            } else {
+                unetAlongGoldens(run, settings, fp32Result("prompt_embeds"), check);
+            }
+            judgeImages(check, result, isReference() ? std::optional(tensor("image_uint8")) : std::nullopt);
+        }
+
+        /// LoRA against tests/data/lora, on the fixture its goldens were made with. The cases run on this pass's
+        /// model and runner; the last one sets no LoRA, which puts the base weights back for what follows.
+        void loraSection()
+        {
+            if (!m_data.lora) {
+                sectionNote("lora", m_data.loraError, false);
+                return;
+            }
+            const json& index = m_data.lora->index();
+            const std::string fixture = fs::path(index.at("fixture").get<std::string>()).filename().string();
+            if (m_fixture.name() != fixture) {
+                sectionNote("lora", "its goldens were made with " + fixture, true);
+                return;
+            }
+            // No LoRA last: taking the LoRAs off must give the base model's goldens back, in this precision, through
+            // graphs captured with LoRAs on.
+            json cases = json::array();
+            for (const auto& [name, entry] : index.at("cases").items()) {
+                cases.push_back(entry);
+                cases.back()["name"] = name;
+            }
+            cases.push_back({{"name", "base"}});
+            runCases("lora", cases, [&](const json& c, Check& check) { loraCase(c, check); });
+            try {
+                // Whatever a failed case left on the model: the base weights for the passes and fixtures after.
+                m_model->loras->apply({});
+            } catch (const std::exception& e) {
+                sectionNote("lora", std::string("taking the LoRAs off failed: ") + e.what(), false);
+            }
+        }
+
+        /// One LoRA case: tests/data/lora's pipeline (prompt, seed, sampler) with the case's LoRAs at their weights.
+        void loraCase(const json& c, Check& check)
+        {
+            const Goldens& goldens = *m_data.lora;
+            const json& index = goldens.index();
+            const std::string name = c.at("name").get<std::string>();
+            const std::string file = index.at("tensors").at("file").get<std::string>();
+            const auto tensor = [&](const std::string& key) { return goldens.tensor(file, name + "_" + key); };
+            const json& pipeline = index.at("pipeline");
+            GenerationSettings settings = settingsOf(pipeline);
+            const auto adapters = c.value("adapters", std::vector<std::string>{});
+            const auto weights = c.value("adapter_weights", std::vector<double>{});
+            if (adapters.size() != weights.size()) {
+                throw EngineError("the case names " + std::to_string(adapters.size()) + " LoRAs and "
+                                  + std::to_string(weights.size()) + " weights");
+            }
+            for (std::size_t i = 0; i < adapters.size(); ++i) {
+                // diffusers' set_adapters weight scales the text encoder's and the UNet's layers alike.
+                settings.loras.push_back(
+                    {goldens.dir() / index.at("loras").at(adapters[i]).at("file").get<std::string>(), weights[i],
+                     weights[i]});
+            }
+            // Set here, as generate() would, so that the UNet alone runs with them too.
+            m_model->loras->apply(settings.loras);
+
+            if (index.at("tensors").contains(name + "_noise_pred")) {
+                // The UNet alone on diffusers' input: a seeded sample at t = 500 with the case's prompt embeddings.
+                const at::Tensor sample = goldens.tensor(file, "a_noise_pred_sample");
+                const at::Tensor out = m_runner->forward(
+                    m_model->unet, sample.to(m_device).to(m_dtype),
+                    at::scalar_tensor(LoraNoisePredTimestep, at::TensorOptions().dtype(at::kDouble).device(m_device)),
+                    tensor("prompt_embeds").to(m_device).to(m_dtype));
+                judgeAgainst(check, "noise_pred", out, tensor("noise_pred"));
+            }
+
+            const ImageRequest request{pipeline.at("prompt").get<std::string>(), pipeline.value("negative_prompt", ""),
+                                       seedOf(pipeline.at("generator").get<std::string>()), std::nullopt};
+            const GenerationResult result = Pipeline(m_model, {}, m_runner).generate({request}, settings);
+            // Guidance puts the prompt's embedding second, after the negative prompt's.
+            judgeAgainst(check, "prompt_embeds",
+                         settings.guidanceScale > 1.0 ? result.promptEmbeds.narrow(0, 1, 1) : result.promptEmbeds,
+                         tensor("prompt_embeds"));
+            if (isReference()) {
+                const at::Tensor latents = Judge::reference(tensor("latents"));
+                const at::Tensor mine = m_judge.underTest(result.finalLatents);
+                // Reported, not judged (TestLora holds the CPU to 1e-3 of the range): eight guided steps amplify.
+                check.metrics.push_back(
+                    {"free_run_final_latents_range_rel",
+                     Judge::maxAbs(mine, latents) / std::max(1.0, latents.abs().max().item<double>()), std::nullopt});
+                check.metrics.push_back(
+                    {"free_run_final_latents_rel", Judge::relativeNorm(mine, latents), SameImageTolerance});
+            }
+            judgeImages(check, result, isReference() ? std::optional(uint8Image(tensor("image"))) : std::nullopt);
+        }
+
+        /// This case's fp32 result @p part (judgeAgainst keeps them), as float32.
+        at::Tensor fp32Result(const std::string& part) const
+        {
+            const auto it = m_reference.find(m_key + "/" + part);
+            if (it == m_reference.end()) {
+                throw EngineError("no fp32 result for " + m_key + "/" + part + " (did the fp32 pass fail?)");
+            }
+            return it->second.to(at::kFloat);
+        }
+
+        /// A sampler planned for @p settings; for image to image, started at the step the strength leaves, as
+        /// Pipeline::generate starts it.
+        std::unique_ptr<Scheduler> plannedSampler(const GenerationSettings& settings, bool imageToImage) const
+        {
+            auto sampler = makeScheduler(settings.scheduler, m_model->schedulerConfig);
+            sampler->setTimesteps(settings.steps);
+            if (imageToImage) {
+                sampler->setBeginIndex(strengthBeginIndex(*sampler, settings.steps, settings.strength));
+            }
+            return sampler;
+        }
+
+        /// Calls @p body for every step of the golden @p run with the sampler's step index, the index of the step's
+        /// result in run.steps, the latents diffusers started that step from, the UNet input made of them (doubled
+        /// for guidance) and the timestep, all on the device.
+        void walkGoldens(const GoldenRun& run, const GenerationSettings& settings,
+                         const std::function<void(std::size_t step, std::size_t index, const at::Tensor& previous,
                                                   const at::Tensor& unetInput, const at::Tensor& t)>& body)
         {
-            const at::Tensor golden = m_fixture.tensor(c, "step_latents");
-            const auto scheduler = makeScheduler(settings.scheduler, m_model->schedulerConfig);
-            scheduler->setTimesteps(settings.steps);
-            if (static_cast<std::int64_t>(scheduler->timesteps().size()) != golden.size(0)) {
-                throw EngineError("the sampler plans " + std::to_string(scheduler->timesteps().size())
-                                  + " steps where diffusers ran " + std::to_string(golden.size(0)));
+            const auto scheduler = plannedSampler(settings, run.imageToImage);
+            const std::size_t begin = scheduler->beginIndex();
+            const std::size_t count = scheduler->timesteps().size() - begin;
+            if (static_cast<std::int64_t>(count) != run.steps.size(0)) {
+                throw EngineError("the sampler plans " + std::to_string(count) + " steps where diffusers ran "
+                                  + std::to_string(run.steps.size(0)));
             }
             const bool guidance = settings.guidanceScale > 1.0;
-            const at::Tensor initial = m_fixture.tensor(c, "latents_in") * scheduler->initNoiseSigma();
-            for (std::size_t k = 0; k < scheduler->timesteps().size(); ++k) {
+            const at::Tensor initial = run.imageToImage ? run.start : run.start * scheduler->initNoiseSigma();
+            for (std::size_t i = 0; i < count; ++i) {
+                const std::size_t k = begin + i;
                 const at::Tensor previous
-                    = (k == 0 ? initial : golden[static_cast<std::int64_t>(k) - 1]).to(at::kFloat).to(m_device);
+                    = (i == 0 ? initial : run.steps[static_cast<std::int64_t>(i) - 1]).to(at::kFloat).to(m_device);
                 const at::Tensor input = scheduler->scaleModelInput(previous, k);
                 const at::Tensor t = at::scalar_tensor(scheduler->timesteps()[k],
                                                        at::TensorOptions().dtype(at::kDouble).device(m_device));
-                body(k, *scheduler, previous, guidance ? at::cat({input, input}, 0) : input, t);
+                body(k, i, previous, guidance ? at::cat({input, input}, 0) : input, t);
             }
         }
 
         /// fp32: one step of UNet, guidance and sampler from each of diffusers' step latents, as Pipeline::generate
-        /// takes it, against diffusers' next latents (relative to their range: random weights make late latents
-        /// large). The samplers' history is built from these steps, so multistep samplers are covered too.
-        void stepsFromGoldens(const json& c, const GenerationSettings& settings, Check& check)
+        /// takes it with the embeddings @p context, against diffusers' next latents (relative to their range: random
+        /// weights make late latents large). The samplers' history is built from these steps, so multistep samplers
+        /// are covered too. @p generators: each image's, ready to draw the step noise diffusers drew (Euler a).
+        void stepsFromGoldens(const GoldenRun& run, const GenerationSettings& settings, const at::Tensor& context,
+                              Check& check, std::vector<at::Generator>* generators = nullptr)
         {
-            const at::Tensor golden = m_fixture.tensor(c, "step_latents");
-            const at::Tensor context = m_fixture.tensor(c, "prompt_embeds").to(m_device).to(m_dtype);
-            const auto batch = golden.size(1);
+            const at::Tensor unetContext = context.to(m_device).to(m_dtype);
+            const auto batch = run.steps.size(1);
             // One sampler per image, as the pipeline keeps them (their state depends on that image alone).
             std::vector<std::unique_ptr<Scheduler>> samplers;
             for (std::int64_t b = 0; b < batch; ++b) {
-                samplers.push_back(makeScheduler(settings.scheduler, m_model->schedulerConfig));
-                samplers.back()->setTimesteps(settings.steps);
+                samplers.push_back(plannedSampler(settings, run.imageToImage));
             }
             StepErrors errors;
-            walkGoldens(c, settings,
-                        [&](std::size_t k, const Scheduler&, const at::Tensor& previous, const at::Tensor& unetInput,
-                            const at::Tensor& t) {
-                            at::Tensor eps
-                                = m_runner->forward(m_model->unet, unetInput.to(m_dtype), t, context).to(at::kFloat);
-                            if (settings.guidanceScale > 1.0) {
-                                const auto halves = eps.chunk(2, 0);
-                                eps = halves[0] + settings.guidanceScale * (halves[1] - halves[0]);
-                            }
-                            std::vector<at::Tensor> stepped;
-                            for (std::int64_t b = 0; b < batch; ++b) {
-                                stepped.push_back(samplers[static_cast<std::size_t>(b)]->step(
-                                    eps.narrow(0, b, 1), k, previous.narrow(0, b, 1)));
-                            }
-                            const at::Tensor x = m_judge.underTest(at::cat(stepped, 0));
-                            Judge::requireFinite(check, "step " + std::to_string(k + 1) + " from the goldens", x);
-                            const at::Tensor ref = Judge::reference(golden[static_cast<std::int64_t>(k)]);
-                            errors.add(Judge::maxAbs(x, ref) / std::max(1.0, ref.abs().max().item<double>()));
-                        });
+            walkGoldens(
+                run, settings,
+                [&](std::size_t k, std::size_t i, const at::Tensor& previous, const at::Tensor& unetInput,
+                    const at::Tensor& t) {
+                    at::Tensor eps
+                        = m_runner->forward(m_model->unet, unetInput.to(m_dtype), t, unetContext).to(at::kFloat);
+                    if (settings.guidanceScale > 1.0) {
+                        const auto halves = eps.chunk(2, 0);
+                        eps = halves[0] + settings.guidanceScale * (halves[1] - halves[0]);
+                    }
+                    std::vector<at::Tensor> stepped;
+                    for (std::int64_t b = 0; b < batch; ++b) {
+                        const auto image = static_cast<std::size_t>(b);
+                        stepped.push_back(samplers[image]->step(eps.narrow(0, b, 1), k, previous.narrow(0, b, 1),
+                                                                generators ? &(*generators)[image] : nullptr));
+                    }
+                    const at::Tensor x = m_judge.underTest(at::cat(stepped, 0));
+                    Judge::requireFinite(check, "step " + std::to_string(i + 1) + " from the goldens", x);
+                    const at::Tensor ref = Judge::reference(run.steps[static_cast<std::int64_t>(i)]);
+                    errors.add(Judge::maxAbs(x, ref) / std::max(1.0, ref.abs().max().item<double>()));
+                });
             errors.report(check, "steps_from_goldens", GoldenTolerance);
         }
 
         /// Reduced precision: the UNet in this precision against the fp32 one on every step's input of diffusers'
-        /// run: the precision's own error on real inputs, late large latents included, unamplified.
-        void unetAlongGoldens(const json& c, const GenerationSettings& settings, Check& check)
+        /// run, with the embeddings @p context: the precision's own error on real inputs, late large latents
+        /// included, unamplified.
+        void unetAlongGoldens(const GoldenRun& run, const GenerationSettings& settings, const at::Tensor& context,
+                              Check& check)
         {
             if (!m_model32 || !m_runner32) {
                 throw EngineError("no fp32 model to compare with (did the fp32 pass fail?)");
             }
-            const at::Tensor context = m_fixture.tensor(c, "prompt_embeds").to(m_device);
+            const at::Tensor context32 = context.to(m_device).to(at::kFloat);
+            const at::Tensor unetContext = context.to(m_device).to(m_dtype);
             StepErrors errors;
-            walkGoldens(c, settings,
-                        [&](std::size_t k, const Scheduler&, const at::Tensor&, const at::Tensor& unetInput,
-                            const at::Tensor& t) {
-                            at::Tensor reference;
-                            {
-                                // The fp32 pass's arithmetic: this pass may allow TF32, which alone moves fp32
-                                // outputs by up to 0.1 on a shape the fp32 pass did not capture.
-                                const Tf32Scope asInFp32(m_options.fp32Tf32Convolutions, m_options.fp32Tf32Matmuls);
-                                reference = m_runner32->forward(m_model32->unet, unetInput.to(at::kFloat), t,
-                                                                context.to(at::kFloat));
-                            }
-                            const at::Tensor x = m_judge.underTest(
-                                m_runner->forward(m_model->unet, unetInput.to(m_dtype), t, context.to(m_dtype)));
-                            Judge::requireFinite(check, "UNet at step " + std::to_string(k + 1), x);
-                            errors.add(Judge::relativeNorm(x, Judge::reference(reference)));
-                        });
+            walkGoldens(
+                run, settings,
+                [&](std::size_t, std::size_t i, const at::Tensor&, const at::Tensor& unetInput, const at::Tensor& t) {
+                    at::Tensor reference;
+                    {
+                        // The fp32 pass's arithmetic: this pass may allow TF32, which alone moves fp32
+                        // outputs by up to 0.1 on a shape the fp32 pass did not capture.
+                        const Tf32Scope asInFp32(m_options.fp32Tf32Convolutions, m_options.fp32Tf32Matmuls);
+                        reference = m_runner32->forward(m_model32->unet, unetInput.to(at::kFloat), t, context32);
+                    }
+                    const at::Tensor x
+                        = m_judge.underTest(m_runner->forward(m_model->unet, unetInput.to(m_dtype), t, unetContext));
+                    Judge::requireFinite(check, "UNet at step " + std::to_string(i + 1), x);
+                    errors.add(Judge::relativeNorm(x, Judge::reference(reference)));
+                });
             errors.report(check, "unet_along_goldens", reducedTolerance(m_dtype));
         }
 
@@ -963,6 +1375,7 @@ namespace
         }
 
         const Fixture& m_fixture;
+        const TestData& m_data;
         const Options& m_options;
         at::Device m_device;
         const Judge& m_judge;
@@ -974,6 +1387,7 @@ namespace
         std::shared_ptr<GraphRunner> m_runner;
         std::shared_ptr<GraphRunner> m_runner32;
         std::optional<VaeDecoder> m_vae;
+        std::optional<VaeEncoder> m_vaeEncoder; ///< reduced passes: the encoder alone in their precision
         std::string m_key;
         std::map<std::string, at::Tensor> m_reference; ///< fp32 results, float64 on the CPU
     };
@@ -1100,9 +1514,25 @@ namespace
                   << "; UNet channels-last " << options.channelsLast << ", VAE channels-last "
                   << options.vaeChannelsLast << ", CUDA graphs " << (options.cudaGraphs && cuda ? "on" : "off")
                   << ", cuDNN benchmark " << (options.cudnnBenchmark && cuda ? "on" : "off") << ", fused kernels "
-                  << fusedKernelsName(fusedKernels()) << (cuda ? "" : " (no effect on the CPU)")
-                  << ", attention " << (cuda ? options.attention : "cpu") << ", cuBLAS fp16 reduction "
+                  << fusedKernelsName(fusedKernels()) << (cuda ? "" : " (no effect on the CPU)") << ", attention "
+                  << (cuda ? options.attention : "cpu") << ", cuBLAS fp16 reduction "
                   << (options.cublasFp16Reduction ? "allowed" : "off") << std::endl;
+
+        // The project's test data, read once for every fixture and precision.
+        TestData testData;
+        const auto readTestData
+            = [&](const char* section, const char* indexName, std::optional<Goldens>& goldens, std::string& error) {
+                  if (!options.sections.contains(section)) {
+                      return;
+                  }
+                  try {
+                      goldens.emplace(options.testDataDir / section, indexName);
+                  } catch (const std::exception& e) {
+                      error = std::string(e.what()) + " (--test-data names the project's tests/data)";
+                  }
+              };
+        readTestData("img2img", "golden.json", testData.img2img, testData.img2imgError);
+        readTestData("lora", "index.json", testData.lora, testData.loraError);
 
         c10::InferenceMode inference;
         const Judge judge(options.injectError);
@@ -1121,13 +1551,20 @@ namespace
                 checks.push_back(std::move(check));
                 continue;
             }
-            FixtureRun fixtureRun(*fixture, options, device, judge, checks, runners);
+            FixtureRun fixtureRun(*fixture, testData, options, device, judge, checks, runners);
             for (const auto dtype : options.dtypes) {
                 setUpMath(dtype);
                 fixtureRun.run(dtype);
             }
         }
 
+        for (const std::string& name : options.cases) {
+            if (std::none_of(checks.begin(), checks.end(), [&](const Check& c) { return c.name == name; })) {
+                std::cerr << "atelier-gpu-parity: --cases names " << name
+                          << ", which did not run (no fixture has it, or its fixture failed to load)\n";
+                return 2;
+            }
+        }
         const auto skipped
             = std::count_if(checks.begin(), checks.end(), [](const Check& c) { return !c.skipped.empty(); });
         const auto passed = std::count_if(checks.begin(), checks.end(), [](const Check& c) { return c.passed(); });
