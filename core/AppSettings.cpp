@@ -31,6 +31,7 @@ namespace Atelier
             const QString ComfyUiRoots = u"models/comfyUiRoots"_s;
             const QString ModelFolders = u"models/folders"_s;
             const QString LoraFolders = u"models/loraFolders"_s;
+            const QString EmbeddingFolders = u"models/embeddingFolders"_s;
             const QString MaxBatch = u"workers/maxBatch"_s;
             const QString CpuWorkers = u"workers/cpuWorkers"_s;
             const QString LibraryFolders = u"library/folders"_s;
@@ -193,6 +194,7 @@ namespace Atelier
         s.comfyUiRoots = reader.folders(Key::ComfyUiRoots);
         s.modelFolders = reader.folders(Key::ModelFolders);
         s.loraFolders = reader.folders(Key::LoraFolders);
+        s.embeddingFolders = reader.folders(Key::EmbeddingFolders);
         s.libraryFolders = reader.folders(Key::LibraryFolders);
         s.modelPath = reader.text(Key::Model).value_or(QString()).trimmed();
 
@@ -267,6 +269,7 @@ namespace Atelier
         settings.setValue(Key::ComfyUiRoots, comfyUiRoots);
         settings.setValue(Key::ModelFolders, modelFolders);
         settings.setValue(Key::LoraFolders, loraFolders);
+        settings.setValue(Key::EmbeddingFolders, embeddingFolders);
         settings.setValue(Key::Model, modelPath);
         settings.setValue(Key::Output, outputDirectory);
         settings.setValue(Key::NamingPattern, namingPattern);

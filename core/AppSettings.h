@@ -41,7 +41,7 @@ namespace Atelier
     /// | `output/namingPattern` | namingPattern | 0.2 |
     /// | `library/folders` | libraryFolders | 0.2 |
     /// | `models/automatic1111Roots`, `models/comfyUiRoots`, `models/folders` | the model folders | 0.2 |
-    /// | `models/loraFolders` | loraFolders | 0.3 |
+    /// | `models/loraFolders`, `models/embeddingFolders` | loraFolders, embeddingFolders | 0.3 |
     /// | `render/clipSkip` | clipSkip | 0.3 |
     /// | `workers/maxBatch`, `workers/cpuWorkers` | maxBatch, cpuWorkers | 0.2 |
     /// | `appearance/theme` | theme ("system", "light", "dark") | 0.2 |
@@ -62,6 +62,8 @@ namespace Atelier
         QStringList modelFolders; ///< folders the artist added
         /// LoRA folders the artist added; ModelLocations::loraFolders() adds the usual ones.
         QStringList loraFolders;
+        /// Textual-inversion folders the artist added; ModelLocations::embeddingFolders() adds the usual ones.
+        QStringList embeddingFolders;
         QString modelPath; ///< the default model; empty: the worker's embedded model
 
         // Output

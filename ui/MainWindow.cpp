@@ -884,6 +884,7 @@ namespace Atelier
         }
         options.modelPath = m_modelEdit->text().trimmed();
         options.loraFolders = m_settings.modelLocations().loraFolders(m_settings.loraFolders);
+        options.embeddingFolders = m_settings.modelLocations().embeddingFolders(m_settings.embeddingFolders);
         options.outputDirectory = QDir(output).absolutePath();
         options.keepRunningWhenIdle = true;
         options.defaults = editorDefaults();

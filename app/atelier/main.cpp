@@ -91,13 +91,20 @@ int main(int argc, char** argv)
         u"name[:weight]"_s);
     const QCommandLineOption loraDirOption(
         u"lora-dir"_s, u"A folder to find LoRAs in by name, before the usual ones; repeatable (batch)."_s, u"dir"_s);
+    const QCommandLineOption vaeOption(
+        u"vae"_s, u"A VAE to use instead of the model's: a single-file VAE or a diffusers vae/ folder (batch)."_s,
+        u"path"_s);
+    const QCommandLineOption embeddingsDirOption(
+        u"embeddings-dir"_s,
+        u"A folder of textual-inversion embeddings prompts may name, before the usual ones; repeatable (batch)."_s,
+        u"dir"_s);
     const QCommandLineOption listDevicesOption(u"list-devices"_s, u"List the devices workers can run on."_s);
     const QCommandLineOption renderOption(u"render"_s,
                                           u"Open the window with the files queued and start rendering at once."_s);
-    parser.addOptions({batchOption,    modelOption,   devicesOption, outOption,         stepsOption,
-                       cfgOption,      widthOption,   heightOption,  schedulerOption,   dtypeOption,
-                       seedOption,     threadsOption, jsonOption,    strictOption,      resumeOption,
-                       clipSkipOption, loraOption,    loraDirOption, listDevicesOption, renderOption});
+    parser.addOptions({batchOption,         modelOption,  devicesOption,     outOption,      stepsOption, cfgOption,
+                       widthOption,         heightOption, schedulerOption,   dtypeOption,    seedOption,  threadsOption,
+                       jsonOption,          strictOption, resumeOption,      clipSkipOption, loraOption,  loraDirOption,
+                       embeddingsDirOption, vaeOption,    listDevicesOption, renderOption});
     parser.addPositionalArgument(u"files"_s, u"Prompt files to queue (.txt, .csv, .json, .jsonl)."_s, u"[files...]"_s);
     parser.process(*app);
 
@@ -193,6 +200,8 @@ int main(int argc, char** argv)
             }
         }
         batch.loraFolders = parser.values(loraDirOption);
+        batch.embeddingFolders = parser.values(embeddingsDirOption);
+        batch.vaePath = parser.value(vaeOption);
         for (const QString& lora : parser.values(loraOption)) {
             // It becomes a prompt tag, so its name cannot hold what ends a tag or separates its fields.
             const std::optional<Atelier::Engine::LoraTag> tag = Atelier::Engine::parseLoraArgument(lora.toStdString());

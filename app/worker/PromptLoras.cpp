@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "PromptLoras.h"
 
+#include <QDir>
+#include <QFileInfo>
 #include <QLocale>
 
 #include <cstdio>
@@ -16,6 +18,7 @@ namespace Atelier
     PromptLoras::PromptLoras(std::vector<std::filesystem::path> folders, std::vector<Engine::LoraTag> extra)
         : m_folders(std::move(folders))
         , m_extra(std::move(extra))
+        , m_hashes(FileHashes::loraHash)
     { }
 
     PreparedPrompt PromptLoras::prepare(const QString& prompt)
@@ -35,7 +38,7 @@ namespace Atelier
                 prepared.loras.push_back({file, tag.textEncoderWeight, tag.unetWeight});
                 // A --lora given as a path is named by its file name, as a tag would name it.
                 const QString name = QString::fromStdString(i < fromPrompt ? tag.name : file.stem().string());
-                prepared.hashes.append({name, hashOf(file)});
+                prepared.hashes.append({name, m_hashes.hashOf(file)});
                 if (i >= fromPrompt) {
                     QString text = u"<lora:%1:%2>"_s.arg(
                         name, QString::number(tag.textEncoderWeight, 'g', QLocale::FloatingPointShortest));
@@ -59,18 +62,31 @@ namespace Atelier
         return prepared;
     }
 
-    QString PromptLoras::hashOf(const std::filesystem::path& file)
+    QString FileHashCache::hashOf(const std::filesystem::path& file)
     {
         std::error_code error;
         const auto modified = std::filesystem::last_write_time(file, error);
         const auto size = std::filesystem::file_size(file, error);
-        const auto found = m_hashes.find(file);
-        if (found != m_hashes.end() && found->second.modified == modified && found->second.size == size) {
+        const auto found = m_entries.find(file);
+        if (found != m_entries.end() && found->second.modified == modified && found->second.size == size) {
             return found->second.hash;
         }
-        const QString hash = FileHashes::loraHash(QString::fromStdString(file.string()));
-        m_hashes[file] = {modified, size, hash};
+        const QString hash = m_hash(QString::fromStdString(file.string()));
+        m_entries[file] = {modified, size, hash};
         return hash;
+    }
+
+    std::pair<QString, QString> vaeInfotext(const QString& path)
+    {
+        const QFileInfo info(path);
+        if (!info.isDir()) {
+            return {info.fileName(), FileHashes::modelHash(info.absoluteFilePath())};
+        }
+        const QDir folder(path);
+        const QString weights = folder.exists(u"diffusion_pytorch_model.safetensors"_s)
+            ? folder.filePath(u"diffusion_pytorch_model.safetensors"_s)
+            : folder.filePath(u"diffusion_pytorch_model.fp16.safetensors"_s);
+        return {info.fileName(), FileHashes::modelHash(weights)};
     }
 
     std::string loraSetKey(const std::vector<Engine::LoraSpec>& loras)

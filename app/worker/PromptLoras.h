@@ -27,9 +27,29 @@ namespace Atelier
         QString infotextPrompt;
     };
 
+    /// Remembers the hashes of files by path, size and modification time, so a file used by every job is hashed once.
+    class FileHashCache
+    {
+    public:
+        using HashFunction = QString (*)(const QString& path);
+        explicit FileHashCache(HashFunction hash)
+            : m_hash(hash)
+        { }
+        QString hashOf(const std::filesystem::path& file);
+
+    private:
+        struct Entry
+        {
+            std::filesystem::file_time_type modified;
+            std::uintmax_t size = 0;
+            QString hash;
+        };
+        HashFunction m_hash;
+        std::map<std::filesystem::path, Entry> m_entries;
+    };
+
     /// Resolves the LoRAs of prompts: tags (`<lora:NAME:W>`) and the run's own `--lora` list, found by name in the
-    /// LoRA folders. Remembers each file's hash (by path, size and modification time), so a LoRA used by every job
-    /// is hashed once.
+    /// LoRA folders. Each file's hash is kept (FileHashCache).
     class PromptLoras
     {
     public:
@@ -40,18 +60,14 @@ namespace Atelier
         PreparedPrompt prepare(const QString& prompt);
 
     private:
-        QString hashOf(const std::filesystem::path& file);
-
         std::vector<std::filesystem::path> m_folders;
         std::vector<Engine::LoraTag> m_extra;
-        struct Hash
-        {
-            std::filesystem::file_time_type modified;
-            std::uintmax_t size = 0;
-            QString hash;
-        };
-        std::map<std::filesystem::path, Hash> m_hashes;
+        FileHashCache m_hashes;
     };
+
+    /// A1111's "VAE" and "VAE hash" for the VAE at @p path: the file's name (a folder's name for a diffusers vae/
+    /// folder, whose weights file is hashed).
+    std::pair<QString, QString> vaeInfotext(const QString& path);
 
     /// The text of @p loras that tells LoRA sets apart: jobs with different sets never share a batch.
     std::string loraSetKey(const std::vector<Engine::LoraSpec>& loras);

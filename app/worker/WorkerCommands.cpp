@@ -24,6 +24,7 @@
 #include "engine/Pipeline.h"
 #include "engine/Safetensors.h"
 #include "engine/Schedulers.h"
+#include "render/FileHashes.h"
 #include "render/ImageMetadata.h"
 #include "render/RenderSettings.h"
 #include "render/Samplers.h"
@@ -165,6 +166,14 @@ namespace Atelier::Worker
                  "repeatable. Prompts can name LoRAs too: <lora:NAME:WEIGHT>."_s,
                  u"name[:weight]"_s},
                 {u"lora-dir"_s, u"A folder to find LoRAs in by name (subfolders too); repeatable."_s, u"dir"_s},
+                {u"vae"_s,
+                 u"A VAE to decode (and encode) with instead of the model's: a single-file VAE such as "
+                 "vae-ft-mse-840000-ema-pruned.safetensors, or a diffusers vae/ folder."_s,
+                 u"path"_s},
+                {u"embeddings-dir"_s,
+                 u"A folder of textual-inversion embeddings, used in prompts by file name (subfolders too); "
+                 "repeatable."_s,
+                 u"dir"_s},
             };
             parser.addOptions(options);
             if (!parser.parse(arguments)) {
@@ -252,17 +261,31 @@ namespace Atelier::Worker
             if (parser.isSet(u"latents-in"_s)) {
                 request.initialLatents = readLatents(parser.value(u"latents-in"_s));
             }
-            const auto model = StableDiffusionModel::load(parser.value(u"model"_s).toStdString(),
-                                                          clipVocabulary().toStdString(), placement);
+            std::shared_ptr<const StableDiffusionModel> model = StableDiffusionModel::load(
+                parser.value(u"model"_s).toStdString(), clipVocabulary().toStdString(), placement);
+            if (parser.isSet(u"vae"_s)) {
+                model = StableDiffusionModel::withVae(model, parser.value(u"vae"_s).toStdString());
+            }
             const bool showProgress = isatty(STDERR_FILENO) != 0;
-            const GenerationResult result
-                = Pipeline(model).generate({request}, settings, [&](const StepProgress& progress) {
-                      if (showProgress) {
-                          std::fprintf(stderr, "\rstep %d/%d", progress.step, progress.total);
-                          std::fflush(stderr);
-                      }
-                      return true;
-                  });
+            std::vector<std::filesystem::path> embeddingFolders;
+            for (const QString& folder : parser.values(u"embeddings-dir"_s)) {
+                embeddingFolders.emplace_back(folder.toStdString());
+            }
+            const auto embeddings = std::make_shared<const EmbeddingLibrary>(
+                model->tokenizer, model->textEncoder.config().hiddenSize, embeddingFolders);
+            const Pipeline pipeline(model, {}, {}, embeddings);
+            QList<std::pair<QString, QString>> embeddingHashes;
+            for (const UsedEmbedding& used : pipeline.embeddingsOf(request)) {
+                embeddingHashes.append({QString::fromStdString(used.name),
+                                        FileHashes::embeddingHash(QString::fromStdString(used.file.string()))});
+            }
+            const GenerationResult result = pipeline.generate({request}, settings, [&](const StepProgress& progress) {
+                if (showProgress) {
+                    std::fprintf(stderr, "\rstep %d/%d", progress.step, progress.total);
+                    std::fflush(stderr);
+                }
+                return true;
+            });
             if (showProgress) {
                 std::fputc('\n', stderr);
             }
@@ -275,6 +298,10 @@ namespace Atelier::Worker
             render.clipSkip = clipSkip;
             Infotext infotext{render, QString(), infotextModelName(parser.value(u"model"_s))};
             infotext.loraHashes = prepared.hashes;
+            infotext.embeddingHashes = embeddingHashes;
+            if (parser.isSet(u"vae"_s)) {
+                std::tie(infotext.vaeName, infotext.vaeHash) = vaeInfotext(parser.value(u"vae"_s));
+            }
             infotext.settings.prompt = prepared.infotextPrompt;
             const QString out = parser.value(u"out"_s);
             const QString error = writeRgbPng(

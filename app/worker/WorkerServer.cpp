@@ -105,6 +105,8 @@ namespace Atelier::Worker
             QString rendezvous; ///< the c10d FileStore the group meets in
             QString groupBackend = u"gloo"_s; ///< "nccl" when every worker of the group is on a GPU
             std::vector<std::filesystem::path> loraFolders; ///< where prompts' <lora:NAME> tags are looked up
+            std::vector<std::filesystem::path> embeddingFolders; ///< the textual inversions prompts may name
+            QString vae; ///< a VAE that replaces the model's; empty: the model's own
         };
 
         /// A job, and its prompt made ready for the engine (its LoRAs found).
@@ -112,6 +114,7 @@ namespace Atelier::Worker
         {
             Ipc::Job job;
             PreparedPrompt prompt;
+            QList<std::pair<QString, QString>> embeddingHashes; ///< the textual inversions it uses, for the infotext
         };
 
         /// The test-only hooks (see runServe); all off unless ATELIER_TEST_HOOKS=1.
@@ -201,6 +204,11 @@ namespace Atelier::Worker
                 {u"group-backend"_s, u"gloo, or nccl when every worker is on a CUDA device."_s, u"name"_s, u"gloo"_s},
                 {u"lora-dir"_s, u"A folder to find the LoRAs prompts name in (subfolders too); repeatable."_s,
                  u"dir"_s},
+                {u"vae"_s, u"A VAE to use instead of the model's (single-file or a diffusers vae/ folder)."_s,
+                 u"path"_s},
+                {u"embeddings-dir"_s,
+                 u"A folder of textual-inversion embeddings prompts may name (subfolders too); repeatable."_s,
+                 u"dir"_s},
             });
             if (!parser.parse(arguments)) {
                 throw UsageError{parser.errorText()};
@@ -253,6 +261,10 @@ namespace Atelier::Worker
             }
             for (const QString& folder : parser.values(u"lora-dir"_s)) {
                 options.loraFolders.emplace_back(folder.toStdString());
+            }
+            options.vae = parser.value(u"vae"_s);
+            for (const QString& folder : parser.values(u"embeddings-dir"_s)) {
+                options.embeddingFolders.emplace_back(folder.toStdString());
             }
             options.token = takeToken(parser.value(u"token-fd"_s));
             return options;
@@ -616,6 +628,10 @@ namespace Atelier::Worker
                     m_model = StableDiffusionModel::load(
                         m_options.model.toStdString(),
                         QDir(dataDirectory()).filePath(u"models/atelier-tiny/tokenizer"_s).toStdString(), placement);
+                    if (!m_options.vae.isEmpty()) {
+                        m_model = StableDiffusionModel::withVae(m_model, m_options.vae.toStdString());
+                        std::tie(m_vaeName, m_vaeHash) = vaeInfotext(m_options.vae);
+                    }
                     chooseBatchSize();
                     if (m_options.device.kind == DeviceSpec::Kind::Cuda) {
                         configureCudaMath(placement.dtype, /*tuneConvolutions=*/false);
@@ -623,6 +639,8 @@ namespace Atelier::Worker
                     // Hashed only once the model proved loadable: a bad multi-GB file fails in seconds, not after
                     // being read whole.
                     m_modelHash = FileHashes::modelHash(hashedWeightsFile(m_options.model));
+                    m_embeddings = std::make_shared<const EmbeddingLibrary>(
+                        m_model->tokenizer, m_model->textEncoder.config().hiddenSize, m_options.embeddingFolders);
                     post([this] { send(Ipc::Ready{}); });
                 } catch (const std::exception& e) {
                     const QString message = QString::fromUtf8(e.what());
@@ -758,13 +776,17 @@ namespace Atelier::Worker
                     fail(jobs, u"model"_s, u"no model is loaded"_s);
                     return;
                 }
-                const Pipeline pipeline(m_model, m_cache, m_runner);
-                // Jobs whose LoRAs cannot be had fail alone, before any step; the rest render in groups of one LoRA
-                // set and one chunk count each.
+                const Pipeline pipeline(m_model, m_cache, m_runner, m_embeddings);
+                // Jobs whose LoRAs or embeddings cannot be had fail alone, before any step; the rest render in groups
+                // of one LoRA set and one chunk count each.
                 std::map<std::pair<std::string, std::size_t>, QList<PreparedJob>> groups;
                 for (const Ipc::Job& job : jobs) {
                     try {
-                        PreparedJob prepared{job, m_loras.prepare(job.prompt)};
+                        PreparedJob prepared{job, m_loras.prepare(job.prompt), {}};
+                        for (const UsedEmbedding& used : pipeline.embeddingsOf(requestFor(prepared))) {
+                            prepared.embeddingHashes.append(
+                                {QString::fromStdString(used.name), m_embeddingHashes.hashOf(used.file)});
+                        }
                         const std::size_t chunks = pipeline.chunkCount(requestFor(prepared));
                         groups[{loraSetKey(prepared.prompt.loras), chunks}].append(std::move(prepared));
                     } catch (const std::exception& e) {
@@ -920,6 +942,9 @@ namespace Atelier::Worker
                     const RenderSettings rendered = renderedSettings(job, scheduler);
                     Infotext infotext{rendered, m_modelHash, infotextModelName(m_options.model)};
                     infotext.loraHashes = prepared.at(b).prompt.hashes;
+                    infotext.embeddingHashes = prepared.at(b).embeddingHashes;
+                    infotext.vaeName = m_vaeName;
+                    infotext.vaeHash = m_vaeHash;
                     const QString a1111 = infotext.toString();
                     // The sampler calls back once per UNet evaluation, which for PNDM is one more than the steps.
                     QJsonObject meta = provenance(job, rendered, static_cast<int>(stepSeconds.size()), generateSeconds,
@@ -982,10 +1007,14 @@ namespace Atelier::Worker
             // Engine thread only (written by loadModel, read by render, both on that thread).
             std::shared_ptr<const StableDiffusionModel> m_model;
             QString m_modelHash;
+            QString m_vaeName; ///< the infotext's "VAE" and "VAE hash" when a VAE replaced the model's
+            QString m_vaeHash;
             std::shared_ptr<PromptEmbeddingCache> m_cache = std::make_shared<PromptEmbeddingCache>();
             /// Keeps the UNet's CUDA graphs across jobs: a queue of same-size prompts captures once.
             std::shared_ptr<GraphRunner> m_runner = std::make_shared<GraphRunner>();
             PromptLoras m_loras{m_options.loraFolders, {}};
+            std::shared_ptr<const EmbeddingLibrary> m_embeddings;
+            FileHashCache m_embeddingHashes{FileHashes::embeddingHash};
             int m_batchAt512 = 1; ///< engine thread: chosen after the model loads, lowered by out-of-memory errors
             /// Set by the group's own thread once it forms; read when an image's provenance is written.
             struct GroupSlot

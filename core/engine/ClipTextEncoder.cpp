@@ -69,13 +69,23 @@ namespace Atelier::Engine
 
     at::Tensor ClipTextEncoder::forward(const at::Tensor& inputIds, int clipSkip) const
     {
+        return forwardEmbeddings(embedTokens(inputIds), clipSkip);
+    }
+
+    at::Tensor ClipTextEncoder::embedTokens(const at::Tensor& inputIds) const
+    {
+        return at::embedding(m_tokenEmbedding, inputIds.to(m_tokenEmbedding.device()));
+    }
+
+    at::Tensor ClipTextEncoder::forwardEmbeddings(const at::Tensor& tokenEmbeddings, int clipSkip) const
+    {
         if (clipSkip < 1 || clipSkip > layerCount()) {
             throw EngineError("clip skip must be from 1 to " + std::to_string(layerCount()) + ", got "
                               + std::to_string(clipSkip));
         }
         const std::size_t used = m_layers.size() - static_cast<std::size_t>(clipSkip - 1);
-        const std::int64_t batch = inputIds.size(0);
-        const std::int64_t tokens = inputIds.size(1);
+        const std::int64_t batch = tokenEmbeddings.size(0);
+        const std::int64_t tokens = tokenEmbeddings.size(1);
         if (tokens > m_config.maxPositions) {
             throw EngineError("the text encoder takes at most " + std::to_string(m_config.maxPositions)
                               + " tokens per chunk, got " + std::to_string(tokens));
@@ -83,8 +93,8 @@ namespace Atelier::Engine
         const std::int64_t heads = m_config.numHeads;
         const std::int64_t headDim = m_config.hiddenSize / heads;
 
-        at::Tensor x = at::embedding(m_tokenEmbedding, inputIds.to(m_tokenEmbedding.device()))
-            + m_positionEmbedding.narrow(0, 0, tokens).unsqueeze(0);
+        at::Tensor x
+            = tokenEmbeddings.to(m_tokenEmbedding.options()) + m_positionEmbedding.narrow(0, 0, tokens).unsqueeze(0);
         auto splitHeads = [&](const at::Tensor& t) { return t.view({batch, tokens, heads, headDim}).transpose(1, 2); };
         for (std::size_t index = 0; index < used; ++index) {
             const Layer& layer = m_layers[index];

@@ -44,6 +44,11 @@ namespace Atelier::Engine
         /// `clip_skip=1`), …; the final layer norm is applied to whichever is taken. Throws EngineError when it is
         /// not from 1 to the number of layers.
         at::Tensor forward(const at::Tensor& inputIds, int clipSkip = 1) const;
+        /// The token embeddings of @p inputIds, [batch, tokens, hidden]: what forwardEmbeddings() takes, for callers
+        /// that put textual-inversion vectors in the place of some tokens.
+        at::Tensor embedTokens(const at::Tensor& inputIds) const;
+        /// forward() from token embeddings [batch, tokens, hidden] (position embeddings are added here).
+        at::Tensor forwardEmbeddings(const at::Tensor& tokenEmbeddings, int clipSkip = 1) const;
         int layerCount() const { return static_cast<int>(m_layers.size()); }
         const ClipTextConfig& config() const { return m_config; }
 

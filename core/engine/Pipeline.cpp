@@ -185,6 +185,66 @@ namespace Atelier::Engine
         return model;
     }
 
+    std::shared_ptr<const StableDiffusionModel>
+    StableDiffusionModel::withVae(const std::shared_ptr<const StableDiffusionModel>& model,
+                                  const std::filesystem::path& vae)
+    {
+        const ModelPlacement& placement = model->placement;
+        const auto options = at::TensorOptions().device(placement.device);
+        VaeConfig config;
+        std::function<WeightSource(at::ScalarType)> weightsIn;
+        bool hasEncoder = false;
+        if (std::filesystem::is_directory(vae)) {
+            config = VaeConfig::fromConfig(JsonConfig::fromFile(vae / "config.json"));
+            const std::filesystem::path file = componentWeights(vae, "diffusion_pytorch_model");
+            hasEncoder = openShared(file)->contains("encoder.conv_in.weight");
+            weightsIn = [=](at::ScalarType dtype) {
+                return WeightSource(openShared(file), "", options.dtype(dtype))
+                    .withChannelsLast(placement.vaeChannelsLast);
+            };
+        } else {
+            const auto file = openShared(vae);
+            const std::optional<std::string> prefix = singleFileVaePrefix(*file);
+            if (!prefix) {
+                throw EngineError(vae.string()
+                                  + ": not a VAE (no \"decoder.conv_in.weight\" or "
+                                    "\"first_stage_model.decoder.conv_in.weight\"); give a single-file VAE or a "
+                                    "diffusers vae/ folder");
+            }
+            config = vaeConfigFromWeights(*file, *prefix);
+            hasEncoder = hasVaeEncoder(*file, prefix);
+            const auto levels = static_cast<std::int64_t>(config.blockOutChannels.size());
+            weightsIn = [=](at::ScalarType dtype) {
+                // Opened again for each load, so the float32 fallback does not keep the file mapped meanwhile.
+                return WeightSource(openShared(vae), "", options.dtype(dtype), vaeKeyMap(levels, prefix))
+                    .withChannelsLast(placement.vaeChannelsLast);
+            };
+        }
+        if (config.latentChannels != model->unet.config().inChannels) {
+            throw EngineError(vae.string() + ": the VAE makes " + std::to_string(config.latentChannels)
+                              + "-channel latents but the UNet takes "
+                              + std::to_string(model->unet.config().inChannels));
+        }
+        if (config.upscale() != model->vae.config().upscale()) {
+            throw EngineError(vae.string() + ": the VAE makes images " + std::to_string(config.upscale())
+                              + " times its latents' size but this model's makes them "
+                              + std::to_string(model->vae.config().upscale()) + " times (not an SD 1.x VAE?)");
+        }
+        // The copy shares the text encoder's and UNet's tensors (and the LoRA state) with @p model.
+        auto replaced = std::make_shared<StableDiffusionModel>(*model);
+        replaced->vae = VaeDecoder::load(config, weightsIn(placement.vaeDtype));
+        replaced->vaeEncoder.reset();
+        if (hasEncoder) {
+            replaced->vaeEncoder = VaeEncoder::load(config, weightsIn(placement.vaeDtype));
+        }
+        replaced->vaeFallback.reset();
+        replaced->vaeSource = vae;
+        attachVaeFallback(
+            *replaced, [=] { return VaeDecoder::load(config, weightsIn(at::kFloat)); },
+            [=] { return VaeEncoder::load(config, weightsIn(at::kFloat)); });
+        return replaced;
+    }
+
     std::shared_ptr<const StableDiffusionModel> StableDiffusionModel::load(const std::filesystem::path& path,
                                                                            const std::filesystem::path& clipVocabulary,
                                                                            const ModelPlacement& placement)
@@ -337,16 +397,20 @@ namespace Atelier::Engine
     }
 
     Pipeline::Pipeline(std::shared_ptr<const StableDiffusionModel> model, std::shared_ptr<PromptEmbeddingCache> cache,
-                       std::shared_ptr<GraphRunner> runner)
+                       std::shared_ptr<GraphRunner> runner, std::shared_ptr<const EmbeddingLibrary> embeddings)
         : m_model(std::move(model))
         , m_cache(std::move(cache))
         , m_runner(std::move(runner))
+        , m_embeddings(std::move(embeddings))
     { }
 
     std::string Pipeline::encoderState(int clipSkip) const
     {
         std::string state = "clip skip ";
         state.append(std::to_string(clipSkip));
+        if (m_embeddings) {
+            state.append("\nembeddings ").append(std::to_string(m_embeddings->identity()));
+        }
         if (m_model->loras) {
             for (const LoraSpec& lora : m_model->loras->current()) {
                 if (lora.textEncoderWeight != 0.0) {
@@ -362,8 +426,10 @@ namespace Atelier::Engine
 
     std::size_t Pipeline::chunkCount(const ImageRequest& request) const
     {
-        return std::max({std::size_t{1}, promptChunks(m_model->tokenizer, request.prompt).size(),
-                         promptChunks(m_model->tokenizer, request.negativePrompt).size()});
+        const EmbeddingMatcher* embeddings = m_embeddings.get();
+        return std::max(
+            {std::size_t{1}, promptChunks(m_model->tokenizer, request.prompt, DefaultCommaBacktrack, embeddings).size(),
+             promptChunks(m_model->tokenizer, request.negativePrompt, DefaultCommaBacktrack, embeddings).size()});
     }
 
     at::Tensor Pipeline::initialNoise(std::uint64_t seed, std::int64_t channels, std::int64_t height,
@@ -380,7 +446,7 @@ namespace Atelier::Engine
         std::vector<std::vector<PromptChunk>> chunked;
         std::size_t chunks = std::max<std::size_t>(minChunks, 1);
         for (const auto& prompt : prompts) {
-            chunked.push_back(promptChunks(tokenizer, prompt));
+            chunked.push_back(promptChunks(tokenizer, prompt, DefaultCommaBacktrack, m_embeddings.get()));
             chunks = std::max(chunks, chunked.back().size());
         }
         const PromptChunk emptyChunk = promptChunks(tokenizer, "").front();
@@ -409,7 +475,8 @@ namespace Atelier::Engine
             const at::Tensor idTensor
                 = at::from_blob(ids.data(), {count, ClipTokenizer::ContextLength}, at::TensorOptions().dtype(at::kLong))
                       .to(m_model->placement.device);
-            at::Tensor hidden = m_model->textEncoder.forward(idTensor, clipSkip);
+            at::Tensor hidden
+                = m_model->textEncoder.forwardEmbeddings(embedChunks(idTensor, chunked, missing, chunks), clipSkip);
             for (std::size_t k = 0; k < missing.size(); ++k) {
                 for (std::size_t c = 0; c < chunks; ++c) {
                     const PromptChunk& chunk = chunked[missing[k]][c];
@@ -435,6 +502,46 @@ namespace Atelier::Engine
             }
         }
         return rows.size() == 1 ? rows.front() : at::cat(rows, 0);
+    }
+
+    at::Tensor Pipeline::embedChunks(const at::Tensor& ids, const std::vector<std::vector<PromptChunk>>& chunked,
+                                     const std::vector<std::size_t>& rows, std::size_t chunks) const
+    {
+        at::Tensor embedded = m_model->textEncoder.embedTokens(ids);
+        for (std::size_t k = 0; k < rows.size(); ++k) {
+            for (std::size_t c = 0; c < chunks; ++c) {
+                for (const ChunkEmbedding& fix : chunked[rows[k]][c].embeddings) {
+                    // A textual inversion's vectors in the place of the zeros its name left in the ids.
+                    const at::Tensor& vectors = m_embeddings->embedding(fix.match.index).vectors;
+                    const auto count = static_cast<std::int64_t>(fix.match.vectors);
+                    embedded[static_cast<std::int64_t>(k * chunks + c)]
+                        .narrow(0, static_cast<std::int64_t>(fix.offset), count)
+                        .copy_(vectors.narrow(0, 0, count));
+                }
+            }
+        }
+        return embedded;
+    }
+
+    std::vector<UsedEmbedding> Pipeline::embeddingsOf(const ImageRequest& request) const
+    {
+        std::vector<UsedEmbedding> used;
+        if (!m_embeddings) {
+            return used;
+        }
+        for (const std::string* text : {&request.prompt, &request.negativePrompt}) {
+            for (const PromptChunk& chunk :
+                 promptChunks(m_model->tokenizer, *text, DefaultCommaBacktrack, m_embeddings.get())) {
+                for (const ChunkEmbedding& fix : chunk.embeddings) {
+                    const Embedding& embedding = m_embeddings->embedding(fix.match.index);
+                    if (std::none_of(used.begin(), used.end(),
+                                     [&](const UsedEmbedding& u) { return u.file == embedding.file; })) {
+                        used.push_back({embedding.name, embedding.file});
+                    }
+                }
+            }
+        }
+        return used;
     }
 
     at::Tensor Pipeline::emphasized(const at::Tensor& hidden, const PromptChunk& chunk)

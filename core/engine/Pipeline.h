@@ -21,6 +21,7 @@
 #include "Lora.h"
 #include "PromptChunks.h"
 #include "SchedulerConfig.h"
+#include "TextualInversion.h"
 #include "UNet.h"
 #include "Vae.h"
 
@@ -99,6 +100,14 @@ namespace Atelier::Engine
         static std::shared_ptr<const StableDiffusionModel> loadSingleFile(const std::filesystem::path& file,
                                                                           const std::filesystem::path& clipVocabulary,
                                                                           const ModelPlacement& placement = {});
+        /// @p model with the VAE in @p vae instead of its own: a diffusers `vae/` folder (config.json and weights) or
+        /// a single-file VAE with the original LDM names (`vae-ft-mse-840000-ema-pruned.safetensors`: `encoder.*`,
+        /// `decoder.*`, `quant_conv`, `post_quant_conv`; a whole checkpoint's `first_stage_model.*` works too),
+        /// placed as @p model's own (precision, layout, the float32 fallback). The text encoder and UNet are shared,
+        /// not copied. Throws EngineError naming the file: no VAE in it, a pickle, a VAE whose latents are not the
+        /// UNet's.
+        static std::shared_ptr<const StableDiffusionModel>
+        withVae(const std::shared_ptr<const StableDiffusionModel>& model, const std::filesystem::path& vae);
         /// A folder loads as a diffusers folder, a file as a single-file checkpoint.
         static std::shared_ptr<const StableDiffusionModel> load(const std::filesystem::path& path,
                                                                 const std::filesystem::path& clipVocabulary,
@@ -122,6 +131,7 @@ namespace Atelier::Engine
         std::shared_ptr<WeightRegistry> weights;
         /// The LoRAs on the model now; Pipeline::generate() sets them per batch.
         std::shared_ptr<LoraPatcher> loras;
+        std::filesystem::path vaeSource = {}; ///< the VAE's own file or folder when it replaced the model's; else empty
 
         /// Image pixels per latent pixel (8 for SD 1.x).
         std::int64_t vaeScaleFactor() const { return vae.config().upscale(); }
@@ -244,8 +254,10 @@ namespace Atelier::Engine
     public:
         /// @p cache and @p runner outlive one call: a worker keeps them across jobs (without a runner the UNet
         /// runs eagerly).
+        /// @p embeddings: the textual inversions prompts may name (none without).
         explicit Pipeline(std::shared_ptr<const StableDiffusionModel> model,
-                          std::shared_ptr<PromptEmbeddingCache> cache = {}, std::shared_ptr<GraphRunner> runner = {});
+                          std::shared_ptr<PromptEmbeddingCache> cache = {}, std::shared_ptr<GraphRunner> runner = {},
+                          std::shared_ptr<const EmbeddingLibrary> embeddings = {});
 
         /// Renders every request in one batch. Throws EngineError for bad settings (size not a multiple of the VAE
         /// factor, unknown sampler, steps out of range, a strength out of range or too small to leave one step), a
@@ -271,8 +283,13 @@ namespace Atelier::Engine
         /// render in one batch exactly as they do alone; mixing counts pads the shorter ones, which changes them.
         std::size_t chunkCount(const ImageRequest& request) const;
 
-        /// What the text encoder's output depends on besides the prompt: @p clipSkip and the LoRAs on it now.
+        /// What the text encoder's output depends on besides the prompt: @p clipSkip, the LoRAs on it now and the
+        /// embedding library.
         std::string encoderState(int clipSkip) const;
+
+        /// The textual inversions @p request's prompt and negative prompt use, each once, in order. Throws
+        /// EngineError for one whose file cannot be used (a pickle, another model family).
+        std::vector<UsedEmbedding> embeddingsOf(const ImageRequest& request) const;
 
         /// A1111's "Original" emphasis of one encoded chunk @p hidden ([1, 77, dim]): each position multiplied by its
         /// weight, then everything by (mean before / mean after), computed in float32.
@@ -283,9 +300,15 @@ namespace Atelier::Engine
                                        std::int64_t width);
 
     private:
+        /// Token embeddings of @p ids ([rows·chunks, 77]) with the textual inversions of the chunks of @p rows put
+        /// in; throws EngineError for an embedding whose file cannot be used.
+        at::Tensor embedChunks(const at::Tensor& ids, const std::vector<std::vector<PromptChunk>>& chunked,
+                               const std::vector<std::size_t>& rows, std::size_t chunks) const;
+
         std::shared_ptr<const StableDiffusionModel> m_model;
         std::shared_ptr<PromptEmbeddingCache> m_cache;
         std::shared_ptr<GraphRunner> m_runner;
+        std::shared_ptr<const EmbeddingLibrary> m_embeddings;
     };
 
     /// A cheap RGB preview of latents for progress displays: a fixed linear map of the four SD 1.x latent channels

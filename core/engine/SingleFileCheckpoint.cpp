@@ -474,7 +474,22 @@ namespace Atelier::Engine
     VaeConfig vaeConfigFromCheckpoint(const SafetensorsFile& file)
     {
         checkStableDiffusion1(file);
-        const std::string decoder = VaePrefix + "decoder.";
+        return vaeConfigFromWeights(file, VaePrefix);
+    }
+
+    std::optional<std::string> singleFileVaePrefix(const SafetensorsFile& file)
+    {
+        for (const std::string& prefix : {VaePrefix, std::string()}) {
+            if (file.contains(prefix + "decoder.conv_in.weight")) {
+                return prefix;
+            }
+        }
+        return std::nullopt;
+    }
+
+    VaeConfig vaeConfigFromWeights(const SafetensorsFile& file, const std::string& prefix)
+    {
+        const std::string decoder = prefix + "decoder.";
         VaeConfig c;
         c.blockOutChannels.clear();
         // decoder.up.N is resolution level N (0 the shallowest), so its width is block_out_channels[N].
@@ -494,18 +509,18 @@ namespace Atelier::Engine
         c.latentChannels = shapeOf(file, decoder + "conv_in.weight", 4)[1];
         c.outChannels = shapeOf(file, decoder + "conv_out.weight", 4)[0];
         // The encoder's side, where the checkpoint has one (a decoder-only file loads without it).
-        if (hasVaeEncoder(file)) {
-            c.inChannels = shapeOf(file, VaePrefix + "encoder.conv_in.weight", 4)[1];
-            c.quantConv = file.contains(VaePrefix + "quant_conv.weight");
+        if (hasVaeEncoder(file, prefix)) {
+            c.inChannels = shapeOf(file, prefix + "encoder.conv_in.weight", 4)[1];
+            c.quantConv = file.contains(prefix + "quant_conv.weight");
         }
         c.normGroups = 32;
         c.scalingFactor = 0.18215;
         return c;
     }
 
-    bool hasVaeEncoder(const SafetensorsFile& file)
+    bool hasVaeEncoder(const SafetensorsFile& file, const std::optional<std::string>& prefix)
     {
-        return file.contains(VaePrefix + "encoder.conv_in.weight");
+        return file.contains(prefix.value_or(VaePrefix) + "encoder.conv_in.weight");
     }
 
     WeightSource::KeyMap unetKeyMap(const UNetConfig& config)
@@ -516,9 +531,11 @@ namespace Atelier::Engine
         };
     }
 
-    WeightSource::KeyMap vaeKeyMap(std::int64_t levels)
+    WeightSource::KeyMap vaeKeyMap(std::int64_t levels, const std::optional<std::string>& prefix)
     {
-        return [levels](const std::string& name) { return VaePrefix + mapVaeName(levels, name).value_or(name); };
+        return [levels, prefix = prefix.value_or(VaePrefix)](const std::string& name) {
+            return prefix + mapVaeName(levels, name).value_or(name);
+        };
     }
 
     WeightSource::KeyMap textEncoderKeyMap()

@@ -2,6 +2,8 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "ClipTextEncoder.h"
@@ -42,8 +44,14 @@ namespace Atelier::Engine
     /// The VAE's shape (norm groups 32, scaling factor 0.18215), the encoder's input channels and quant_conv
     /// included where the checkpoint has an encoder. Throws EngineError like unetConfigFromCheckpoint.
     VaeConfig vaeConfigFromCheckpoint(const SafetensorsFile& file);
-    /// True when the checkpoint holds a VAE encoder ("first_stage_model.encoder.*"), which image to image needs.
-    bool hasVaeEncoder(const SafetensorsFile& file);
+    /// True when the checkpoint holds a VAE encoder ("first_stage_model.encoder.*", or under @p prefix), which image
+    /// to image needs.
+    bool hasVaeEncoder(const SafetensorsFile& file, const std::optional<std::string>& prefix = std::nullopt);
+    /// Where the LDM-named VAE of @p file sits: "first_stage_model." in a checkpoint, "" in a single-file VAE such as
+    /// `vae-ft-mse-840000-ema-pruned.safetensors` (`decoder.*`, `encoder.*`); std::nullopt when it has none.
+    std::optional<std::string> singleFileVaePrefix(const SafetensorsFile& file);
+    /// vaeConfigFromCheckpoint() for LDM VAE weights under @p prefix, without checking the rest of the file.
+    VaeConfig vaeConfigFromWeights(const SafetensorsFile& file, const std::string& prefix);
 
     /// Maps a full diffusers UNet2DConditionModel name ("down_blocks.1.attentions.0.proj_in.weight") to the
     /// checkpoint's ("model.diffusion_model.input_blocks.4.1.proj_in.weight"). The LDM indices depend on
@@ -54,7 +62,7 @@ namespace Atelier::Engine
     /// quant convs included) to the checkpoint's ("first_stage_model.decoder.up.3.block.1.conv1.weight"). LDM numbers
     /// the decoder's levels from the shallowest, diffusers from the deepest, so @p levels (the length of
     /// blockOutChannels) is needed.
-    WeightSource::KeyMap vaeKeyMap(std::int64_t levels);
+    WeightSource::KeyMap vaeKeyMap(std::int64_t levels, const std::optional<std::string>& prefix = std::nullopt);
     /// Maps a transformers CLIPTextModel name, with or without its "text_model." prefix
     /// ("embeddings.token_embedding.weight"), to the checkpoint's
     /// ("cond_stage_model.transformer.text_model.embeddings.token_embedding.weight").

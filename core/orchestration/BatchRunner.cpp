@@ -271,6 +271,18 @@ namespace Atelier
                 return fail(problem);
             }
         }
+        if (!options.vaePath.isEmpty()) {
+            // A diffusers vae/ folder has its config; a file gets the model file's checks (no pickle, no FIFO).
+            const QFileInfo vae(options.vaePath);
+            const QString problem = vae.isDir()
+                ? (QFileInfo(QDir(options.vaePath).filePath(u"config.json"_s)).isFile()
+                       ? QString()
+                       : u"%1: a VAE folder needs its config.json"_s.arg(options.vaePath))
+                : checkModelPath(options.vaePath);
+            if (!problem.isEmpty()) {
+                return fail(u"--vae: "_s + problem);
+            }
+        }
         if (const QString problem = prepareOutputDirectory(options.outputDirectory); !problem.isEmpty()) {
             return fail(problem);
         }
@@ -361,7 +373,10 @@ namespace Atelier
         run.workerProgram = options.workerProgram;
         run.devices = devices;
         run.modelPath = options.modelPath;
-        run.loraFolders = ModelLocations::fromEnvironment().loraFolders(options.loraFolders);
+        run.vaePath = options.vaePath;
+        const ModelLocations locations = ModelLocations::fromEnvironment();
+        run.loraFolders = locations.loraFolders(options.loraFolders);
+        run.embeddingFolders = locations.embeddingFolders(options.embeddingFolders);
         run.outputDirectory = QDir(options.outputDirectory).absolutePath();
         run.threadsPerWorker = options.threadsPerWorker;
         run.defaults = options.defaults;

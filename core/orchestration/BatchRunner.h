@@ -16,11 +16,14 @@ namespace Atelier
         QString file;
         QString workerProgram;
         QString modelPath; ///< empty: the embedded model
+        QString vaePath; ///< --vae: a VAE that replaces the model's; empty: the model's own
         /// --lora-dir: LoRA folders searched first, before ModelLocations::loraFolders()'s usual ones.
         QStringList loraFolders;
         /// --lora NAME[:WEIGHT]: LoRAs every item renders with, added to each prompt as A1111 tags (so that the
         /// images' infotexts name them).
         QStringList loras;
+        /// --embeddings-dir: textual-inversion folders searched first, before ModelLocations::embeddingFolders()'s.
+        QStringList embeddingFolders;
         QString devices = QStringLiteral("cpu"); ///< "cpu", "cuda:0,cuda:1", "cpu,cpu" or "all"
         QString outputDirectory = QStringLiteral("atelier-output");
         RenderSettings defaults; ///< --steps, --cfg, --width, --height, --scheduler (checked by the caller)

@@ -37,6 +37,15 @@ namespace Atelier::FileHashes
         return QString::fromLatin1(sha256OfRest(file).left(10));
     }
 
+    QString embeddingHash(const QString& path)
+    {
+        QFile file(path);
+        if (path.isEmpty() || !file.open(QIODevice::ReadOnly)) {
+            return {};
+        }
+        return QString::fromLatin1(sha256OfRest(file).left(12));
+    }
+
     QString loraHash(const QString& path)
     {
         QFile file(path);

@@ -16,5 +16,7 @@ namespace Atelier
         /// safetensors file's data after its header (the "addnet" hash, which ignores metadata edits). Empty too when
         /// the file is not safetensors.
         QString loraHash(const QString& path);
+        /// The hash in "TI hashes": the first 12 hex digits of the whole file's SHA-256.
+        QString embeddingHash(const QString& path);
     } // namespace FileHashes
 } // namespace Atelier

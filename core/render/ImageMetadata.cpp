@@ -157,17 +157,28 @@ namespace Atelier
         if (!modelName.isEmpty()) {
             parameters.append(u"Model: "_s + quoted(modelName));
         }
+        // After the model, as A1111 writes them.
+        if (!vaeHash.isEmpty()) {
+            parameters.append(u"VAE hash: "_s + quoted(vaeHash));
+        }
+        if (!vaeName.isEmpty()) {
+            parameters.append(u"VAE: "_s + quoted(vaeName));
+        }
         if (settings.clipSkip && *settings.clipSkip != RenderDefaults::ClipSkip) {
             parameters.append(u"Clip skip: "_s + QString::number(*settings.clipSkip));
         }
-        if (!loraHashes.isEmpty()) {
+        for (const auto& [label, hashes] :
+             {std::pair{u"Lora hashes"_s, &loraHashes}, std::pair{u"TI hashes"_s, &embeddingHashes}}) {
+            if (hashes->isEmpty()) {
+                continue;
+            }
             QStringList pairs;
-            for (const auto& [name, hash] : loraHashes) {
+            for (const auto& [name, hash] : *hashes) {
                 pairs.append(name + u": "_s + hash);
             }
             // Always quoted, as A1111 writes it: the value holds commas and colons.
             const QByteArray array = QJsonDocument(QJsonArray{pairs.join(u", "_s)}).toJson(QJsonDocument::Compact);
-            parameters.append(u"Lora hashes: "_s + QString::fromUtf8(array.mid(1, array.size() - 2)));
+            parameters.append(label + u": "_s + QString::fromUtf8(array.mid(1, array.size() - 2)));
         }
         return text + parameters.join(u", "_s);
     }
@@ -233,9 +244,10 @@ namespace Atelier
             const QString key = parameter.key.toLower();
             const QString& value = parameter.value;
             auto ignore = [&] { result.ignored.append(parameter.key + u": "_s + value); };
-            static const QStringList known{u"steps"_s,     u"sampler"_s,    u"schedule type"_s, u"cfg scale"_s,
-                                           u"seed"_s,      u"size"_s,       u"model hash"_s,    u"model"_s,
-                                           u"clip skip"_s, u"lora hashes"_s};
+            static const QStringList known{u"steps"_s,     u"sampler"_s,     u"schedule type"_s, u"cfg scale"_s,
+                                           u"seed"_s,      u"size"_s,        u"model hash"_s,    u"model"_s,
+                                           u"clip skip"_s, u"lora hashes"_s, u"ti hashes"_s,     u"vae"_s,
+                                           u"vae hash"_s};
             if (!known.contains(key)) {
                 ignore();
                 continue;
@@ -290,6 +302,10 @@ namespace Atelier
                 result.infotext.modelHash = value;
             } else if (key == u"model") {
                 result.infotext.modelName = value;
+            } else if (key == u"vae") {
+                result.infotext.vaeName = value;
+            } else if (key == u"vae hash") {
+                result.infotext.vaeHash = value;
             } else if (key == u"clip skip") {
                 int clipSkip = 0;
                 const QString problem = RenderChecks::clipSkipText(value, u"Clip skip", &clipSkip);
@@ -297,16 +313,17 @@ namespace Atelier
                 if (problem.isEmpty()) {
                     settings.clipSkip = clipSkip;
                 }
-            } else if (key == u"lora hashes") {
-                // "name: hash, name: hash"; a LoRA's name may hold ": " itself, so the hash is after the last one.
+            } else if (key == u"lora hashes" || key == u"ti hashes") {
+                // "name: hash, name: hash"; a name may hold ": " itself, so the hash is after the last one.
+                auto& hashes = key == u"lora hashes" ? result.infotext.loraHashes : result.infotext.embeddingHashes;
                 for (const QString& pair : value.split(u", "_s, Qt::SkipEmptyParts)) {
                     const qsizetype colon = pair.lastIndexOf(u": "_s);
                     if (colon <= 0 || pair.left(colon).trimmed().isEmpty() || pair.mid(colon + 2).trimmed().isEmpty()) {
-                        check(u"Lora hashes must be \"NAME: HASH, …\", not \"%1\""_s.arg(excerpt(value)));
-                        result.infotext.loraHashes.clear();
+                        check(u"%1 must be \"NAME: HASH, …\", not \"%2\""_s.arg(parameter.key, excerpt(value)));
+                        hashes.clear();
                         break;
                     }
-                    result.infotext.loraHashes.append({pair.left(colon).trimmed(), pair.mid(colon + 2).trimmed()});
+                    hashes.append({pair.left(colon).trimmed(), pair.mid(colon + 2).trimmed()});
                 }
             }
         }

@@ -24,6 +24,13 @@ namespace Atelier
         /// A1111's "Lora hashes": each LoRA the prompt's tags name, with its FileHashes::loraHash(), in the
         /// prompt's order. Left out when empty.
         QList<std::pair<QString, QString>> loraHashes = {};
+        /// A1111's "TI hashes": each textual-inversion embedding the prompt or negative prompt used, with its
+        /// FileHashes::embeddingHash(). Left out when empty.
+        QList<std::pair<QString, QString>> embeddingHashes = {};
+        /// A1111's "VAE" (the file name of a VAE that replaced the model's) and "VAE hash" (FileHashes::modelHash()
+        /// of it). Left out when empty.
+        QString vaeName = {};
+        QString vaeHash = {};
 
         QString toString() const;
     };
@@ -39,8 +46,8 @@ namespace Atelier
     /// Parses A1111's infotext as A1111 does: prompt lines (each trimmed), an optional "Negative prompt:" block, and
     /// the last line's comma-separated "Key: value" pairs (values may be JSON-quoted); a last line of fewer than three
     /// pairs is not an infotext. Reads Steps, Sampler (with A1111 1.9's "Schedule type: Karras"), CFG scale, Seed,
-    /// Size, Model hash, Model, Clip skip and Lora hashes; other keys go to `ignored`. Never throws; limits as
-    /// RenderLimits.
+    /// Size, Model hash, Model, VAE hash, VAE, Clip skip, Lora hashes and TI hashes; other keys go to `ignored`. Never
+    /// throws; limits as RenderLimits.
     InfotextReadResult readInfotext(const QString& text);
 
     /// The name infotexts give the model at @p modelPath, as A1111 names a checkpoint: a file's name without its

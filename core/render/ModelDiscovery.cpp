@@ -398,22 +398,22 @@ namespace Atelier
         return discovery.finish();
     }
 
-    QStringList ModelLocations::loraFolders(const QStringList& extra) const
+    QStringList ModelLocations::supportFolders(const QStringList& extra, const QString& atelierFolder,
+                                               const QString& automatic1111Folder, const QString& comfyUiFolder) const
     {
         QStringList candidates = extra;
-        candidates.append(QDir(QStandardPaths::writableLocation(QStandardPaths::AppDataLocation)).filePath(u"loras"_s));
-        // A root may be the install itself or its checkpoint folder (models/Stable-diffusion, models/checkpoints):
-        // the LoRA folder is a sibling of the latter.
-        const auto below = [&](const QStringList& roots, const QString& checkpoints, const QString& loras) {
+        candidates.append(
+            QDir(QStandardPaths::writableLocation(QStandardPaths::AppDataLocation)).filePath(atelierFolder));
+        // A root may be the install itself or its checkpoint folder (models/Stable-diffusion, models/checkpoints).
+        const auto below = [&](const QStringList& roots, const QString& checkpoints, const QString& folder) {
             for (const QString& root : roots) {
                 const QString clean = QDir::cleanPath(root);
-                candidates.append(clean.endsWith(checkpoints)
-                                      ? QDir(clean).filePath(u"../"_s + QFileInfo(loras).fileName())
-                                      : QDir(clean).filePath(loras));
+                const QString install = clean.endsWith(checkpoints) ? QDir(clean).filePath(u"../.."_s) : clean;
+                candidates.append(QDir(install).filePath(folder));
             }
         };
-        below(automatic1111Roots, u"models/Stable-diffusion"_s, u"models/Lora"_s);
-        below(comfyUiRoots, u"models/checkpoints"_s, u"models/loras"_s);
+        below(automatic1111Roots, u"models/Stable-diffusion"_s, automatic1111Folder);
+        below(comfyUiRoots, u"models/checkpoints"_s, comfyUiFolder);
         QStringList folders;
         for (const QString& candidate : std::as_const(candidates)) {
             const QString clean = QDir::cleanPath(QDir(candidate).absolutePath());
@@ -422,5 +422,15 @@ namespace Atelier
             }
         }
         return folders;
+    }
+
+    QStringList ModelLocations::loraFolders(const QStringList& extra) const
+    {
+        return supportFolders(extra, u"loras"_s, u"models/Lora"_s, u"models/loras"_s);
+    }
+
+    QStringList ModelLocations::embeddingFolders(const QStringList& extra) const
+    {
+        return supportFolders(extra, u"embeddings"_s, u"embeddings"_s, u"models/embeddings"_s);
     }
 } // namespace Atelier

@@ -31,8 +31,16 @@ namespace Atelier
         /// Atelier's `loras` folder in its data folder, each AUTOMATIC1111 root's `models/Lora` and each ComfyUI root's
         /// `models/loras` (a root given as its checkpoint folder counts as well). Only folders that exist.
         QStringList loraFolders(const QStringList& extra = {}) const;
+        /// Where textual-inversion embeddings are looked for, in this order: @p extra, Atelier's `embeddings` folder
+        /// in its data folder, each AUTOMATIC1111 root's `embeddings` and each ComfyUI root's `models/embeddings`.
+        /// Only folders that exist.
+        QStringList embeddingFolders(const QStringList& extra = {}) const;
 
         friend bool operator==(const ModelLocations&, const ModelLocations&) = default;
+
+    private:
+        QStringList supportFolders(const QStringList& extra, const QString& atelierFolder,
+                                   const QString& automatic1111Folder, const QString& comfyUiFolder) const;
     };
 
     /// The Hugging Face hub cache as huggingface_hub finds it: `$HF_HUB_CACHE`, else the older

@@ -94,6 +94,7 @@ private slots:
     void aFullDiskFailsTheJobsAndTheRun();
     void lorasFromTagsAndTheCommandLine();
     void clipSkipFromTheLineOrTheCommandLine();
+    void embeddingsFromTheirFolder();
 
 private:
     /// The durable queue the atelier processes of this test use (in a data folder of the test's own).
@@ -579,6 +580,29 @@ void TestBatchMode::clipSkipFromTheLineOrTheCommandLine()
     QVERIFY(!last.text(u"parameters"_s).contains(u"Clip skip"_s));
     // The same seed and prompt through another layer of CLIP: another image.
     QVERIFY(skipped != last);
+}
+
+// A prompt naming an embedding of --embeddings-dir renders with it (its infotext lists TI hashes); one naming an
+// embedding the model cannot use fails at once with the reason, and the rest goes on.
+void TestBatchMode::embeddingsFromTheirFolder()
+{
+    QTemporaryDir out;
+    QTemporaryDir folder;
+    const QString file = folder.filePath(u"embeddings.txt"_s);
+    QFile prompts(file);
+    QVERIFY(prompts.open(QIODevice::WriteOnly));
+    prompts.write("a red fox, inkemb\na fox, sdxl_emb\n");
+    prompts.close();
+    const auto result = Test::runProcess(Test::executablePath(u"atelier"_s),
+                                         baseArguments(file, out.path())
+                                             + QStringList{u"--embeddings-dir"_s, Test::dataPath(u"embeddings"_s)},
+                                         HardTimeoutMs);
+    QCOMPARE(result.exitCode, 1);
+    QVERIFY2(result.standardError.contains(u"an SDXL embedding"_s), qPrintable(result.standardError));
+    const QStringList images = files(out.path());
+    QCOMPARE(images.size(), 1);
+    const QString parameters = QImage(QDir(out.path()).filePath(images.front())).text(u"parameters"_s);
+    QVERIFY2(parameters.contains(u"TI hashes: \"inkemb: "_s), qPrintable(parameters));
 }
 
 QTEST_GUILESS_MAIN(TestBatchMode)

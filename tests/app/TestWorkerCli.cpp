@@ -47,6 +47,8 @@ private Q_SLOTS:
     void lorasFromThePromptAndTheCommandLine_data();
     void lorasFromThePromptAndTheCommandLine();
     void aMissingLoraFailsBeforeLoading();
+    void embeddingsFromTheirFolder();
+    void aVaeOfItsOwnIsNamedInTheInfotext();
     void aSymlinkAtTheNameIsNeverFollowed_data();
     void aSymlinkAtTheNameIsNeverFollowed();
     void tokenizePrintsTheIds();
@@ -277,6 +279,86 @@ void TestWorkerCli::aMissingLoraFailsBeforeLoading()
     QVERIFY2(result.standardError.contains(QStringLiteral("no \"hypernet\" networks")),
              qPrintable(result.standardError));
     QVERIFY(!QFile::exists(out));
+}
+
+// Textual inversions named in the prompt and the negative prompt, found in --embeddings-dir: the image diffusers
+// renders with them (tests/data/embeddings), and A1111's TI hashes (SHA-256 of the file, 12 hex digits). One the
+// model cannot use (an SDXL embedding) fails the render with the reason.
+void TestWorkerCli::embeddingsFromTheirFolder()
+{
+    const QString folder = Test::dataPath(QStringLiteral("embeddings"));
+    const QString out = m_dir->filePath(QStringLiteral("embeddings.png"));
+    const QStringList common{QStringLiteral("generate"),
+                             QStringLiteral("--model"),
+                             fixturePath(QStringLiteral("tiny-sd15")),
+                             QStringLiteral("--scheduler"),
+                             QStringLiteral("euler"),
+                             QStringLiteral("--steps"),
+                             QStringLiteral("6"),
+                             QStringLiteral("--width"),
+                             QStringLiteral("64"),
+                             QStringLiteral("--height"),
+                             QStringLiteral("64"),
+                             QStringLiteral("--seed"),
+                             QStringLiteral("77"),
+                             QStringLiteral("--embeddings-dir"),
+                             folder};
+    const auto result
+        = worker(common
+                 + QStringList{QStringLiteral("--prompt"), QStringLiteral("a red fox, inkemb, in the snow"),
+                               QStringLiteral("--negative"), QStringLiteral("softglow"), QStringLiteral("--out"), out});
+    QVERIFY2(result.exitCode == 0, qPrintable(result.standardError));
+    const auto golden
+        = Engine::SafetensorsFile::open(Test::dataPath(QStringLiteral("embeddings/golden.safetensors")).toStdString());
+    const at::Tensor expected = (golden.tensor("image")[0].permute({1, 2, 0}) * 255).round();
+    const double levels = (Atelier::Test::pngPixels(out).to(at::kFloat) - expected).abs().max().item<double>();
+    QVERIFY2(levels <= 2, qPrintable(QString::number(levels)));
+    QStringList hashes;
+    for (const QString& name : {QStringLiteral("inkemb"), QStringLiteral("softglow")}) {
+        QFile file(QDir(folder).filePath(name + QStringLiteral(".safetensors")));
+        QVERIFY(file.open(QIODevice::ReadOnly));
+        hashes.append(name + QStringLiteral(": ")
+                      + QString::fromLatin1(
+                          QCryptographicHash::hash(file.readAll(), QCryptographicHash::Sha256).toHex().left(12)));
+    }
+    const QString parameters = QImage(out).text(QStringLiteral("parameters"));
+    QVERIFY2(parameters.contains(QStringLiteral("TI hashes: \"%1\"").arg(hashes.join(QStringLiteral(", ")))),
+             qPrintable(parameters));
+
+    const auto refused = worker(common
+                                + QStringList{QStringLiteral("--prompt"), QStringLiteral("a fox, sdxl_emb"),
+                                              QStringLiteral("--out"), m_dir->filePath(QStringLiteral("no.png"))});
+    QCOMPARE(refused.exitCode, 1);
+    QVERIFY2(refused.standardError.contains(QStringLiteral("an SDXL embedding")), qPrintable(refused.standardError));
+}
+
+// --vae: the infotext names the VAE's file and A1111's hash of it (SHA-256, 10 hex digits), after the model.
+void TestWorkerCli::aVaeOfItsOwnIsNamedInTheInfotext()
+{
+    const QString vae = fixturePath(QStringLiteral("tiny-sd15/single-file/tiny-sd15.safetensors"));
+    const QString out = m_dir->filePath(QStringLiteral("vae.png"));
+    const auto result
+        = worker({QStringLiteral("generate"), QStringLiteral("--model"), fixturePath(QStringLiteral("tiny-sd15")),
+                  QStringLiteral("--prompt"), QStringLiteral("a cat"), QStringLiteral("--steps"), QStringLiteral("2"),
+                  QStringLiteral("--width"), QStringLiteral("64"), QStringLiteral("--height"), QStringLiteral("64"),
+                  QStringLiteral("--vae"), vae, QStringLiteral("--out"), out});
+    QVERIFY2(result.exitCode == 0, qPrintable(result.standardError));
+    QFile file(vae);
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    const QString hash
+        = QString::fromLatin1(QCryptographicHash::hash(file.readAll(), QCryptographicHash::Sha256).toHex().left(10));
+    const QString parameters = QImage(out).text(QStringLiteral("parameters"));
+    QVERIFY2(
+        parameters.contains(QStringLiteral("Model: tiny-sd15, VAE hash: %1, VAE: tiny-sd15.safetensors").arg(hash)),
+        qPrintable(parameters));
+
+    const auto refused
+        = worker({QStringLiteral("generate"), QStringLiteral("--model"), fixturePath(QStringLiteral("tiny-sd15")),
+                  QStringLiteral("--prompt"), QStringLiteral("a cat"), QStringLiteral("--vae"),
+                  Test::dataPath(QStringLiteral("lora/lora_a.safetensors")), QStringLiteral("--out"),
+                  m_dir->filePath(QStringLiteral("no.png"))});
+    QCOMPARE(refused.exitCode, 1);
+    QVERIFY2(refused.standardError.contains(QStringLiteral("not a VAE")), qPrintable(refused.standardError));
 }
 
 void TestWorkerCli::aSymlinkAtTheNameIsNeverFollowed_data()

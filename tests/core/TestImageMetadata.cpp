@@ -95,6 +95,14 @@ void TestImageMetadata::toStringExactText_data()
     QTest::newRow("clip skip") << skipped
                                << u"a quiet harbor at dawn\nSteps: 8, Sampler: PLMS, CFG scale: 7.5, Seed: 42, "
                                   "Size: 64x64, Model hash: 0123456789, Model: tiny-sd15, Clip skip: 2"_s;
+    // "VAE hash" and "VAE" after the model, as A1111 writes them.
+    Infotext withVae = infotext(harbor);
+    withVae.vaeName = u"vae-ft-mse-840000-ema-pruned.safetensors"_s;
+    withVae.vaeHash = u"735e4c3a44"_s;
+    QTest::newRow("vae") << withVae
+                         << u"a quiet harbor at dawn\nSteps: 8, Sampler: PLMS, CFG scale: 7.5, Seed: 42, Size: 64x64, "
+                            "Model hash: 0123456789, Model: tiny-sd15, VAE hash: 735e4c3a44, "
+                            "VAE: vae-ft-mse-840000-ema-pruned.safetensors"_s;
     // "Lora hashes" after Clip skip, always quoted.
     Infotext withLoras = infotext(harbor);
     withLoras.loraHashes = {{u"inkStyle"_s, u"0123456789ab"_s}, {u"film grain"_s, u"abcdefabcdef"_s}};
@@ -135,6 +143,9 @@ void TestImageMetadata::roundTrip_data()
     Infotext loras
         = infotext(RenderSettings{u"<lora:ink:0.7> a fox <lora:grain:-1>"_s, {}, 9, 10, 3.0, 256, 256, u"euler"_s});
     loras.loraHashes = {{u"ink"_s, u"7c6bad76eb54"_s}, {u"grain"_s, u"0123456789ab"_s}};
+    loras.embeddingHashes = {{u"EasyNegative"_s, u"c74b4e810b03"_s}};
+    loras.vaeName = u"vae-ft-mse-840000-ema-pruned.safetensors"_s;
+    loras.vaeHash = u"735e4c3a44"_s;
     QTest::newRow("lora hashes") << loras;
     QTest::newRow("clip skip") << infotext(RenderSettings{u"x"_s, {}, 9, 10, 3.0, 256, 256, u"euler"_s, 2});
     // Found by tests/fuzz/FuzzInfotext: unquoted, the reader took the quote after the space for an opening one.
@@ -153,6 +164,9 @@ void TestImageMetadata::roundTrip()
     QCOMPARE(back.infotext.modelHash, infotext.modelHash);
     QCOMPARE(back.infotext.modelName, infotext.modelName);
     QCOMPARE(back.infotext.loraHashes, infotext.loraHashes);
+    QCOMPARE(back.infotext.embeddingHashes, infotext.embeddingHashes);
+    QCOMPARE(back.infotext.vaeName, infotext.vaeName);
+    QCOMPARE(back.infotext.vaeHash, infotext.vaeHash);
 }
 
 void TestImageMetadata::realA1111Texts_data()
@@ -181,8 +195,7 @@ void TestImageMetadata::realA1111Texts_data()
                           512,
                           512,
                           u"euler_a"_s}
-        << u"6ce0161689"_s << u"v1-5-pruned-emaonly"_s
-        << QStringList{u"TI hashes: EasyNegative: c74b4e810b03"_s, u"Version: v1.6.0"_s};
+        << u"6ce0161689"_s << u"v1-5-pruned-emaonly"_s << QStringList{u"Version: v1.6.0"_s};
     QTest::newRow("multi-line prompt and negative")
         << u"masterpiece, best quality,\n  portrait of a woman  \nNegative prompt: lowres, bad anatomy,\nbad hands,\n"
            "Steps: 30, Sampler: DDIM, CFG scale: 11, Seed: 1, Size: 640x448, Model hash: 81761151, "
@@ -325,6 +338,11 @@ void TestImageMetadata::loraHashesAreRead()
     QCOMPARE(result.infotext.loraHashes,
              (QList<std::pair<QString, QString>>{{u"add_detail"_s, u"7c6bad76eb54"_s},
                                                  {u"style: v2"_s, u"0123456789ab"_s}}));
+    result = readInfotext(settings + u"TI hashes: \"EasyNegative: c74b4e810b03, bad-hands-5: 0123456789ab\""_s);
+    QCOMPARE(result.error, QString());
+    QCOMPARE(result.infotext.embeddingHashes,
+             (QList<std::pair<QString, QString>>{{u"EasyNegative"_s, u"c74b4e810b03"_s},
+                                                 {u"bad-hands-5"_s, u"0123456789ab"_s}}));
     result = readInfotext(settings + u"Lora hashes: \"add_detail 7c6bad76eb54\""_s);
     QVERIFY2(result.error.contains(u"Lora hashes must be"_s), qPrintable(result.error));
     QVERIFY(result.infotext.loraHashes.isEmpty());

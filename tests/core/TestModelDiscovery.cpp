@@ -95,7 +95,7 @@ private slots:
     void defaultHuggingFaceCache_data();
     void defaultHuggingFaceCache();
     void fromEnvironmentFindsDefaultInstalls();
-    void loraFoldersOfEveryKnownInstall();
+    void supportFoldersOfEveryKnownInstall();
 
 private:
     std::unique_ptr<QTemporaryDir> m_dir;
@@ -423,7 +423,7 @@ void TestModelDiscovery::fromEnvironmentFindsDefaultInstalls()
 
 // The artist's own LoRA folders first, then Atelier's, then each install's; a root given as its checkpoint folder
 // finds its LoRA folder beside it; folders that do not exist are left out.
-void TestModelDiscovery::loraFoldersOfEveryKnownInstall()
+void TestModelDiscovery::supportFoldersOfEveryKnownInstall()
 {
     QStandardPaths::setTestModeEnabled(true);
     QTemporaryDir dir;
@@ -446,6 +446,11 @@ void TestModelDiscovery::loraFoldersOfEveryKnownInstall()
     QCOMPARE(locations.loraFolders({own, dir.filePath(u"not-there"_s)}),
              (QStringList{own, QDir::cleanPath(atelier), webui, second, comfy}));
     QDir(atelier).removeRecursively();
+    // Embeddings: the webui's own folder (beside models/), ComfyUI's models/embeddings.
+    const QString webuiEmbeddings = make(u"webui/embeddings"_s);
+    const QString comfyEmbeddings = make(u"comfy/models/embeddings"_s);
+    const QString secondEmbeddings = make(u"other/embeddings"_s);
+    QCOMPARE(locations.embeddingFolders(), (QStringList{webuiEmbeddings, secondEmbeddings, comfyEmbeddings}));
 }
 
 QTEST_GUILESS_MAIN(TestModelDiscovery)
