@@ -753,8 +753,8 @@ namespace Atelier
             fillEditor(settings);
         }
         // What Atelier cannot use yet is named, so nobody wonders why the image differs.
-        const QString ignored
-            = read.ignored.isEmpty() ? QString() : tr(" (not used: %1)").arg(read.ignored.join(u", "_s));
+        const QStringList notUsed = notCarriedByQueueItems(read.infotext) + read.ignored;
+        const QString ignored = notUsed.isEmpty() ? QString() : tr(" (not used: %1)").arg(notUsed.join(u", "_s));
         m_statusLabel->setText(
             (queue ? tr("Queued the parameters of %1") : tr("The editor has the parameters of %1")).arg(source)
             + ignored);

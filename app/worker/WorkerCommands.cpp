@@ -7,12 +7,16 @@
 #include <QCoreApplication>
 #include <QDir>
 #include <QFileInfo>
+#include <QImage>
 
 #include <ATen/Parallel.h>
 #include <ATen/core/Tensor.h>
+#include <ATen/ops/empty.h>
 #include <c10/core/InferenceMode.h>
 
+#include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <unistd.h>
 
 #include "PngWriter.h"
@@ -24,6 +28,7 @@
 #include "engine/Pipeline.h"
 #include "engine/Safetensors.h"
 #include "engine/Schedulers.h"
+#include "engine/Vae.h"
 #include "render/FileHashes.h"
 #include "render/ImageMetadata.h"
 #include "render/RenderSettings.h"
@@ -170,6 +175,18 @@ namespace Atelier::Worker
                  u"A VAE to decode (and encode) with instead of the model's: a single-file VAE such as "
                  "vae-ft-mse-840000-ema-pruned.safetensors, or a diffusers vae/ folder."_s,
                  u"path"_s},
+                {u"init-image"_s,
+                 u"Image to image: start from this PNG (its size is the render's unless --width/--height differ, "
+                 "which is refused)."_s,
+                 u"png"_s},
+                {u"strength"_s, u"Image to image: the denoising strength, more than 0 and at most 1 (default 0.75)."_s,
+                 u"x"_s, u"0.75"_s},
+                {u"hires-scale"_s, u"Hires fix: render, then again at this many times the size (1 to 8)."_s, u"f"_s},
+                {u"hires-steps"_s, u"Hires fix: the second pass's steps (default: --steps)."_s, u"n"_s, u"0"_s},
+                {u"hires-strength"_s, u"Hires fix: the second pass's denoising strength (default 0.7)."_s, u"x"_s,
+                 u"0.7"_s},
+                {u"hires-upscaler"_s, u"Hires fix: latent (the latents, bilinear) or lanczos (the image)."_s, u"name"_s,
+                 u"latent"_s},
                 {u"embeddings-dir"_s,
                  u"A folder of textual-inversion embeddings, used in prompts by file name (subfolders too); "
                  "repeatable."_s,
@@ -216,6 +233,48 @@ namespace Atelier::Worker
                     throw UsageError{problem};
                 }
             }
+            // Image to image: the init image decides the size when none was asked for.
+            std::optional<at::Tensor> initPixels;
+            if (parser.isSet(u"init-image"_s)) {
+                QImage init(parser.value(u"init-image"_s));
+                if (init.isNull()) {
+                    throw UsageError{
+                        u"--init-image: cannot read \"%1\" as an image"_s.arg(parser.value(u"init-image"_s))};
+                }
+                init = init.convertToFormat(QImage::Format_RGB888);
+                const bool sized = parser.isSet(u"width"_s) || parser.isSet(u"height"_s);
+                if (sized && (init.width() != width || init.height() != height)) {
+                    throw UsageError{u"--init-image is %1×%2 but --width/--height ask for %3×%4"_s.arg(init.width())
+                                         .arg(init.height())
+                                         .arg(width)
+                                         .arg(height)};
+                }
+                for (const auto& [side, name] :
+                     {std::pair{init.width(), u"width"_s}, std::pair{init.height(), u"height"_s}}) {
+                    if (const QString problem = RenderChecks::side(side, u"the init image's "_s + name);
+                        !problem.isEmpty()) {
+                        throw UsageError{problem};
+                    }
+                }
+                width = init.width();
+                height = init.height();
+                at::Tensor pixels = at::empty({height, width, 3}, at::TensorOptions().dtype(at::kByte));
+                for (int y = 0; y < height; ++y) {
+                    std::memcpy(pixels.mutable_data_ptr<std::uint8_t>() + static_cast<std::ptrdiff_t>(y) * width * 3,
+                                init.constScanLine(y), static_cast<std::size_t>(width) * 3);
+                }
+                initPixels = pixels;
+            }
+            const auto fraction = [&](const QString& option, double low, bool lowIncluded, double high) {
+                bool ok = false;
+                const double value = parser.value(option).toDouble(&ok);
+                if (!ok || !std::isfinite(value) || value > high || (lowIncluded ? value < low : value <= low)) {
+                    throw UsageError{u"--%1 must be a number %2 %3 and at most %4, not \"%5\""_s.arg(
+                        option, lowIncluded ? u"from"_s : u"more than"_s, QString::number(low), QString::number(high),
+                        parser.value(option))};
+                }
+                return value;
+            };
             render.steps = steps;
             render.cfgScale = cfgScale;
             render.width = width;
@@ -229,6 +288,33 @@ namespace Atelier::Worker
             settings.clipSkip = clipSkip;
             settings.width = width;
             settings.height = height;
+            std::optional<double> denoisingStrength;
+            if (initPixels) {
+                settings.strength = fraction(u"strength"_s, 0.0, false, 1.0);
+                denoisingStrength = settings.strength;
+            }
+            if (parser.isSet(u"hires-scale"_s)) {
+                if (initPixels) {
+                    throw UsageError{u"--hires-scale renders text to image first; it cannot go with --init-image"_s};
+                }
+                HiresSettings hires;
+                hires.scale = fraction(u"hires-scale"_s, 1.0, true, 8.0);
+                hires.strength = fraction(u"hires-strength"_s, 0.0, false, 1.0);
+                const QString hiresSteps = parser.value(u"hires-steps"_s);
+                if (hiresSteps.trimmed() != u"0"_s) {
+                    if (const QString problem = RenderChecks::stepsText(hiresSteps, u"--hires-steps", &hires.steps);
+                        !problem.isEmpty()) {
+                        throw UsageError{problem};
+                    }
+                }
+                const QString upscaler = parser.value(u"hires-upscaler"_s).toLower();
+                if (upscaler != u"latent"_s && upscaler != u"lanczos"_s) {
+                    throw UsageError{u"--hires-upscaler must be latent or lanczos, not \"%1\""_s.arg(upscaler)};
+                }
+                hires.upscaler = upscaler == u"latent"_s ? HiresUpscaler::Latent : HiresUpscaler::Lanczos;
+                settings.hires = hires;
+                denoisingStrength = hires.strength;
+            }
             const int threads = parseNumber<int>(parser, u"threads"_s, 0, 1024);
             std::vector<Engine::LoraTag> extraLoras;
             for (const QString& value : parser.values(u"lora"_s)) {
@@ -260,6 +346,9 @@ namespace Atelier::Worker
             c10::InferenceMode inference;
             if (parser.isSet(u"latents-in"_s)) {
                 request.initialLatents = readLatents(parser.value(u"latents-in"_s));
+            }
+            if (initPixels) {
+                request.initImage = fromUint8Image(*initPixels);
             }
             std::shared_ptr<const StableDiffusionModel> model = StableDiffusionModel::load(
                 parser.value(u"model"_s).toStdString(), clipVocabulary().toStdString(), placement);
@@ -301,6 +390,13 @@ namespace Atelier::Worker
             infotext.embeddingHashes = embeddingHashes;
             if (parser.isSet(u"vae"_s)) {
                 std::tie(infotext.vaeName, infotext.vaeHash) = vaeInfotext(parser.value(u"vae"_s));
+            }
+            infotext.denoisingStrength = denoisingStrength;
+            if (settings.hires) {
+                // The infotext's size is the first pass's, as A1111 writes it; the PNG is the larger one.
+                infotext.hiresUpscale = settings.hires->scale;
+                infotext.hiresSteps = settings.hires->steps;
+                infotext.hiresUpscaler = settings.hires->upscaler == HiresUpscaler::Latent ? u"Latent"_s : u"Lanczos"_s;
             }
             infotext.settings.prompt = prepared.infotextPrompt;
             const QString out = parser.value(u"out"_s);

@@ -16,6 +16,7 @@
 #include <ATen/ops/round.h>
 #include <ATen/ops/scalar_tensor.h>
 #include <ATen/ops/tensor.h>
+#include <ATen/ops/upsample_bilinear2d.h>
 #include <ATen/ops/upsample_nearest2d.h>
 
 #include <c10/core/InferenceMode.h>
@@ -560,6 +561,65 @@ namespace Atelier::Engine
         return (weighted * (originalMean / weighted.mean())).to(hidden.scalar_type());
     }
 
+    GenerationResult Pipeline::generateHires(const std::vector<ImageRequest>& requests,
+                                             const GenerationSettings& settings, const ProgressCallback& progress) const
+    {
+        const HiresSettings hires = settings.hires.value_or(HiresSettings{});
+        const std::int64_t factor = m_model->vaeScaleFactor();
+        const auto width = static_cast<std::int64_t>(static_cast<double>(settings.width) * hires.scale);
+        const auto height = static_cast<std::int64_t>(static_cast<double>(settings.height) * hires.scale);
+        if (!(hires.scale >= 1.0) || width % factor != 0 || height % factor != 0) {
+            throw EngineError("hires scale " + c10::str(hires.scale) + " makes " + std::to_string(width) + "×"
+                              + std::to_string(height)
+                              + ", which must be at least the first pass's size and a "
+                                "multiple of "
+                              + std::to_string(factor));
+        }
+        for (const ImageRequest& request : requests) {
+            if (request.initImage || request.initImageLatents) {
+                throw EngineError("hires fix: the first pass is text to image; a request with an init image cannot "
+                                  "have one");
+            }
+        }
+        if (!(hires.strength > 0.0 && hires.strength <= 1.0) || hires.steps < 0) {
+            throw EngineError("hires fix: the strength must be more than 0 and at most 1 and the steps not negative");
+        }
+        GenerationSettings first = settings;
+        first.hires.reset();
+        GenerationSettings second = settings;
+        second.hires.reset();
+        second.width = width;
+        second.height = height;
+        second.steps = hires.steps > 0 ? hires.steps : settings.steps;
+        second.strength = hires.strength;
+
+        // Both passes' steps in one count: the first pass reports its own total, the second's is known once it
+        // starts; until then its steps are estimated as the strength leaves them.
+        int firstTotal = 0;
+        const int secondEstimate = std::max(1, static_cast<int>(second.steps * second.strength));
+        const ProgressCallback firstProgress = [&](const StepProgress& p) {
+            firstTotal = p.total;
+            return !progress || progress(StepProgress{p.step, p.total + secondEstimate, p.latents});
+        };
+        const ProgressCallback secondProgress = [&](const StepProgress& p) {
+            return !progress || progress(StepProgress{firstTotal + p.step, firstTotal + p.total, p.latents});
+        };
+        const GenerationResult base = generate(requests, first, firstProgress);
+
+        std::vector<ImageRequest> upscaled = requests;
+        for (std::size_t b = 0; b < requests.size(); ++b) {
+            const auto row = static_cast<std::int64_t>(b);
+            if (hires.upscaler == HiresUpscaler::Latent) {
+                upscaled[b].initImageLatents = at::upsample_bilinear2d(base.finalLatents.narrow(0, row, 1),
+                                                                       {height / factor, width / factor}, false);
+            } else {
+                upscaled[b].initImage = fromUint8Image(resizeLanczos(base.images[row], width, height));
+            }
+            upscaled[b].initialLatents.reset();
+        }
+        return generate(upscaled, second, secondProgress);
+    }
+
     GenerationResult Pipeline::generate(const std::vector<ImageRequest>& requests, const GenerationSettings& settings,
                                         const ProgressCallback& progress) const
     {
@@ -574,10 +634,26 @@ namespace Atelier::Engine
             throw EngineError("width and height must be positive multiples of " + std::to_string(factor) + ", got "
                               + std::to_string(settings.width) + "×" + std::to_string(settings.height));
         }
+        if (settings.hires) {
+            return generateHires(requests, settings, progress);
+        }
         // One batch runs one schedule: image to image for every request or for none.
-        const bool imageToImage = requests.front().initImage.has_value();
+        const auto startsFromImage = [](const ImageRequest& r) { return r.initImage || r.initImageLatents; };
+        const bool imageToImage = startsFromImage(requests.front());
         for (const ImageRequest& request : requests) {
-            if (request.initImage.has_value() != imageToImage) {
+            if (request.initImage && request.initImageLatents) {
+                throw EngineError("initImage and initImageLatents: a request starts from one or the other");
+            }
+            if (request.initImageLatents
+                && request.initImageLatents->sizes().vec()
+                    != std::vector<std::int64_t>{1, model.unet.config().inChannels, settings.height / factor,
+                                                 settings.width / factor}) {
+                throw EngineError(
+                    "initImageLatents must have shape [1, " + std::to_string(model.unet.config().inChannels) + ", "
+                    + std::to_string(settings.height / factor) + ", " + std::to_string(settings.width / factor)
+                    + "], got " + c10::str(request.initImageLatents->sizes()));
+            }
+            if (startsFromImage(request) != imageToImage) {
                 throw EngineError("initImage: a batch cannot mix requests with an init image (image to image) and "
                                   "requests without one (text to image)");
             }
@@ -629,7 +705,9 @@ namespace Atelier::Engine
             // diffusers' img2img prepare_latents encodes the image first, drawing the VAE's sample from the
             // generator, and only then draws the noise: the order matters for every seed.
             at::Tensor imageLatents;
-            if (imageToImage) {
+            if (request.initImageLatents) {
+                imageLatents = toDevice(request.initImageLatents->to(at::kFloat), device);
+            } else if (imageToImage) {
                 imageLatents
                     = model.encodeImage(*request.initImage).sample(generator) * model.vae.config().scalingFactor;
             }

@@ -18,6 +18,7 @@
 #include "ClipTokenizer.h"
 #include "EngineError.h"
 #include "GraphRunner.h"
+#include "ImageResize.h"
 #include "Lora.h"
 #include "PromptChunks.h"
 #include "SchedulerConfig.h"
@@ -162,6 +163,27 @@ namespace Atelier::Engine
         /// it from pixels as diffusers' image processor does). Absent: text to image. (Initialised here so that the
         /// requests written {prompt, negative, seed, latents} before it existed need not name it.)
         std::optional<at::Tensor> initImage = std::nullopt;
+        /// Image-to-image from latents instead of pixels: [1, C, h, w], already encoded and scaled (what diffusers'
+        /// img2img does with a 4-channel image: no VAE, so the seed's generator draws only the noise). The hires
+        /// fix's "Latent" upscalers start the second pass from these.
+        std::optional<at::Tensor> initImageLatents = std::nullopt;
+    };
+
+    /// How the hires fix enlarges the first pass (AUTOMATIC1111's "Hires upscaler").
+    enum class HiresUpscaler
+    {
+        Latent, ///< "Latent": the latents, bilinear (no antialiasing)
+        Lanczos, ///< "Lanczos": the decoded image, Pillow's Lanczos, encoded again
+    };
+
+    /// AUTOMATIC1111's hires fix: a first pass at the settings' size, the result enlarged by @c scale, and an
+    /// image-to-image pass at that size.
+    struct HiresSettings
+    {
+        double scale = 2.0; ///< "Hires upscale"; the size it gives must stay a multiple of the VAE's factor
+        int steps = 0; ///< "Hires steps"; 0: the first pass's
+        double strength = 0.7; ///< "Denoising strength" of the second pass
+        HiresUpscaler upscaler = HiresUpscaler::Latent;
     };
 
     /// Settings shared by every image of one batch.
@@ -178,6 +200,8 @@ namespace Atelier::Engine
         /// 0 < strength ≤ 1. As diffusers' StableDiffusionImg2ImgPipeline: the last int(steps·strength) steps run,
         /// from the init image noised to the first of them; 1 runs every step (the image still shows through).
         double strength = 1.0;
+        /// Text to image only: render at width × height, then again at hires.scale times that (see HiresSettings).
+        std::optional<HiresSettings> hires = std::nullopt;
     };
 
     /// Reported after every denoising step. Reading latents synchronises with the device; callers that only
@@ -269,6 +293,13 @@ namespace Atelier::Engine
         /// noise that the sampler's addNoise() adds for the first step the strength leaves, then any step noise.
         GenerationResult generate(const std::vector<ImageRequest>& requests, const GenerationSettings& settings,
                                   const ProgressCallback& progress = {}) const;
+
+        /// The hires fix's two passes (generate() calls it for settings with hires): the first pass's latents
+        /// upscaled bilinearly, or its image with Pillow's Lanczos and encoded again, then image to image at the
+        /// larger size with the hires steps and strength; each pass draws from a generator seeded anew, as
+        /// AUTOMATIC1111's second pass does. Progress counts both passes' steps.
+        GenerationResult generateHires(const std::vector<ImageRequest>& requests, const GenerationSettings& settings,
+                                       const ProgressCallback& progress = {}) const;
 
         /// Text embeddings for @p prompts, [N, 77·k, dim], as AUTOMATIC1111 makes them: its attention syntax
         /// (`(text:1.3)`, `[text]`, `BREAK`) and its chunks of 75 tokens (promptChunks(), each wrapped in BOS/EOS

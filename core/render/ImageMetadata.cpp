@@ -8,6 +8,7 @@
 #include <QLocale>
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
 #include <optional>
 #include <utility>
@@ -164,8 +165,20 @@ namespace Atelier
         if (!vaeName.isEmpty()) {
             parameters.append(u"VAE: "_s + quoted(vaeName));
         }
+        if (denoisingStrength) {
+            parameters.append(u"Denoising strength: "_s + decimal(*denoisingStrength));
+        }
         if (settings.clipSkip && *settings.clipSkip != RenderDefaults::ClipSkip) {
             parameters.append(u"Clip skip: "_s + QString::number(*settings.clipSkip));
+        }
+        if (hiresUpscale) {
+            parameters.append(u"Hires upscale: "_s + decimal(*hiresUpscale));
+        }
+        if (hiresSteps) {
+            parameters.append(u"Hires steps: "_s + QString::number(*hiresSteps));
+        }
+        if (!hiresUpscaler.isEmpty()) {
+            parameters.append(u"Hires upscaler: "_s + quoted(hiresUpscaler));
         }
         for (const auto& [label, hashes] :
              {std::pair{u"Lora hashes"_s, &loraHashes}, std::pair{u"TI hashes"_s, &embeddingHashes}}) {
@@ -244,10 +257,11 @@ namespace Atelier
             const QString key = parameter.key.toLower();
             const QString& value = parameter.value;
             auto ignore = [&] { result.ignored.append(parameter.key + u": "_s + value); };
-            static const QStringList known{u"steps"_s,     u"sampler"_s,     u"schedule type"_s, u"cfg scale"_s,
-                                           u"seed"_s,      u"size"_s,        u"model hash"_s,    u"model"_s,
-                                           u"clip skip"_s, u"lora hashes"_s, u"ti hashes"_s,     u"vae"_s,
-                                           u"vae hash"_s};
+            static const QStringList known{
+                u"steps"_s,       u"sampler"_s,       u"schedule type"_s, u"cfg scale"_s,          u"seed"_s,
+                u"size"_s,        u"model hash"_s,    u"model"_s,         u"clip skip"_s,          u"lora hashes"_s,
+                u"ti hashes"_s,   u"vae"_s,           u"vae hash"_s,      u"denoising strength"_s, u"hires upscale"_s,
+                u"hires steps"_s, u"hires upscaler"_s};
             if (!known.contains(key)) {
                 ignore();
                 continue;
@@ -302,6 +316,29 @@ namespace Atelier
                 result.infotext.modelHash = value;
             } else if (key == u"model") {
                 result.infotext.modelName = value;
+            } else if (key == u"denoising strength" || key == u"hires upscale") {
+                bool ok = false;
+                const double number = value.trimmed().toDouble(&ok);
+                const bool strength = key == u"denoising strength";
+                // Strength 0 … 1; an upscale from 1 to 8 (A1111's slider goes to 4).
+                if (!ok || !std::isfinite(number) || (strength ? number < 0 || number > 1 : number < 1 || number > 8)) {
+                    check(u"%1 must be a number from %2 to %3, not \"%4\""_s.arg(
+                        parameter.key, strength ? u"0"_s : u"1"_s, strength ? u"1"_s : u"8"_s, excerpt(value)));
+                } else {
+                    (strength ? result.infotext.denoisingStrength : result.infotext.hiresUpscale) = number;
+                }
+            } else if (key == u"hires steps") {
+                int steps = 0;
+                if (value.trimmed() == u"0"_s) {
+                    result.infotext.hiresSteps = 0;
+                } else if (const QString problem = RenderChecks::stepsText(value, u"Hires steps", &steps);
+                           problem.isEmpty()) {
+                    result.infotext.hiresSteps = steps;
+                } else {
+                    check(problem);
+                }
+            } else if (key == u"hires upscaler") {
+                result.infotext.hiresUpscaler = value;
             } else if (key == u"vae") {
                 result.infotext.vaeName = value;
             } else if (key == u"vae hash") {
@@ -351,6 +388,27 @@ namespace Atelier
         }
         result.error = errors.join(u"; "_s);
         return result;
+    }
+
+    QStringList notCarriedByQueueItems(const Infotext& infotext)
+    {
+        QStringList names;
+        if (!infotext.vaeName.isEmpty()) {
+            names.append(u"VAE: "_s + infotext.vaeName);
+        }
+        if (infotext.denoisingStrength) {
+            names.append(u"Denoising strength: "_s + decimal(*infotext.denoisingStrength));
+        }
+        if (infotext.hiresUpscale) {
+            names.append(u"Hires upscale: "_s + decimal(*infotext.hiresUpscale));
+        }
+        if (infotext.hiresSteps) {
+            names.append(u"Hires steps: "_s + QString::number(*infotext.hiresSteps));
+        }
+        if (!infotext.hiresUpscaler.isEmpty()) {
+            names.append(u"Hires upscaler: "_s + infotext.hiresUpscaler);
+        }
+        return names;
     }
 
     QString infotextModelName(const QString& modelPath)

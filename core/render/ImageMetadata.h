@@ -31,6 +31,12 @@ namespace Atelier
         /// of it). Left out when empty.
         QString vaeName = {};
         QString vaeHash = {};
+        /// Image to image and the hires fix, as A1111 names them: "Denoising strength", "Hires upscale", "Hires
+        /// steps" (0: the first pass's) and "Hires upscaler" ("Latent", "Lanczos"). Left out when unset.
+        std::optional<double> denoisingStrength = {};
+        std::optional<double> hiresUpscale = {};
+        std::optional<int> hiresSteps = {};
+        QString hiresUpscaler = {};
 
         QString toString() const;
     };
@@ -46,9 +52,14 @@ namespace Atelier
     /// Parses A1111's infotext as A1111 does: prompt lines (each trimmed), an optional "Negative prompt:" block, and
     /// the last line's comma-separated "Key: value" pairs (values may be JSON-quoted); a last line of fewer than three
     /// pairs is not an infotext. Reads Steps, Sampler (with A1111 1.9's "Schedule type: Karras"), CFG scale, Seed,
-    /// Size, Model hash, Model, VAE hash, VAE, Clip skip, Lora hashes and TI hashes; other keys go to `ignored`. Never
+    /// Size, Model hash, Model, VAE hash, VAE, Denoising strength, Clip skip, Hires upscale, Hires steps, Hires
+    /// upscaler, Lora hashes and TI hashes; other keys go to `ignored`. Never
     /// throws; limits as RenderLimits.
     InfotextReadResult readInfotext(const QString& text);
+
+    /// The settings @p infotext names that a queue item does not carry (a VAE is the run's; image to image and the
+    /// hires fix are not queue-item settings yet), as "Key: value", so the window can say that they were not used.
+    QStringList notCarriedByQueueItems(const Infotext& infotext);
 
     /// The name infotexts give the model at @p modelPath, as A1111 names a checkpoint: a file's name without its
     /// extension ("v1-5-pruned-emaonly"), or a diffusers folder's name.

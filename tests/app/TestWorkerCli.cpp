@@ -49,6 +49,7 @@ private Q_SLOTS:
     void aMissingLoraFailsBeforeLoading();
     void embeddingsFromTheirFolder();
     void aVaeOfItsOwnIsNamedInTheInfotext();
+    void imageToImageFromAPng();
     void aSymlinkAtTheNameIsNeverFollowed_data();
     void aSymlinkAtTheNameIsNeverFollowed();
     void tokenizePrintsTheIds();
@@ -359,6 +360,36 @@ void TestWorkerCli::aVaeOfItsOwnIsNamedInTheInfotext()
                   m_dir->filePath(QStringLiteral("no.png"))});
     QCOMPARE(refused.exitCode, 1);
     QVERIFY2(refused.standardError.contains(QStringLiteral("not a VAE")), qPrintable(refused.standardError));
+}
+
+// --init-image and --strength: the PNG's pixels as diffusers' img2img takes them, the render's size from the image,
+// and the image diffusers makes (tests/data/img2img, DDIM at 0.6); the infotext says "Denoising strength".
+void TestWorkerCli::imageToImageFromAPng()
+{
+    const QString out = m_dir->filePath(QStringLiteral("i2i.png"));
+    const auto result
+        = worker({QStringLiteral("generate"), QStringLiteral("--model"), fixturePath(QStringLiteral("tiny-sd15")),
+                  QStringLiteral("--prompt"), QStringLiteral("a lighthouse on a cliff, watercolor"),
+                  QStringLiteral("--init-image"), Test::dataPath(QStringLiteral("img2img/init_image.png")),
+                  QStringLiteral("--strength"), QStringLiteral("0.6"), QStringLiteral("--steps"), QStringLiteral("10"),
+                  QStringLiteral("--scheduler"), QStringLiteral("ddim"), QStringLiteral("--seed"), QStringLiteral("43"),
+                  QStringLiteral("--out"), out});
+    QVERIFY2(result.exitCode == 0, qPrintable(result.standardError));
+    const auto golden
+        = Engine::SafetensorsFile::open(Test::dataPath(QStringLiteral("img2img/golden.safetensors")).toStdString());
+    const at::Tensor expected = golden.tensor("ddim_0.6.image_uint8")[0].to(at::kFloat);
+    const double levels = (Atelier::Test::pngPixels(out).to(at::kFloat) - expected).abs().max().item<double>();
+    QVERIFY2(levels <= 1, qPrintable(QString::number(levels)));
+    QVERIFY2(QImage(out).text(QStringLiteral("parameters")).endsWith(QStringLiteral(", Denoising strength: 0.6")),
+             qPrintable(QImage(out).text(QStringLiteral("parameters"))));
+
+    const auto refused = worker(
+        {QStringLiteral("generate"), QStringLiteral("--prompt"), QStringLiteral("x"), QStringLiteral("--init-image"),
+         Test::dataPath(QStringLiteral("img2img/init_image.png")), QStringLiteral("--strength"), QStringLiteral("0"),
+         QStringLiteral("--out"), m_dir->filePath(QStringLiteral("no.png"))});
+    QCOMPARE(refused.exitCode, 2);
+    QVERIFY2(refused.standardError.contains(QStringLiteral("--strength must be a number more than 0")),
+             qPrintable(refused.standardError));
 }
 
 void TestWorkerCli::aSymlinkAtTheNameIsNeverFollowed_data()

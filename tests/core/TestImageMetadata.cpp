@@ -103,6 +103,18 @@ void TestImageMetadata::toStringExactText_data()
                          << u"a quiet harbor at dawn\nSteps: 8, Sampler: PLMS, CFG scale: 7.5, Seed: 42, Size: 64x64, "
                             "Model hash: 0123456789, Model: tiny-sd15, VAE hash: 735e4c3a44, "
                             "VAE: vae-ft-mse-840000-ema-pruned.safetensors"_s;
+    // Denoising strength before Clip skip, the hires fix after it, as A1111 writes them.
+    Infotext hiresFix = infotext(harbor);
+    hiresFix.settings.clipSkip = 2;
+    hiresFix.denoisingStrength = 0.7;
+    hiresFix.hiresUpscale = 2;
+    hiresFix.hiresSteps = 10;
+    hiresFix.hiresUpscaler = u"Latent"_s;
+    QTest::newRow("hires fix")
+        << hiresFix
+        << u"a quiet harbor at dawn\nSteps: 8, Sampler: PLMS, CFG scale: 7.5, Seed: 42, Size: 64x64, Model hash: "
+           "0123456789, Model: tiny-sd15, Denoising strength: 0.7, Clip skip: 2, Hires upscale: 2, Hires steps: 10, "
+           "Hires upscaler: Latent"_s;
     // "Lora hashes" after Clip skip, always quoted.
     Infotext withLoras = infotext(harbor);
     withLoras.loraHashes = {{u"inkStyle"_s, u"0123456789ab"_s}, {u"film grain"_s, u"abcdefabcdef"_s}};
@@ -147,6 +159,12 @@ void TestImageMetadata::roundTrip_data()
     loras.vaeName = u"vae-ft-mse-840000-ema-pruned.safetensors"_s;
     loras.vaeHash = u"735e4c3a44"_s;
     QTest::newRow("lora hashes") << loras;
+    Infotext hires = infotext(RenderSettings{u"x"_s, {}, 9, 10, 3.0, 256, 256, u"euler_a"_s, 2});
+    hires.denoisingStrength = 0.55;
+    hires.hiresUpscale = 1.5;
+    hires.hiresSteps = 12;
+    hires.hiresUpscaler = u"Lanczos"_s;
+    QTest::newRow("hires fix") << hires;
     QTest::newRow("clip skip") << infotext(RenderSettings{u"x"_s, {}, 9, 10, 3.0, 256, 256, u"euler"_s, 2});
     // Found by tests/fuzz/FuzzInfotext: unquoted, the reader took the quote after the space for an opening one.
     QTest::newRow("model name with a quote after a space")
@@ -167,6 +185,10 @@ void TestImageMetadata::roundTrip()
     QCOMPARE(back.infotext.embeddingHashes, infotext.embeddingHashes);
     QCOMPARE(back.infotext.vaeName, infotext.vaeName);
     QCOMPARE(back.infotext.vaeHash, infotext.vaeHash);
+    QCOMPARE(back.infotext.denoisingStrength, infotext.denoisingStrength);
+    QCOMPARE(back.infotext.hiresUpscale, infotext.hiresUpscale);
+    QCOMPARE(back.infotext.hiresSteps, infotext.hiresSteps);
+    QCOMPARE(back.infotext.hiresUpscaler, infotext.hiresUpscaler);
 }
 
 void TestImageMetadata::realA1111Texts_data()
@@ -208,8 +230,7 @@ void TestImageMetadata::realA1111Texts_data()
                           640,
                           448,
                           u"ddim"_s}
-        << u"81761151"_s << u"anything-v3"_s
-        << QStringList{u"Denoising strength: 0.7"_s, u"Hires upscale: 2"_s, u"Hires upscaler: Latent"_s};
+        << u"81761151"_s << u"anything-v3"_s << QStringList{};
     // A1111 1.9 and later split DPM++ 2M Karras into a sampler and a schedule type.
     QTest::newRow("schedule type")
         << u"a fox\nSteps: 20, Sampler: DPM++ 2M, Schedule type: Karras, CFG scale: 7, Seed: 5, Size: 512x512, "

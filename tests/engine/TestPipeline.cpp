@@ -4,6 +4,7 @@
 #include <QFile>
 #include <QFileInfo>
 #include <QJsonArray>
+#include <QJsonDocument>
 #include <QJsonObject>
 #include <QTemporaryDir>
 #include <QTest>
@@ -130,6 +131,8 @@ class TestPipeline final : public QObject
     Q_OBJECT
 
 private Q_SLOTS:
+    void weightedPromptsMatchTheReference_data();
+    void weightedPromptsMatchTheReference();
     void matchesDiffusersFromGivenLatents_data();
     void matchesDiffusersFromGivenLatents();
     void matchesDiffusersFromSeedAlone_data();
@@ -578,6 +581,41 @@ void TestPipeline::halfPrecisionVaeRetriesOverflowInFloat32()
     QVERIFY(retried.isfinite().all().item<bool>());
     QVERIFY(at::equal(retried, full->decodeImage(huge)));
     QCOMPARE(half->vaeFallback->retries(), 1);
+}
+
+void TestPipeline::weightedPromptsMatchTheReference_data()
+{
+    QTest::addColumn<QString>("prompt");
+    QTest::addColumn<QString>("file");
+    QTest::addColumn<QString>("key");
+    QFile index(Atelier::Test::dataPath(QStringLiteral("prompt-syntax/embeddings.json")));
+    QVERIFY2(index.open(QIODevice::ReadOnly), qPrintable(index.fileName()));
+    const QJsonArray chunks = QJsonDocument::fromJson(index.readAll()).object()[QStringLiteral("cases")].toArray();
+    QVERIFY(chunks.size() >= 40);
+    for (const QJsonValue& entry : chunks) {
+        const QString prompt = entry[QStringLiteral("prompt")].toString();
+        QTest::addRow("%d: %s", entry[QStringLiteral("index")].toInt(), qPrintable(prompt.left(40)))
+            << prompt << entry[QStringLiteral("file")].toString() << entry[QStringLiteral("key")].toString();
+    }
+}
+
+// The embeddings of 64 tricky prompts (weights 0 and 2.5, nesting, escapes, BREAK at and across chunk edges, comma
+// backtracking, long prompts) against a reference of A1111's chunk encoding and "Original" emphasis
+// (tests/data/prompt-syntax/make_embeddings.py: each chunk alone through transformers' CLIPTextModel, scaled, its
+// mean restored).
+void TestPipeline::weightedPromptsMatchTheReference()
+{
+    QFETCH(QString, prompt);
+    QFETCH(QString, file);
+    QFETCH(QString, key);
+    c10::InferenceMode inference;
+    const SafetensorsFile golden
+        = SafetensorsFile::open(Atelier::Test::dataPath(QStringLiteral("prompt-syntax/") + file).toStdString());
+    const at::Tensor expected = golden.tensor(key.toStdString());
+    const at::Tensor embeds = Pipeline(model(QStringLiteral("tiny-sd15"))).encodePrompts({prompt.toStdString()});
+    QCOMPARE(embeds.sizes(), expected.sizes());
+    const double error = (embeds - expected).abs().max().item<double>();
+    QVERIFY2(error <= 1e-4, qPrintable(QString::number(error)));
 }
 
 QTEST_GUILESS_MAIN(TestPipeline)
