@@ -96,15 +96,6 @@ namespace
         return base + delta * (weight * layer.alpha.value_or(rank) / rank);
     }
 
-    QString errorOf(const std::function<void()>& body)
-    {
-        try {
-            body();
-        } catch (const EngineError& error) {
-            return QString::fromUtf8(error.what());
-        }
-        return {};
-    }
 } // namespace
 
 class TestLora final : public QObject
@@ -275,7 +266,7 @@ void TestLora::refusesWhatItCannotApply()
     }
     const std::filesystem::path path = m_dir.filePath(u"refused.safetensors"_s).toStdString();
     writeSafetensors(path, tensors);
-    const QString message = errorOf([&] { LoraFile::open(path, *m_model->weights); });
+    const QString message = Test::engineErrorOf([&] { LoraFile::open(path, *m_model->weights); });
     QVERIFY2(message.contains(error), qPrintable(message));
     QVERIFY2(message.contains(QString::fromStdString(path.string())), qPrintable(message));
 }
@@ -295,9 +286,9 @@ void TestLora::aBadFileLeavesTheModelAsItWas()
     wide.target = TextQ;
     wide.down = at::randn({4, 1024});
     const auto misshaped = writeLora(m_dir, u"wide.safetensors"_s, {wide});
-    QString message = errorOf([&] { model->loras->apply({{misshaped, 1.0, 1.0}}); });
+    QString message = Test::engineErrorOf([&] { model->loras->apply({{misshaped, 1.0, 1.0}}); });
     QVERIFY2(message.contains(u"do not fit the model's weight"_s), qPrintable(message));
-    message = errorOf([&] {
+    message = Test::engineErrorOf([&] {
         model->loras->apply({{a, 1.0, 1.0}, {m_dir.filePath(u"absent.safetensors"_s).toStdString(), 1, 1}});
     });
     QVERIFY2(message.contains(u"absent.safetensors"_s), qPrintable(message));
@@ -400,8 +391,8 @@ void TestLora::refusesTheGeneratorsFixtures()
 {
     QFETCH(QString, file);
     QFETCH(QString, error);
-    const QString message
-        = errorOf([&] { LoraFile::open(Test::dataPath(u"lora/"_s + file).toStdString(), *m_model->weights); });
+    const QString message = Test::engineErrorOf(
+        [&] { LoraFile::open(Test::dataPath(u"lora/"_s + file).toStdString(), *m_model->weights); });
     QVERIFY2(message.contains(error), qPrintable(message));
 }
 

@@ -37,15 +37,6 @@ namespace
         return Test::dataPath(u"embeddings"_s).toStdString();
     }
 
-    QString errorOf(const std::function<void()>& body)
-    {
-        try {
-            body();
-        } catch (const EngineError& error) {
-            return QString::fromUtf8(error.what());
-        }
-        return {};
-    }
 } // namespace
 
 class TestTextualInversion final : public QObject
@@ -104,7 +95,7 @@ void TestTextualInversion::refusesWhatItCannotUse()
     QFETCH(QString, file);
     QFETCH(QString, error);
     const std::filesystem::path path = embeddingsFolder() / file.toStdString();
-    const QString message = errorOf([&] { loadEmbedding(path, m_model->textEncoder.config().hiddenSize); });
+    const QString message = Test::engineErrorOf([&] { loadEmbedding(path, m_model->textEncoder.config().hiddenSize); });
     QVERIFY2(message.contains(error), qPrintable(message));
     QVERIFY2(message.contains(QString::fromStdString(path.string())), qPrintable(message));
 }
@@ -208,11 +199,11 @@ void TestTextualInversion::aBrokenEmbeddingFailsOnlyThePromptsNamingIt()
         std::vector<std::filesystem::path>{dir.path().toStdString(), embeddingsFolder()});
     const Pipeline pipeline(m_model, {}, {}, library);
     c10::InferenceMode inference;
-    QString message = errorOf([&] { pipeline.encodePrompts({"a hand, badhands"}); });
+    QString message = Test::engineErrorOf([&] { pipeline.encodePrompts({"a hand, badhands"}); });
     QVERIFY2(message.contains(u"badhands"_s) && message.contains(u"pickle"_s), qPrintable(message));
-    message = errorOf([&] { pipeline.embeddingsOf({"ok", "sdxl_emb", 1, std::nullopt}); });
+    message = Test::engineErrorOf([&] { pipeline.embeddingsOf({"ok", "sdxl_emb", 1, std::nullopt}); });
     QVERIFY2(message.contains(u"an SDXL embedding"_s), qPrintable(message));
-    QVERIFY(errorOf([&] { pipeline.encodePrompts({"a lighthouse at dusk, inkemb"}); }).isEmpty());
+    QVERIFY(Test::engineErrorOf([&] { pipeline.encodePrompts({"a lighthouse at dusk, inkemb"}); }).isEmpty());
 }
 
 QTEST_GUILESS_MAIN(TestTextualInversion)

@@ -39,15 +39,6 @@ namespace
 
     const ImageRequest GoldenRequest{"a lighthouse at dusk, oil painting", "", 1234, std::nullopt};
 
-    QString errorOf(const std::function<void()>& body)
-    {
-        try {
-            body();
-        } catch (const EngineError& error) {
-            return QString::fromUtf8(error.what());
-        }
-        return {};
-    }
 } // namespace
 
 class TestVaeOverride final : public QObject
@@ -148,7 +139,7 @@ void TestVaeOverride::refusesWhatIsNotASd1Vae()
 {
     QFETCH(QString, vae);
     QFETCH(QString, error);
-    const QString message = errorOf([&] { StableDiffusionModel::withVae(m_model, vae.toStdString()); });
+    const QString message = Test::engineErrorOf([&] { StableDiffusionModel::withVae(m_model, vae.toStdString()); });
     QVERIFY2(message.contains(error), qPrintable(message));
 }
 

@@ -228,4 +228,14 @@ namespace Atelier::Test
         const at::Tensor expected = golden.tensor("out");
         return out.sizes() == expected.sizes() ? maxAbsDifference(out, expected) : -1.0;
     }
+
+    QString engineErrorOf(const std::function<void()>& body)
+    {
+        try {
+            body();
+        } catch (const Engine::EngineError& error) {
+            return QString::fromUtf8(error.what());
+        }
+        return {};
+    }
 } // namespace Atelier::Test

@@ -97,4 +97,7 @@ namespace Atelier::Test
     /// Runs @p unet on golden UNet case @p index of @p fixture and returns its max abs error against the golden
     /// output (a negative value when the shapes differ).
     double unetGoldenError(const Engine::UNet& unet, const QString& fixture, int index);
+
+    /// The message of the Engine::EngineError @p body throws, or an empty string when it throws none.
+    QString engineErrorOf(const std::function<void()>& body);
 } // namespace Atelier::Test
