@@ -142,6 +142,11 @@ namespace Atelier
         }
         if (settings.scheduler && !settings.scheduler->isEmpty()) {
             parameters.append(u"Sampler: "_s + quoted(a1111SamplerName(*settings.scheduler)));
+            // A1111 1.9 and later give a plain "DPM++ 2M" Karras sigmas unless told otherwise; "Uniform" is the
+            // schedule Atelier's dpmpp_2m runs (and A1111 1.8 and before ignore the key).
+            if (*settings.scheduler == u"dpmpp_2m"_s) {
+                parameters.append(u"Schedule type: Uniform"_s);
+            }
         }
         if (settings.cfgScale) {
             parameters.append(u"CFG scale: "_s + decimal(*settings.cfgScale));
@@ -368,8 +373,10 @@ namespace Atelier
         if (!sampler.isEmpty()) {
             QString canonical = samplerFromName(sampler);
             // A1111 1.9 and later write "Sampler: DPM++ 2M, Schedule type: Karras" for what was "DPM++ 2M Karras".
-            const bool automatic
-                = scheduleType.isEmpty() || scheduleType.compare(u"Automatic", Qt::CaseInsensitive) == 0;
+            // "Uniform" is the model's own timesteps: what each of Atelier's samplers runs without "Karras".
+            const bool automatic = scheduleType.isEmpty()
+                || scheduleType.compare(u"Automatic", Qt::CaseInsensitive) == 0
+                || scheduleType.compare(u"Uniform", Qt::CaseInsensitive) == 0;
             if (!canonical.isEmpty() && !automatic) {
                 const QString combined = samplerFromName(sampler + u' ' + scheduleType);
                 if (!combined.isEmpty()) {

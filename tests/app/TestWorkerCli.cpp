@@ -76,7 +76,8 @@ void TestWorkerCli::generateReproducesDiffusersFromTheSeed_data()
     QTest::newRow("folder, pndm") << folder << QStringLiteral("seed_pndm") << QStringLiteral("pndm")
                                   << QStringLiteral("PLMS");
     QTest::newRow("folder, dpmpp_2m with negative")
-        << folder << QStringLiteral("seed_dpmpp_2m") << QStringLiteral("dpmpp_2m") << QStringLiteral("DPM++ 2M");
+        << folder << QStringLiteral("seed_dpmpp_2m") << QStringLiteral("dpmpp_2m")
+        << QStringLiteral("DPM++ 2M, Schedule type: Uniform");
     // An A1111 name, as copied from an infotext, is taken as well.
     QTest::newRow("single file, Euler a")
         << single << QStringLiteral("seed_euler_a") << QStringLiteral("Euler a") << QStringLiteral("Euler a");

@@ -237,6 +237,11 @@ void TestImageMetadata::realA1111Texts_data()
            "Model hash: abc, Model: x, Version: v1.10.1"_s
         << RenderSettings{u"a fox"_s, {}, 5, 20, 7.0, 512, 512, u"dpmpp_2m_karras"_s} << u"abc"_s << u"x"_s
         << QStringList{u"Version: v1.10.1"_s};
+    // A1111 1.9+ writes the model's own timesteps as "Uniform" (and gives a plain "DPM++ 2M" Karras sigmas).
+    QTest::newRow("uniform schedule type")
+        << u"a fox\nSteps: 20, Sampler: DPM++ 2M, Schedule type: Uniform, CFG scale: 7, Seed: 5, Size: 512x512"_s
+        << RenderSettings{u"a fox"_s, {}, 5, 20, 7.0, 512, 512, u"dpmpp_2m"_s} << QString() << QString()
+        << QStringList{};
     QTest::newRow("automatic schedule type")
         << u"a fox\nSteps: 20, Sampler: Euler a, Schedule type: Automatic, CFG scale: 7, Seed: 5, Size: 512x512"_s
         << RenderSettings{u"a fox"_s, {}, 5, 20, 7.0, 512, 512, u"euler_a"_s} << QString() << QString()
