@@ -21,7 +21,6 @@
 #include <sys/resource.h>
 
 #include <algorithm>
-#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
@@ -42,6 +41,7 @@
 #include <c10/cuda/CUDAFunctions.h>
 #endif
 
+#include "BenchNumbers.h"
 #include "engine/CudaDevices.h"
 #include "engine/Devices.h"
 #include "engine/EngineError.h"
@@ -109,12 +109,11 @@ namespace
 
     template <typename T> T parseNumber(std::string_view option, std::string_view text)
     {
-        T value{};
-        const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-        if (error != std::errc{} || end != text.data() + text.size()) {
+        const std::optional<T> value = Atelier::Bench::parseNumber<T>(text);
+        if (!value) {
             usageError(std::string(option) + " needs a number, got \"" + std::string(text) + "\"");
         }
-        return value;
+        return *value;
     }
 
     Options parseOptions(int argc, char** argv)

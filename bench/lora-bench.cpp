@@ -17,7 +17,6 @@
 #include <c10/core/InferenceMode.h>
 
 #include <algorithm>
-#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -30,8 +29,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "BenchNumbers.h"
 #include "engine/CudaDevices.h"
 #include "engine/Devices.h"
+#include "engine/Lora.h"
 #include "engine/Pipeline.h"
 #include "engine/Safetensors.h"
 #include "engine/Weights.h"
@@ -68,12 +69,11 @@ namespace
 
     template <typename T> T number(std::string_view option, std::string_view text)
     {
-        T value{};
-        const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-        if (error != std::errc{} || end != text.data() + text.size()) {
+        const std::optional<T> value = Atelier::Bench::parseNumber<T>(text);
+        if (!value) {
             usage(std::string(option) + " needs a number, got \"" + std::string(text) + "\"");
         }
-        return value;
+        return *value;
     }
 
     Options parse(int argc, char** argv)
@@ -156,10 +156,7 @@ namespace
             if (!usuallyTrained(name) || weight.dim() < 2) {
                 continue;
             }
-            std::string module = name.substr(0, name.size() - std::string(".weight").size());
-            module = module.starts_with("unet.") ? "lora_unet_" + module.substr(5)
-                                                 : "lora_te_text_model_" + module.substr(13);
-            std::replace(module.begin(), module.end(), '.', '_');
+            const std::string module = kohyaModuleName(name);
             std::vector<std::int64_t> down{rank, weight.size(1)}, up{weight.size(0), rank};
             if (weight.dim() == 4) {
                 down.insert(down.end(), {weight.size(2), weight.size(3)});

@@ -2,7 +2,6 @@
 #include "ExtraNetworks.h"
 
 #include <algorithm>
-#include <cctype>
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
@@ -10,6 +9,7 @@
 #include <variant>
 
 #include "EngineError.h"
+#include "SafetensorsHeader.h"
 
 namespace Atelier::Engine
 {
@@ -119,23 +119,6 @@ namespace Atelier::Engine
             lora.unetWeight = unet.value_or(lora.textEncoderWeight);
             return lora;
         }
-
-        bool isPickleExtension(const std::filesystem::path& path)
-        {
-            std::string extension = path.extension().string();
-            std::transform(extension.begin(), extension.end(), extension.begin(),
-                           [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-            return extension == ".ckpt" || extension == ".pt" || extension == ".pth" || extension == ".bin"
-                || extension == ".pkl";
-        }
-
-        bool isSafetensors(const std::filesystem::path& path)
-        {
-            std::string extension = path.extension().string();
-            std::transform(extension.begin(), extension.end(), extension.begin(),
-                           [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-            return extension == ".safetensors";
-        }
     } // namespace
 
     PromptNetworks extractExtraNetworks(std::string_view prompt)
@@ -204,7 +187,7 @@ namespace Atelier::Engine
         const std::filesystem::path asPath(name);
         std::error_code error;
         const bool looksLikePath = name.find('/') != std::string::npos || asPath.has_extension();
-        if (looksLikePath && isPickleExtension(asPath)) {
+        if (looksLikePath && hasPickleExtension(asPath)) {
             throw EngineError("LoRA \"" + name
                               + "\": pickle files (.ckpt, .pt, .pth, .bin) are never opened, as they can "
                                 "run code; use the .safetensors version");
@@ -222,9 +205,9 @@ namespace Atelier::Engine
                 if (path.stem() != asPath.filename().string() || !it->is_regular_file(error)) {
                     continue;
                 }
-                if (isSafetensors(path)) {
+                if (hasSafetensorsExtension(path)) {
                     found.push_back(path);
-                } else if (isPickleExtension(path) && !pickle) {
+                } else if (hasPickleExtension(path) && !pickle) {
                     pickle = path;
                 }
             }

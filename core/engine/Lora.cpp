@@ -65,26 +65,14 @@ namespace Atelier::Engine
             return std::nullopt;
         }
 
-        /// Kohya's name of every weight in @p model a LoRA can change: the diffusers module path with '.' as '_'.
+        /// Kohya's name of every weight in @p model a LoRA can change.
         std::map<std::string, std::string> kohyaNames(const WeightRegistry& model)
         {
             std::map<std::string, std::string> names;
             for (const auto& [name, tensor] : model.tensors()) {
-                std::string_view module(name);
-                if (!endsWith(module, ".weight")) {
-                    continue;
+                if (std::string kohya = kohyaModuleName(name); !kohya.empty()) {
+                    names.emplace(std::move(kohya), name);
                 }
-                module.remove_suffix(std::string_view(".weight").size());
-                std::string kohya;
-                if (startsWith(module, "unet.")) {
-                    kohya = std::string(UNetPrefix) + std::string(module.substr(5));
-                } else if (startsWith(module, "text_encoder.")) {
-                    kohya = std::string(TextPrefix) + "text_model_" + std::string(module.substr(13));
-                } else {
-                    continue;
-                }
-                std::replace(kohya.begin(), kohya.end(), '.', '_');
-                names.emplace(std::move(kohya), name);
             }
             return names;
         }
@@ -94,6 +82,24 @@ namespace Atelier::Engine
             std::string down, up, alpha;
         };
     } // namespace
+
+    std::string kohyaModuleName(std::string_view weight)
+    {
+        if (!endsWith(weight, ".weight")) {
+            return {};
+        }
+        weight.remove_suffix(std::string_view(".weight").size());
+        std::string kohya;
+        if (startsWith(weight, "unet.")) {
+            kohya = std::string(UNetPrefix) + std::string(weight.substr(5));
+        } else if (startsWith(weight, "text_encoder.")) {
+            kohya = std::string(TextPrefix) + "text_model_" + std::string(weight.substr(13));
+        } else {
+            return {};
+        }
+        std::replace(kohya.begin(), kohya.end(), '.', '_');
+        return kohya;
+    }
 
     LoraFile LoraFile::open(const std::filesystem::path& path, const WeightRegistry& model)
     {

@@ -8,6 +8,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -24,6 +25,11 @@ namespace Atelier::Engine
 
         friend bool operator==(const LoraSpec&, const LoraSpec&) = default;
     };
+
+    /// Kohya's name of the module whose weight the model's WeightRegistry calls @p weight: the diffusers path with '.'
+    /// as '_' under `lora_unet_` or `lora_te_text_model_` ("unet.down_blocks.0.resnets.0.conv1.weight" →
+    /// "lora_unet_down_blocks_0_resnets_0_conv1"). Empty for a name no LoRA addresses.
+    std::string kohyaModuleName(std::string_view weight);
 
     /// A LoRA file in the kohya / AUTOMATIC1111 format, checked against a model: for each layer it changes, the
     /// low-rank factors and their alpha / rank scale. Keys are `lora_unet_<diffusers module, '.' as '_'>` and

@@ -49,19 +49,6 @@ namespace Atelier::Engine
                 ->scalar;
         }
 
-        std::string lowerExtension(const std::filesystem::path& path)
-        {
-            std::string ext = path.extension().string();
-            std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
-            return ext;
-        }
-
-        bool isPickleExtension(const std::string& ext)
-        {
-            return ext == ".ckpt" || ext == ".pt" || ext == ".pth" || ext == ".bin" || ext == ".pkl"
-                || ext == ".pickle";
-        }
-
         std::string pickleRefusal(const std::filesystem::path& path, const std::string& why)
         {
             return path.string() + ": " + why
@@ -127,7 +114,7 @@ namespace Atelier::Engine
     SafetensorsFile SafetensorsFile::open(const std::filesystem::path& path)
     {
         const std::string fileName = path.string();
-        if (isPickleExtension(lowerExtension(path))) {
+        if (hasPickleExtension(path)) {
             throw EngineError(pickleRefusal(path, "this is a pickle checkpoint (" + path.extension().string() + ")"));
         }
         // Before opening: opening a FIFO for reading blocks until some writer opens it.

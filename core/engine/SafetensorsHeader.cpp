@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <limits>
 #include <set>
 #include <tuple>
@@ -248,5 +249,28 @@ namespace Atelier::Engine
                         + std::to_string(dataSize));
         }
         return header;
+    }
+
+    namespace
+    {
+        std::string lowerExtension(const std::filesystem::path& path)
+        {
+            std::string extension = path.extension().string();
+            std::transform(extension.begin(), extension.end(), extension.begin(),
+                           [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+            return extension;
+        }
+    } // namespace
+
+    bool hasPickleExtension(const std::filesystem::path& path)
+    {
+        const std::string extension = lowerExtension(path);
+        return extension == ".ckpt" || extension == ".pt" || extension == ".pth" || extension == ".bin"
+            || extension == ".pkl" || extension == ".pickle";
+    }
+
+    bool hasSafetensorsExtension(const std::filesystem::path& path)
+    {
+        return lowerExtension(path) == ".safetensors";
     }
 } // namespace Atelier::Engine

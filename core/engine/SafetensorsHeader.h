@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <filesystem>
 #include <map>
 #include <span>
 #include <string>
@@ -64,4 +65,10 @@ namespace Atelier::Engine
     std::size_t elementSize(SafetensorsDType dtype);
     /// The header spelling of @p dtype ("F32", "BF16", …).
     std::string_view dtypeName(SafetensorsDType dtype);
+
+    /// Whether @p path is named as a pickle checkpoint (`.ckpt`, `.pt`, `.pth`, `.bin`, `.pkl`, `.pickle`, any case):
+    /// a file Atelier never opens, wherever it is found (models, LoRAs, embeddings).
+    bool hasPickleExtension(const std::filesystem::path& path);
+    /// Whether @p path ends in `.safetensors` (any case).
+    bool hasSafetensorsExtension(const std::filesystem::path& path);
 } // namespace Atelier::Engine

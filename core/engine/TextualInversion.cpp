@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <cctype>
 #include <sstream>
 #include <system_error>
 
@@ -16,20 +15,6 @@ namespace Atelier::Engine
 {
     namespace
     {
-        std::string lowerExtension(const std::filesystem::path& path)
-        {
-            std::string extension = path.extension().string();
-            std::transform(extension.begin(), extension.end(), extension.begin(),
-                           [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-            return extension;
-        }
-
-        bool isPickle(const std::filesystem::path& path)
-        {
-            const std::string extension = lowerExtension(path);
-            return extension == ".pt" || extension == ".bin" || extension == ".ckpt" || extension == ".pth";
-        }
-
         std::string shapeText(at::IntArrayRef shape)
         {
             std::ostringstream out;
@@ -41,7 +26,7 @@ namespace Atelier::Engine
     Embedding loadEmbedding(const std::filesystem::path& file, std::int64_t hidden)
     {
         const std::string origin = file.string() + ": ";
-        if (isPickle(file)) {
+        if (hasPickleExtension(file)) {
             throw EngineError(origin
                               + "pickle embeddings are never opened, as they can run code; use the "
                                 ".safetensors version");
@@ -91,15 +76,15 @@ namespace Atelier::Engine
             std::filesystem::recursive_directory_iterator it(
                 folder, std::filesystem::directory_options::skip_permission_denied, error);
             for (; !error && it != std::filesystem::recursive_directory_iterator(); it.increment(error)) {
-                const std::string extension = lowerExtension(it->path());
-                if (it->is_regular_file(error) && (extension == ".safetensors" || isPickle(it->path()))) {
+                if (it->is_regular_file(error)
+                    && (hasSafetensorsExtension(it->path()) || hasPickleExtension(it->path()))) {
                     files.push_back(it->path());
                 }
             }
             // Within a folder, path order; a .safetensors before a pickle of the same name.
             std::sort(files.begin(), files.end(), [](const auto& a, const auto& b) {
-                return std::pair(a.parent_path() / a.stem(), isPickle(a))
-                    < std::pair(b.parent_path() / b.stem(), isPickle(b));
+                return std::pair(a.parent_path() / a.stem(), hasPickleExtension(a))
+                    < std::pair(b.parent_path() / b.stem(), hasPickleExtension(b));
             });
             for (const std::filesystem::path& file : files) {
                 const std::string name = file.stem().string();

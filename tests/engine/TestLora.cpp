@@ -41,16 +41,6 @@ namespace
         return StableDiffusionModel::loadFolder(Test::fixturePath(u"tiny-sd15"_s).toStdString());
     }
 
-    /// Kohya's name of the weight @p name ("unet.a.b.weight" → "lora_unet_a_b").
-    std::string kohya(const std::string& name)
-    {
-        std::string module = name.substr(0, name.size() - std::string(".weight").size());
-        std::string result
-            = module.starts_with("unet.") ? "lora_unet_" + module.substr(5) : "lora_te_text_model_" + module.substr(13);
-        std::replace(result.begin(), result.end(), '.', '_');
-        return result;
-    }
-
     struct Factors
     {
         std::string target;
@@ -76,7 +66,7 @@ namespace
     {
         std::vector<std::pair<std::string, at::Tensor>> tensors;
         for (const Factors& layer : layers) {
-            const std::string module = kohya(layer.target);
+            const std::string module = kohyaModuleName(layer.target);
             tensors.emplace_back(module + ".lora_down.weight", layer.down);
             tensors.emplace_back(module + ".lora_up.weight", layer.up);
             if (layer.alpha) {
@@ -235,7 +225,7 @@ void TestLora::refusesWhatItCannotApply_data()
 {
     QTest::addColumn<QStringList>("keys");
     QTest::addColumn<QString>("error");
-    const QString q = QString::fromStdString(kohya(ToQ));
+    const QString q = QString::fromStdString(kohyaModuleName(ToQ));
     QTest::newRow("LoHa") << QStringList{q + u".hada_w1_a"_s, q + u".hada_w1_b"_s, q + u".alpha"_s}
                           << u"\"%1.hada_w1_a\" shows LoHa"_s.arg(q);
     QTest::newRow("LoKr") << QStringList{q + u".lokr_w1"_s, q + u".lokr_w2"_s} << u"\"%1.lokr_w1\" shows LoKr"_s.arg(q);
