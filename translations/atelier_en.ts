@@ -1013,6 +1013,86 @@
         <source>AUTOMATIC1111&apos;s Clip skip: 1 uses CLIP&apos;s last layer, 2 the one before (what many anime-style models expect)</source>
         <translation type="unfinished"></translation>
     </message>
+    <message>
+        <source>Choose an init image</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Images (*.png *.jpg *.jpeg *.webp *.bmp)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Choose a VAE</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>VAE files (*.safetensors)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>I&amp;nit image</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>None: text to image</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Image to image: start from this picture, resized to the size above</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Hires fix</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Render at the size above, then again larger (text to image only)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>How many times larger the second pass renders</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Latent enlarges the latents; Lanczos the decoded image</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>same steps</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source> steps</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Steps of the second pass</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Denoising</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Denoising strength of image to image or of the hires fix: how much of the picture is redrawn</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;VAE</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The model&apos;s own</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>A VAE from the VAE folders (AUTOMATIC1111&apos;s models/VAE, ComfyUI&apos;s models/vae)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Choose a VAE file</source>
+        <translation type="unfinished"></translation>
+    </message>
 </context>
 <context>
     <name>Atelier::QueueModel</name>
@@ -1091,6 +1171,22 @@ Negative: %2</source>
     </message>
     <message>
         <source>clip skip %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>from %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>hires ×%1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>denoising %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>VAE %1</source>
         <translation type="unfinished"></translation>
     </message>
 </context>

@@ -999,6 +999,86 @@
         <source>AUTOMATIC1111&apos;s Clip skip: 1 uses CLIP&apos;s last layer, 2 the one before (what many anime-style models expect)</source>
         <translation>AUTOMATIC1111 的 Clip skip：1 使用 CLIP 的最后一层，2 使用倒数第二层（许多动漫风格模型需要）</translation>
     </message>
+    <message>
+        <source>Choose an init image</source>
+        <translation>选择初始图像</translation>
+    </message>
+    <message>
+        <source>Images (*.png *.jpg *.jpeg *.webp *.bmp)</source>
+        <translation>图像 (*.png *.jpg *.jpeg *.webp *.bmp)</translation>
+    </message>
+    <message>
+        <source>Choose a VAE</source>
+        <translation>选择 VAE</translation>
+    </message>
+    <message>
+        <source>VAE files (*.safetensors)</source>
+        <translation>VAE 文件 (*.safetensors)</translation>
+    </message>
+    <message>
+        <source>I&amp;nit image</source>
+        <translation>初始图像(&amp;N)</translation>
+    </message>
+    <message>
+        <source>None: text to image</source>
+        <translation>无：文生图</translation>
+    </message>
+    <message>
+        <source>Image to image: start from this picture, resized to the size above</source>
+        <translation>图生图：从这张图片开始，缩放到上面的尺寸</translation>
+    </message>
+    <message>
+        <source>&amp;Hires fix</source>
+        <translation>高清修复(&amp;H)</translation>
+    </message>
+    <message>
+        <source>Render at the size above, then again larger (text to image only)</source>
+        <translation>先按上面的尺寸渲染，再放大渲染一遍（仅限文生图）</translation>
+    </message>
+    <message>
+        <source>How many times larger the second pass renders</source>
+        <translation>第二遍渲染放大的倍数</translation>
+    </message>
+    <message>
+        <source>Latent enlarges the latents; Lanczos the decoded image</source>
+        <translation>Latent 放大潜变量；Lanczos 放大解码后的图像</translation>
+    </message>
+    <message>
+        <source>same steps</source>
+        <translation>相同步数</translation>
+    </message>
+    <message>
+        <source> steps</source>
+        <translation> 步</translation>
+    </message>
+    <message>
+        <source>Steps of the second pass</source>
+        <translation>第二遍的步数</translation>
+    </message>
+    <message>
+        <source>&amp;Denoising</source>
+        <translation>重绘幅度(&amp;D)</translation>
+    </message>
+    <message>
+        <source>Denoising strength of image to image or of the hires fix: how much of the picture is redrawn</source>
+        <translation>图生图或高清修复的重绘幅度：图片被重新绘制的程度</translation>
+    </message>
+    <message>
+        <source>&amp;VAE</source>
+        <translation>&amp;VAE</translation>
+    </message>
+    <message>
+        <source>The model&apos;s own</source>
+        <translation>模型自带</translation>
+    </message>
+    <message>
+        <source>A VAE from the VAE folders (AUTOMATIC1111&apos;s models/VAE, ComfyUI&apos;s models/vae)</source>
+        <translation>VAE 文件夹中的 VAE（AUTOMATIC1111 的 models/VAE、ComfyUI 的 models/vae）</translation>
+    </message>
+    <message>
+        <source>Choose a VAE file</source>
+        <translation>选择 VAE 文件</translation>
+    </message>
 </context>
 <context>
     <name>Atelier::QueueModel</name>
@@ -1079,6 +1159,22 @@ Negative: %2</source>
     <message>
         <source>clip skip %1</source>
         <translation>CLIP 跳过 %1</translation>
+    </message>
+    <message>
+        <source>from %1</source>
+        <translation>基于 %1</translation>
+    </message>
+    <message>
+        <source>hires ×%1</source>
+        <translation>高清修复 ×%1</translation>
+    </message>
+    <message>
+        <source>denoising %1</source>
+        <translation>重绘幅度 %1</translation>
+    </message>
+    <message>
+        <source>VAE %1</source>
+        <translation>VAE %1</translation>
     </message>
 </context>
 <context>

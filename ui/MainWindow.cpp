@@ -9,6 +9,7 @@
 #include <QComboBox>
 #include <QDesktopServices>
 #include <QDir>
+#include <QDirIterator>
 #include <QDoubleSpinBox>
 #include <QDragEnterEvent>
 #include <QDropEvent>
@@ -300,6 +301,47 @@ namespace Atelier
         m_samplerCombo = new QComboBox(m_settingsBox);
         m_clipSkipLabel = new QLabel(m_settingsBox);
         m_clipSkipSpin = new QSpinBox(m_settingsBox);
+        m_initImageLabel = new QLabel(m_settingsBox);
+        m_initImageEdit = new QLineEdit(m_settingsBox);
+        m_initImageButton = new QToolButton(m_settingsBox);
+        m_strengthLabel = new QLabel(m_settingsBox);
+        m_strengthSpin = new QDoubleSpinBox(m_settingsBox);
+        m_hiresCheck = new QCheckBox(m_settingsBox);
+        m_hiresScaleSpin = new QDoubleSpinBox(m_settingsBox);
+        m_hiresUpscalerCombo = new QComboBox(m_settingsBox);
+        m_hiresStepsSpin = new QSpinBox(m_settingsBox);
+        m_vaeLabel = new QLabel(m_settingsBox);
+        m_vaeCombo = new QComboBox(m_settingsBox);
+        m_vaeButton = new QToolButton(m_settingsBox);
+        m_initImageEdit->setObjectName(u"initImageEdit"_s);
+        m_strengthSpin->setObjectName(u"strengthSpin"_s);
+        m_hiresCheck->setObjectName(u"hiresCheck"_s);
+        m_hiresScaleSpin->setObjectName(u"hiresScaleSpin"_s);
+        m_hiresUpscalerCombo->setObjectName(u"hiresUpscalerCombo"_s);
+        m_hiresStepsSpin->setObjectName(u"hiresStepsSpin"_s);
+        m_vaeCombo->setObjectName(u"vaeCombo"_s);
+        m_initImageButton->setText(u"…"_s);
+        m_vaeButton->setText(u"…"_s);
+        m_strengthSpin->setRange(0.01, RenderLimits::MaxDenoisingStrength);
+        m_strengthSpin->setSingleStep(0.05);
+        m_strengthSpin->setDecimals(2);
+        m_strengthSpin->setValue(RenderDefaults::HiresStrength);
+        // Above 1 only: a scale of 1 is the fix turned off, which the check box says.
+        m_hiresScaleSpin->setRange(1.05, RenderLimits::MaxHiresScale);
+        m_hiresScaleSpin->setSingleStep(0.25);
+        m_hiresScaleSpin->setDecimals(2);
+        m_hiresScaleSpin->setPrefix(u"× "_s);
+        m_hiresScaleSpin->setValue(RenderDefaults::HiresScale);
+        for (const QStringView upscaler : {u"Latent", u"Lanczos"}) {
+            m_hiresUpscalerCombo->addItem(upscaler.toString(), upscaler.toString());
+        }
+        m_hiresStepsSpin->setRange(0, RenderLimits::MaxSteps);
+        m_hiresStepsSpin->setValue(RenderDefaults::HiresSteps);
+        m_vaeCombo->addItem(QString(), QString());
+        connect(m_initImageEdit, &QLineEdit::textChanged, this, &MainWindow::updateImageControls);
+        connect(m_hiresCheck, &QCheckBox::toggled, this, &MainWindow::updateImageControls);
+        connect(m_initImageButton, &QToolButton::clicked, this, &MainWindow::chooseInitImage);
+        connect(m_vaeButton, &QToolButton::clicked, this, &MainWindow::chooseVae);
         m_seedEdit->setObjectName(u"seedEdit"_s);
         m_randomSeedCheck->setObjectName(u"randomSeedCheck"_s);
         m_imagesSpin->setObjectName(u"imagesSpin"_s);
@@ -348,6 +390,25 @@ namespace Atelier
         form->addRow(m_sizeLabel, sizeRow);
         form->addRow(m_samplerLabel, m_samplerCombo);
         form->addRow(m_clipSkipLabel, m_clipSkipSpin);
+        auto* initRow = new QHBoxLayout;
+        initRow->addWidget(m_initImageEdit, 1);
+        initRow->addWidget(m_initImageButton);
+        form->addRow(m_initImageLabel, initRow);
+        auto* hiresRow = new QHBoxLayout;
+        hiresRow->addWidget(m_hiresCheck);
+        hiresRow->addWidget(m_hiresScaleSpin);
+        hiresRow->addWidget(m_hiresUpscalerCombo);
+        hiresRow->addWidget(m_hiresStepsSpin);
+        form->addRow(QString(), hiresRow);
+        form->addRow(m_strengthLabel, m_strengthSpin);
+        auto* vaeRow = new QHBoxLayout;
+        vaeRow->addWidget(m_vaeCombo, 1);
+        vaeRow->addWidget(m_vaeButton);
+        form->addRow(m_vaeLabel, vaeRow);
+        m_initImageLabel->setBuddy(m_initImageEdit);
+        m_strengthLabel->setBuddy(m_strengthSpin);
+        m_vaeLabel->setBuddy(m_vaeCombo);
+        updateImageControls();
         m_seedLabel->setBuddy(m_seedEdit);
         m_imagesLabel->setBuddy(m_imagesSpin);
         m_stepsLabel->setBuddy(m_stepsSpin);
@@ -521,12 +582,27 @@ namespace Atelier
         defaults.height = m_heightSpin->value();
         defaults.scheduler = m_samplerCombo->currentData().toString();
         defaults.clipSkip = m_clipSkipSpin->value();
+        // The hires fix and the VAE are said even when off, so that an item keeps them whatever the run's defaults.
+        defaults.hiresScale = m_hiresCheck->isChecked() ? m_hiresScaleSpin->value() : RenderLimits::MinHiresScale;
+        if (m_hiresCheck->isChecked()) {
+            defaults.hiresSteps = m_hiresStepsSpin->value();
+            defaults.hiresUpscaler = m_hiresUpscalerCombo->currentData().toString();
+            defaults.denoisingStrength = m_strengthSpin->value();
+        }
+        defaults.vae = m_vaeCombo->currentData().toString();
         return defaults;
     }
 
     QList<RenderSettings> MainWindow::itemsFromEditor() const
     {
         RenderSettings item = editorDefaults();
+        if (const QString init = m_initImageEdit->text().trimmed(); !init.isEmpty()) {
+            item.initImage = QFileInfo(init).absoluteFilePath();
+            item.denoisingStrength = m_strengthSpin->value();
+            item.hiresScale = RenderLimits::MinHiresScale;
+            item.hiresSteps.reset();
+            item.hiresUpscaler.reset();
+        }
         item.prompt = m_promptEdit->toPlainText().trimmed();
         item.negativePrompt = m_negativeEdit->toPlainText().trimmed();
         if (item.prompt.isEmpty()) {
@@ -585,6 +661,85 @@ namespace Atelier
         }
         if (settings.clipSkip) {
             m_clipSkipSpin->setValue(*settings.clipSkip);
+        }
+        // What the settings do not name is off: no init image, no hires fix, the model's VAE.
+        m_initImageEdit->setText(settings.initImage.value_or(QString()));
+        m_hiresCheck->setChecked(settings.hiresEnabled());
+        if (settings.hiresEnabled()) {
+            m_hiresScaleSpin->setValue(*settings.hiresScale);
+            m_hiresStepsSpin->setValue(settings.hiresSteps.value_or(RenderDefaults::HiresSteps));
+            m_hiresUpscalerCombo->setCurrentIndex(
+                std::max(0,
+                         m_hiresUpscalerCombo->findData(
+                             settings.hiresUpscaler.value_or(RenderDefaults::HiresUpscaler.toString()))));
+        }
+        if (const std::optional<double> strength = settings.effectiveDenoisingStrength()) {
+            m_strengthSpin->setValue(*strength);
+        }
+        listVaes(settings.vae.value_or(QString()));
+        m_vaeCombo->setCurrentIndex(std::max(0, m_vaeCombo->findData(settings.vae.value_or(QString()))));
+    }
+
+    void MainWindow::updateImageControls()
+    {
+        const bool imageToImage = !m_initImageEdit->text().trimmed().isEmpty();
+        // A1111's hires fix is text to image only.
+        m_hiresCheck->setEnabled(!imageToImage);
+        const bool hires = m_hiresCheck->isChecked() && !imageToImage;
+        for (QWidget* widget :
+             std::initializer_list<QWidget*>{m_hiresScaleSpin, m_hiresUpscalerCombo, m_hiresStepsSpin}) {
+            widget->setEnabled(hires);
+        }
+        m_strengthSpin->setEnabled(imageToImage || hires);
+        const int kind = imageToImage ? 1 : hires ? 2 : 0;
+        if (kind != 0 && kind != m_strengthKind) {
+            m_strengthSpin->setValue(imageToImage ? RenderDefaults::ImageToImageStrength
+                                                  : RenderDefaults::HiresStrength);
+        }
+        m_strengthKind = kind;
+    }
+
+    void MainWindow::listVaes(const QString& keep)
+    {
+        const QString current = keep.isEmpty() ? m_vaeCombo->currentData().toString() : keep;
+        while (m_vaeCombo->count() > 1) {
+            m_vaeCombo->removeItem(1);
+        }
+        // By file name, as A1111 lists them and as infotexts name them; the workers find them by it.
+        QStringList names;
+        for (const QString& folder : m_settings.modelLocations().vaeFolders()) {
+            QDirIterator it(folder, {u"*.safetensors"_s}, QDir::Files, QDirIterator::Subdirectories);
+            while (it.hasNext()) {
+                names.append(QFileInfo(it.next()).fileName());
+            }
+        }
+        names.sort(Qt::CaseInsensitive);
+        names.removeDuplicates();
+        for (const QString& name : std::as_const(names)) {
+            m_vaeCombo->addItem(name, name);
+        }
+        if (!current.isEmpty() && m_vaeCombo->findData(current) < 0) {
+            m_vaeCombo->addItem(QFileInfo(current).fileName(), current);
+            m_vaeCombo->setItemData(m_vaeCombo->count() - 1, current, Qt::ToolTipRole);
+        }
+        m_vaeCombo->setCurrentIndex(std::max(0, m_vaeCombo->findData(current)));
+    }
+
+    void MainWindow::chooseInitImage()
+    {
+        const QString file = QFileDialog::getOpenFileName(this, tr("Choose an init image"), m_initImageEdit->text(),
+                                                          tr("Images (*.png *.jpg *.jpeg *.webp *.bmp)"));
+        if (!file.isEmpty()) {
+            m_initImageEdit->setText(file);
+        }
+    }
+
+    void MainWindow::chooseVae()
+    {
+        const QString file
+            = QFileDialog::getOpenFileName(this, tr("Choose a VAE"), QString(), tr("VAE files (*.safetensors)"));
+        if (!file.isEmpty()) {
+            listVaes(file);
         }
     }
 
@@ -744,6 +899,9 @@ namespace Atelier
             return false;
         }
         RenderSettings settings = read.infotext.settings;
+        // An infotext names every setting its image had: no "Hires upscale" is no hires fix, no "VAE" the model's.
+        settings.hiresScale = settings.hiresScale.value_or(RenderLimits::MinHiresScale);
+        settings.vae = settings.vae.value_or(QString());
         if (queue) {
             const std::optional<quint64> seed = settings.seed;
             settings = settings.withDefaults(editorDefaults());
@@ -753,8 +911,8 @@ namespace Atelier
             fillEditor(settings);
         }
         // What Atelier cannot use yet is named, so nobody wonders why the image differs.
-        const QStringList notUsed = notCarriedByQueueItems(read.infotext) + read.ignored;
-        const QString ignored = notUsed.isEmpty() ? QString() : tr(" (not used: %1)").arg(notUsed.join(u", "_s));
+        const QString ignored
+            = read.ignored.isEmpty() ? QString() : tr(" (not used: %1)").arg(read.ignored.join(u", "_s));
         m_statusLabel->setText(
             (queue ? tr("Queued the parameters of %1") : tr("The editor has the parameters of %1")).arg(source)
             + ignored);
@@ -885,6 +1043,7 @@ namespace Atelier
         options.modelPath = m_modelEdit->text().trimmed();
         options.loraFolders = m_settings.modelLocations().loraFolders(m_settings.loraFolders);
         options.embeddingFolders = m_settings.modelLocations().embeddingFolders(m_settings.embeddingFolders);
+        options.vaeFolders = m_settings.modelLocations().vaeFolders();
         options.outputDirectory = QDir(output).absolutePath();
         options.keepRunningWhenIdle = true;
         options.defaults = editorDefaults();
@@ -1209,6 +1368,7 @@ namespace Atelier
         m_heightSpin->setValue(settings.height);
         m_samplerCombo->setCurrentIndex(std::max(0, m_samplerCombo->findData(settings.sampler)));
         m_clipSkipSpin->setValue(settings.clipSkip);
+        listVaes();
         m_imagesSpin->setValue(settings.imagesPerPrompt);
         m_modelEdit->setText(settings.modelPath);
         m_outputEdit->setText(settings.outputDirectory);
@@ -1313,6 +1473,24 @@ namespace Atelier
         m_clipSkipLabel->setText(tr("Clip s&kip"));
         m_clipSkipSpin->setToolTip(tr("AUTOMATIC1111's Clip skip: 1 uses CLIP's last layer, 2 the one before (what "
                                       "many anime-style models expect)"));
+        m_initImageLabel->setText(tr("I&nit image"));
+        m_initImageEdit->setPlaceholderText(tr("None: text to image"));
+        m_initImageEdit->setToolTip(tr("Image to image: start from this picture, resized to the size above"));
+        m_initImageButton->setToolTip(tr("Choose an init image"));
+        m_hiresCheck->setText(tr("&Hires fix"));
+        m_hiresCheck->setToolTip(tr("Render at the size above, then again larger (text to image only)"));
+        m_hiresScaleSpin->setToolTip(tr("How many times larger the second pass renders"));
+        m_hiresUpscalerCombo->setToolTip(tr("Latent enlarges the latents; Lanczos the decoded image"));
+        m_hiresStepsSpin->setSpecialValueText(tr("same steps"));
+        m_hiresStepsSpin->setSuffix(tr(" steps"));
+        m_hiresStepsSpin->setToolTip(tr("Steps of the second pass"));
+        m_strengthLabel->setText(tr("&Denoising"));
+        m_strengthSpin->setToolTip(tr("Denoising strength of image to image or of the hires fix: how much of the "
+                                      "picture is redrawn"));
+        m_vaeLabel->setText(tr("&VAE"));
+        m_vaeCombo->setItemText(0, tr("The model's own"));
+        m_vaeCombo->setToolTip(tr("A VAE from the VAE folders (AUTOMATIC1111's models/VAE, ComfyUI's models/vae)"));
+        m_vaeButton->setToolTip(tr("Choose a VAE file"));
         for (int i = 0; i < m_samplerCombo->count(); ++i) {
             const QString id = m_samplerCombo->itemData(i).toString();
             m_samplerCombo->setItemText(i, id.isEmpty() ? tr("Model default") : a1111SamplerName(id));

@@ -144,6 +144,13 @@ namespace Atelier
         void showDefaults(const AppSettings& settings);
         void chooseModel();
         void chooseOutputFolder();
+        void chooseInitImage();
+        void chooseVae();
+        /// Lists the VAEs of the VAE folders (and @p keep, a path the artist chose) in the VAE choice.
+        void listVaes(const QString& keep = {});
+        /// Enables the image-to-image and hires-fix controls that apply (the two exclude each other) and gives the
+        /// denoising strength A1111's default for the kind that just came into use.
+        void updateImageControls();
         void renderingFinished();
         void takeBackUnfinished();
         void deviceUseChanged(const QString& id, bool use);
@@ -152,7 +159,7 @@ namespace Atelier
         void notify(const QString& title, const QString& message);
         /// Notifies once each time the queue runs empty during a run.
         void checkQueueRanEmpty();
-        /// The editor's render settings (no prompt, no seed): the defaults for imported items.
+        /// The editor's render settings (no prompt, no seed, no init image): the defaults for imported items.
         RenderSettings editorDefaults() const;
         /// The gallery watches the output folder and the folders the artist added to the library.
         void updateWatchedFolders();
@@ -196,6 +203,20 @@ namespace Atelier
         QSpinBox* m_heightSpin;
         QLabel* m_samplerLabel;
         QComboBox* m_samplerCombo;
+        QLabel* m_initImageLabel;
+        QLineEdit* m_initImageEdit;
+        QToolButton* m_initImageButton;
+        QLabel* m_strengthLabel;
+        QDoubleSpinBox* m_strengthSpin;
+        QCheckBox* m_hiresCheck;
+        QDoubleSpinBox* m_hiresScaleSpin;
+        QComboBox* m_hiresUpscalerCombo;
+        QSpinBox* m_hiresStepsSpin;
+        QLabel* m_vaeLabel;
+        QComboBox* m_vaeCombo;
+        QToolButton* m_vaeButton;
+        /// Which kind last set the denoising strength's default: 0 none, 1 image to image, 2 hires fix.
+        int m_strengthKind = 0;
         QGroupBox* m_runBox;
         QLabel* m_modelLabel;
         QLineEdit* m_modelEdit;

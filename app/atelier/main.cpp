@@ -91,9 +91,27 @@ int main(int argc, char** argv)
         u"name[:weight]"_s);
     const QCommandLineOption loraDirOption(
         u"lora-dir"_s, u"A folder to find LoRAs in by name, before the usual ones; repeatable (batch)."_s, u"dir"_s);
-    const QCommandLineOption vaeOption(
-        u"vae"_s, u"A VAE to use instead of the model's: a single-file VAE or a diffusers vae/ folder (batch)."_s,
-        u"path"_s);
+    const QCommandLineOption vaeOption(u"vae"_s,
+                                       u"Default VAE instead of the model's: a single-file VAE or a diffusers vae/ "
+                                       "folder, by path or by name in the VAE folders (batch)."_s,
+                                       u"name|path"_s);
+    const QCommandLineOption vaeDirOption(
+        u"vae-dir"_s, u"A folder to find VAEs in by name, before the usual ones; repeatable (batch)."_s, u"dir"_s);
+    const QCommandLineOption initImageOption(
+        u"init-image"_s, u"Default init image: prompts render image to image from it, resized to their size (batch)."_s,
+        u"file"_s);
+    const QCommandLineOption strengthOption(
+        u"strength"_s, u"Default denoising strength of image to image and of the hires fix's second pass (batch)."_s,
+        u"x"_s);
+    // A1111 has one denoising strength for both; the second name matches atelier-worker generate's.
+    const QCommandLineOption hiresStrengthOption(u"hires-strength"_s, u"The same as --strength (batch)."_s, u"x"_s);
+    const QCommandLineOption hiresScaleOption(
+        u"hires-scale"_s, u"Default hires fix: render, then again at this many times the size; 1 is off (batch)."_s,
+        u"f"_s);
+    const QCommandLineOption hiresStepsOption(u"hires-steps"_s,
+                                              u"Default hires fix steps; 0 is the first pass's (batch)."_s, u"n"_s);
+    const QCommandLineOption hiresUpscalerOption(
+        u"hires-upscaler"_s, u"Default hires fix upscaler: Latent or Lanczos (batch)."_s, u"name"_s);
     const QCommandLineOption embeddingsDirOption(
         u"embeddings-dir"_s,
         u"A folder of textual-inversion embeddings prompts may name, before the usual ones; repeatable (batch)."_s,
@@ -101,10 +119,13 @@ int main(int argc, char** argv)
     const QCommandLineOption listDevicesOption(u"list-devices"_s, u"List the devices workers can run on."_s);
     const QCommandLineOption renderOption(u"render"_s,
                                           u"Open the window with the files queued and start rendering at once."_s);
-    parser.addOptions({batchOption,         modelOption,  devicesOption,     outOption,      stepsOption, cfgOption,
-                       widthOption,         heightOption, schedulerOption,   dtypeOption,    seedOption,  threadsOption,
-                       jsonOption,          strictOption, resumeOption,      clipSkipOption, loraOption,  loraDirOption,
-                       embeddingsDirOption, vaeOption,    listDevicesOption, renderOption});
+    parser.addOptions(
+        {batchOption,         modelOption,         devicesOption,     outOption,           stepsOption,
+         cfgOption,           widthOption,         heightOption,      schedulerOption,     dtypeOption,
+         seedOption,          threadsOption,       jsonOption,        strictOption,        resumeOption,
+         clipSkipOption,      loraOption,          loraDirOption,     embeddingsDirOption, vaeOption,
+         vaeDirOption,        initImageOption,     strengthOption,    hiresScaleOption,    hiresStepsOption,
+         hiresUpscalerOption, hiresStrengthOption, listDevicesOption, renderOption});
     parser.addPositionalArgument(u"files"_s, u"Prompt files to queue (.txt, .csv, .json, .jsonl)."_s, u"[files...]"_s);
     parser.process(*app);
 
@@ -201,7 +222,59 @@ int main(int argc, char** argv)
         }
         batch.loraFolders = parser.values(loraDirOption);
         batch.embeddingFolders = parser.values(embeddingsDirOption);
-        batch.vaePath = parser.value(vaeOption);
+        batch.vaeFolders = parser.values(vaeDirOption);
+        if (parser.isSet(vaeOption)) {
+            // A path is made absolute, as workers run elsewhere; anything else is a name for the VAE folders.
+            const QString vae = parser.value(vaeOption);
+            batch.defaults.vae = QFileInfo::exists(vae) ? QFileInfo(vae).absoluteFilePath() : vae;
+        }
+        if (parser.isSet(initImageOption)) {
+            const QFileInfo init(parser.value(initImageOption));
+            if (!init.isFile()) {
+                problems.append(u"--init-image: \"%1\" is not a file"_s.arg(parser.value(initImageOption)));
+            } else {
+                batch.defaults.initImage = init.absoluteFilePath();
+            }
+        }
+        auto number = [&](const QCommandLineOption& option, auto check) -> std::optional<double> {
+            if (!parser.isSet(option)) {
+                return std::nullopt;
+            }
+            double value = 0;
+            if (const QString problem = check(parser.value(option), u"--"_s + option.names().constFirst(), &value);
+                !problem.isEmpty()) {
+                problems.append(problem);
+                return std::nullopt;
+            }
+            return value;
+        };
+        batch.defaults.denoisingStrength = number(strengthOption, &Atelier::RenderChecks::denoisingStrengthText);
+        if (const auto hiresStrength = number(hiresStrengthOption, &Atelier::RenderChecks::denoisingStrengthText)) {
+            if (batch.defaults.denoisingStrength && *batch.defaults.denoisingStrength != *hiresStrength) {
+                problems.append(u"--strength and --hires-strength set the same denoising strength; give one"_s);
+            }
+            batch.defaults.denoisingStrength = hiresStrength;
+        }
+        batch.defaults.hiresScale = number(hiresScaleOption, &Atelier::RenderChecks::hiresScaleText);
+        if (parser.isSet(hiresStepsOption)) {
+            int steps = 0;
+            if (const QString problem
+                = Atelier::RenderChecks::hiresStepsText(parser.value(hiresStepsOption), u"--hires-steps", &steps);
+                !problem.isEmpty()) {
+                problems.append(problem);
+            } else {
+                batch.defaults.hiresSteps = steps;
+            }
+        }
+        if (parser.isSet(hiresUpscalerOption)) {
+            const QString upscaler = Atelier::hiresUpscalerFromName(parser.value(hiresUpscalerOption));
+            if (upscaler.isEmpty()) {
+                problems.append(
+                    Atelier::unknownHiresUpscalerMessage(parser.value(hiresUpscalerOption), u"--hires-upscaler"));
+            } else {
+                batch.defaults.hiresUpscaler = upscaler;
+            }
+        }
         for (const QString& lora : parser.values(loraOption)) {
             // It becomes a prompt tag, so its name cannot hold what ends a tag or separates its fields.
             const std::optional<Atelier::Engine::LoraTag> tag = Atelier::Engine::parseLoraArgument(lora.toStdString());

@@ -19,12 +19,14 @@
 #include <cstring>
 #include <unistd.h>
 
+#include "InitImage.h"
 #include "PngWriter.h"
 #include "PromptLoras.h"
 #include "engine/ClipTokenizer.h"
 #include "engine/CudaDevices.h"
 #include "engine/Devices.h"
 #include "engine/EngineError.h"
+#include "engine/ExtraNetworks.h"
 #include "engine/Pipeline.h"
 #include "engine/Safetensors.h"
 #include "engine/Schedulers.h"
@@ -173,20 +175,30 @@ namespace Atelier::Worker
                 {u"lora-dir"_s, u"A folder to find LoRAs in by name (subfolders too); repeatable."_s, u"dir"_s},
                 {u"vae"_s,
                  u"A VAE to decode (and encode) with instead of the model's: a single-file VAE such as "
-                 "vae-ft-mse-840000-ema-pruned.safetensors, or a diffusers vae/ folder."_s,
-                 u"path"_s},
+                 "vae-ft-mse-840000-ema-pruned.safetensors, or a diffusers vae/ folder, by path or by name (found in "
+                 "the --vae-dir folders)."_s,
+                 u"name|path"_s},
+                {u"vae-dir"_s, u"A folder to find VAEs in by name (subfolders too); repeatable."_s, u"dir"_s},
                 {u"init-image"_s,
                  u"Image to image: start from this PNG (its size is the render's unless --width/--height differ, "
                  "which is refused)."_s,
                  u"png"_s},
-                {u"strength"_s, u"Image to image: the denoising strength, more than 0 and at most 1 (default 0.75)."_s,
-                 u"x"_s, u"0.75"_s},
-                {u"hires-scale"_s, u"Hires fix: render, then again at this many times the size (1 to 8)."_s, u"f"_s},
-                {u"hires-steps"_s, u"Hires fix: the second pass's steps (default: --steps)."_s, u"n"_s, u"0"_s},
-                {u"hires-strength"_s, u"Hires fix: the second pass's denoising strength (default 0.7)."_s, u"x"_s,
-                 u"0.7"_s},
-                {u"hires-upscaler"_s, u"Hires fix: latent (the latents, bilinear) or lanczos (the image)."_s, u"name"_s,
-                 u"latent"_s},
+                {u"strength"_s,
+                 u"Image to image: the denoising strength, more than 0 and at most 1 (default %1)."_s.arg(
+                     RenderDefaults::ImageToImageStrength),
+                 u"x"_s, QString::number(RenderDefaults::ImageToImageStrength)},
+                {u"hires-scale"_s,
+                 u"Hires fix: render, then again at this many times the size (more than %1, at most %2)."_s
+                     .arg(RenderLimits::MinHiresScale)
+                     .arg(RenderLimits::MaxHiresScale),
+                 u"f"_s},
+                {u"hires-steps"_s, u"Hires fix: the second pass's steps (default 0: --steps)."_s, u"n"_s,
+                 QString::number(RenderDefaults::HiresSteps)},
+                {u"hires-strength"_s,
+                 u"Hires fix: the second pass's denoising strength (default %1)."_s.arg(RenderDefaults::HiresStrength),
+                 u"x"_s, QString::number(RenderDefaults::HiresStrength)},
+                {u"hires-upscaler"_s, u"Hires fix: Latent (the latents, bilinear) or Lanczos (the image)."_s, u"name"_s,
+                 RenderDefaults::HiresUpscaler.toString()},
                 {u"embeddings-dir"_s,
                  u"A folder of textual-inversion embeddings, used in prompts by file name (subfolders too); "
                  "repeatable."_s,
@@ -236,34 +248,29 @@ namespace Atelier::Worker
             // Image to image: the init image decides the size when none was asked for.
             std::optional<at::Tensor> initPixels;
             if (parser.isSet(u"init-image"_s)) {
-                QImage init(parser.value(u"init-image"_s));
-                if (init.isNull()) {
-                    throw UsageError{
-                        u"--init-image: cannot read \"%1\" as an image"_s.arg(parser.value(u"init-image"_s))};
+                try {
+                    initPixels = readInitImage(parser.value(u"init-image"_s), u"--init-image"_s);
+                } catch (const EngineError& e) {
+                    throw UsageError{QString::fromUtf8(e.what())};
                 }
-                init = init.convertToFormat(QImage::Format_RGB888);
+                const auto initHeight = static_cast<int>(initPixels->size(0));
+                const auto initWidth = static_cast<int>(initPixels->size(1));
                 const bool sized = parser.isSet(u"width"_s) || parser.isSet(u"height"_s);
-                if (sized && (init.width() != width || init.height() != height)) {
-                    throw UsageError{u"--init-image is %1×%2 but --width/--height ask for %3×%4"_s.arg(init.width())
-                                         .arg(init.height())
+                if (sized && (initWidth != width || initHeight != height)) {
+                    throw UsageError{u"--init-image is %1×%2 but --width/--height ask for %3×%4"_s.arg(initWidth)
+                                         .arg(initHeight)
                                          .arg(width)
                                          .arg(height)};
                 }
                 for (const auto& [side, name] :
-                     {std::pair{init.width(), u"width"_s}, std::pair{init.height(), u"height"_s}}) {
+                     {std::pair{initWidth, u"width"_s}, std::pair{initHeight, u"height"_s}}) {
                     if (const QString problem = RenderChecks::side(side, u"the init image's "_s + name);
                         !problem.isEmpty()) {
                         throw UsageError{problem};
                     }
                 }
-                width = init.width();
-                height = init.height();
-                at::Tensor pixels = at::empty({height, width, 3}, at::TensorOptions().dtype(at::kByte));
-                for (int y = 0; y < height; ++y) {
-                    std::memcpy(pixels.mutable_data_ptr<std::uint8_t>() + static_cast<std::ptrdiff_t>(y) * width * 3,
-                                init.constScanLine(y), static_cast<std::size_t>(width) * 3);
-                }
-                initPixels = pixels;
+                width = initWidth;
+                height = initHeight;
             }
             const auto fraction = [&](const QString& option, double low, bool lowIncluded, double high) {
                 bool ok = false;
@@ -298,20 +305,29 @@ namespace Atelier::Worker
                     throw UsageError{u"--hires-scale renders text to image first; it cannot go with --init-image"_s};
                 }
                 HiresSettings hires;
-                hires.scale = fraction(u"hires-scale"_s, 1.0, true, 8.0);
+                double scale = 0;
+                if (const QString problem
+                    = RenderChecks::hiresScaleText(parser.value(u"hires-scale"_s), u"--hires-scale", &scale);
+                    !problem.isEmpty()) {
+                    throw UsageError{problem};
+                }
+                if (const QString problem = RenderChecks::hiresSize(width, height, scale, u"--hires-scale");
+                    !problem.isEmpty()) {
+                    throw UsageError{problem};
+                }
+                hires.scale = scale;
                 hires.strength = fraction(u"hires-strength"_s, 0.0, false, 1.0);
-                const QString hiresSteps = parser.value(u"hires-steps"_s);
-                if (hiresSteps.trimmed() != u"0"_s) {
-                    if (const QString problem = RenderChecks::stepsText(hiresSteps, u"--hires-steps", &hires.steps);
-                        !problem.isEmpty()) {
-                        throw UsageError{problem};
-                    }
+                if (const QString problem
+                    = RenderChecks::hiresStepsText(parser.value(u"hires-steps"_s), u"--hires-steps", &hires.steps);
+                    !problem.isEmpty()) {
+                    throw UsageError{problem};
                 }
-                const QString upscaler = parser.value(u"hires-upscaler"_s).toLower();
-                if (upscaler != u"latent"_s && upscaler != u"lanczos"_s) {
-                    throw UsageError{u"--hires-upscaler must be latent or lanczos, not \"%1\""_s.arg(upscaler)};
+                const QString upscaler = hiresUpscalerFromName(parser.value(u"hires-upscaler"_s));
+                if (upscaler.isEmpty()) {
+                    throw UsageError{
+                        unknownHiresUpscalerMessage(parser.value(u"hires-upscaler"_s), u"--hires-upscaler")};
                 }
-                hires.upscaler = upscaler == u"latent"_s ? HiresUpscaler::Latent : HiresUpscaler::Lanczos;
+                hires.upscaler = upscaler == u"Latent"_s ? HiresUpscaler::Latent : HiresUpscaler::Lanczos;
                 settings.hires = hires;
                 denoisingStrength = hires.strength;
             }
@@ -352,8 +368,15 @@ namespace Atelier::Worker
             }
             std::shared_ptr<const StableDiffusionModel> model = StableDiffusionModel::load(
                 parser.value(u"model"_s).toStdString(), clipVocabulary().toStdString(), placement);
+            QString vaeFile;
             if (parser.isSet(u"vae"_s)) {
-                model = StableDiffusionModel::withVae(model, parser.value(u"vae"_s).toStdString());
+                std::vector<std::filesystem::path> vaeFolders;
+                for (const QString& folder : parser.values(u"vae-dir"_s)) {
+                    vaeFolders.emplace_back(folder.toStdString());
+                }
+                const std::filesystem::path vae = findVae(parser.value(u"vae"_s).toStdString(), vaeFolders);
+                vaeFile = QString::fromStdString(vae.string());
+                model = StableDiffusionModel::withVae(model, vae);
             }
             const bool showProgress = isatty(STDERR_FILENO) != 0;
             std::vector<std::filesystem::path> embeddingFolders;
@@ -385,19 +408,23 @@ namespace Atelier::Worker
             }
             // No model hash: hashing a multi-gigabyte checkpoint would double a one-image run's time.
             render.clipSkip = clipSkip;
+            render.denoisingStrength = denoisingStrength;
+            if (settings.hires) {
+                // The infotext's size is the first pass's, as A1111 writes it; the PNG is the larger one.
+                render.hiresScale = settings.hires->scale;
+                render.hiresSteps = settings.hires->steps;
+                render.hiresUpscaler = settings.hires->upscaler == HiresUpscaler::Latent ? u"Latent"_s : u"Lanczos"_s;
+            }
+            QString vaeHash;
+            if (!vaeFile.isEmpty()) {
+                QString vaeName;
+                std::tie(vaeName, vaeHash) = vaeInfotext(vaeFile);
+                render.vae = vaeName;
+            }
             Infotext infotext{render, QString(), infotextModelName(parser.value(u"model"_s))};
             infotext.loraHashes = prepared.hashes;
             infotext.embeddingHashes = embeddingHashes;
-            if (parser.isSet(u"vae"_s)) {
-                std::tie(infotext.vaeName, infotext.vaeHash) = vaeInfotext(parser.value(u"vae"_s));
-            }
-            infotext.denoisingStrength = denoisingStrength;
-            if (settings.hires) {
-                // The infotext's size is the first pass's, as A1111 writes it; the PNG is the larger one.
-                infotext.hiresUpscale = settings.hires->scale;
-                infotext.hiresSteps = settings.hires->steps;
-                infotext.hiresUpscaler = settings.hires->upscaler == HiresUpscaler::Latent ? u"Latent"_s : u"Lanczos"_s;
-            }
+            infotext.vaeHash = vaeHash;
             infotext.settings.prompt = prepared.infotextPrompt;
             const QString out = parser.value(u"out"_s);
             const QString error = writeRgbPng(

@@ -36,6 +36,7 @@
 #include <map>
 #include <mutex>
 #include <thread>
+#include <tuple>
 #include <unistd.h>
 
 #ifdef Q_OS_LINUX
@@ -43,15 +44,18 @@
 #endif
 
 #include "BuildInfo.h"
+#include "InitImage.h"
 #include "PngWriter.h"
 #include "PromptLoras.h"
 #include "WorkerCommands.h"
 #include "engine/CudaDevices.h"
 #include "engine/Devices.h"
 #include "engine/EngineError.h"
+#include "engine/ExtraNetworks.h"
 #include "engine/Pipeline.h"
 #include "engine/ProcessGroup.h"
 #include "engine/Schedulers.h"
+#include "engine/Vae.h"
 #include "ipc/FrameCodec.h"
 #include "ipc/Protocol.h"
 #include "render/FileHashes.h"
@@ -106,7 +110,16 @@ namespace Atelier::Worker
             QString groupBackend = u"gloo"_s; ///< "nccl" when every worker of the group is on a GPU
             std::vector<std::filesystem::path> loraFolders; ///< where prompts' <lora:NAME> tags are looked up
             std::vector<std::filesystem::path> embeddingFolders; ///< the textual inversions prompts may name
-            QString vae; ///< a VAE that replaces the model's; empty: the model's own
+            std::vector<std::filesystem::path> vaeFolders; ///< where jobs' VAEs are found by name
+        };
+
+        /// The model with one VAE: the model's own, or one a job named (its A1111 "VAE" name and "VAE hash").
+        struct LoadedVae
+        {
+            QString key; ///< what the jobs named it by; empty: the model's own
+            std::shared_ptr<const StableDiffusionModel> model;
+            QString name;
+            QString hash;
         };
 
         /// A job, and its prompt made ready for the engine (its LoRAs found).
@@ -115,6 +128,7 @@ namespace Atelier::Worker
             Ipc::Job job;
             PreparedPrompt prompt;
             QList<std::pair<QString, QString>> embeddingHashes; ///< the textual inversions it uses, for the infotext
+            std::optional<at::Tensor> initImage = {}; ///< image to image: uint8 [H, W, 3], read and resized
         };
 
         /// The test-only hooks (see runServe); all off unless ATELIER_TEST_HOOKS=1.
@@ -204,8 +218,7 @@ namespace Atelier::Worker
                 {u"group-backend"_s, u"gloo, or nccl when every worker is on a CUDA device."_s, u"name"_s, u"gloo"_s},
                 {u"lora-dir"_s, u"A folder to find the LoRAs prompts name in (subfolders too); repeatable."_s,
                  u"dir"_s},
-                {u"vae"_s, u"A VAE to use instead of the model's (single-file or a diffusers vae/ folder)."_s,
-                 u"path"_s},
+                {u"vae-dir"_s, u"A folder to find the VAEs jobs name in (subfolders too); repeatable."_s, u"dir"_s},
                 {u"embeddings-dir"_s,
                  u"A folder of textual-inversion embeddings prompts may name (subfolders too); repeatable."_s,
                  u"dir"_s},
@@ -262,7 +275,9 @@ namespace Atelier::Worker
             for (const QString& folder : parser.values(u"lora-dir"_s)) {
                 options.loraFolders.emplace_back(folder.toStdString());
             }
-            options.vae = parser.value(u"vae"_s);
+            for (const QString& folder : parser.values(u"vae-dir"_s)) {
+                options.vaeFolders.emplace_back(folder.toStdString());
+            }
             for (const QString& folder : parser.values(u"embeddings-dir"_s)) {
                 options.embeddingFolders.emplace_back(folder.toStdString());
             }
@@ -628,10 +643,7 @@ namespace Atelier::Worker
                     m_model = StableDiffusionModel::load(
                         m_options.model.toStdString(),
                         QDir(dataDirectory()).filePath(u"models/atelier-tiny/tokenizer"_s).toStdString(), placement);
-                    if (!m_options.vae.isEmpty()) {
-                        m_model = StableDiffusionModel::withVae(m_model, m_options.vae.toStdString());
-                        std::tie(m_vaeName, m_vaeHash) = vaeInfotext(m_options.vae);
-                    }
+                    m_ownVae.model = m_model;
                     chooseBatchSize();
                     if (m_options.device.kind == DeviceSpec::Kind::Cuda) {
                         configureCudaMath(placement.dtype, /*tuneConvolutions=*/false);
@@ -676,11 +688,48 @@ namespace Atelier::Worker
                                    {u"peers"_s, peers}};
             }
 
-            /// What @p job rendered with: its settings, with the sampler that ran (the model's own when it named none).
-            static RenderSettings renderedSettings(const Ipc::Job& job, const QString& scheduler)
+            /// What @p job rendered with: its settings, with the sampler that ran (the model's own when it named none)
+            /// and the VAE by its file name (@p vaeName; empty: the model's own).
+            static RenderSettings renderedSettings(const Ipc::Job& job, const QString& scheduler,
+                                                   const QString& vaeName)
             {
-                return RenderSettings{job.prompt, job.negativePrompt, job.seed,  job.steps,   job.cfgScale,
-                                      job.width,  job.height,         scheduler, job.clipSkip};
+                RenderSettings rendered{job.prompt, job.negativePrompt, job.seed,  job.steps,   job.cfgScale,
+                                        job.width,  job.height,         scheduler, job.clipSkip};
+                if (!job.initImage.isEmpty()) {
+                    rendered.initImage = job.initImage;
+                }
+                if (job.denoisingStrength > 0) {
+                    rendered.denoisingStrength = job.denoisingStrength;
+                }
+                if (job.hiresScale > RenderLimits::MinHiresScale) {
+                    rendered.hiresScale = job.hiresScale;
+                    rendered.hiresSteps = job.hiresSteps;
+                    rendered.hiresUpscaler = job.hiresUpscaler;
+                }
+                if (!vaeName.isEmpty()) {
+                    rendered.vae = vaeName;
+                }
+                return rendered;
+            }
+
+            /// The model with the VAE @p vae names (a name in the VAE folders or a path; empty: the model's own).
+            /// The last VAE stays loaded, so a queue that names one VAE loads it once. Throws EngineError when the
+            /// VAE cannot be found or read.
+            const LoadedVae& vaeFor(const QString& vae)
+            {
+                if (vae.isEmpty()) {
+                    return m_ownVae;
+                }
+                if (m_otherVae.key != vae) {
+                    const std::filesystem::path path = findVae(vae.toStdString(), m_options.vaeFolders);
+                    LoadedVae loaded;
+                    loaded.model = StableDiffusionModel::withVae(m_model, path);
+                    const QString file = QString::fromStdString(path.string());
+                    std::tie(loaded.name, loaded.hash) = vaeInfotext(file);
+                    loaded.key = vae;
+                    m_otherVae = std::move(loaded);
+                }
+                return m_otherVae;
             }
 
             QJsonObject provenance(const Ipc::Job& job, const RenderSettings& rendered, int unetEvaluations,
@@ -736,9 +785,11 @@ namespace Atelier::Worker
             }
 
             /// How many 512×512 images' worth of memory one image of @p job takes, inverted: 4 for 256², ¼ for 1024².
+            /// A hires fix counts at its larger size.
             static double imagesPer512(const Ipc::Job& job)
             {
-                return 512.0 * 512.0 / (static_cast<double>(job.width) * job.height);
+                const double scale = std::max(1.0, job.hiresScale);
+                return 512.0 * 512.0 / (static_cast<double>(job.width) * job.height * scale * scale);
             }
 
             /// Jobs like @p job rendered together: the batch for 512×512, scaled by image area.
@@ -777,9 +828,9 @@ namespace Atelier::Worker
                     return;
                 }
                 const Pipeline pipeline(m_model, m_cache, m_runner, m_embeddings);
-                // Jobs whose LoRAs or embeddings cannot be had fail alone, before any step; the rest render in groups
-                // of one LoRA set and one chunk count each.
-                std::map<std::pair<std::string, std::size_t>, QList<PreparedJob>> groups;
+                // Jobs whose LoRAs, embeddings, VAE or init image cannot be had fail alone, before any step; the rest
+                // render in groups of one VAE, one LoRA set and one chunk count each.
+                std::map<std::tuple<QString, std::string, std::size_t>, QList<PreparedJob>> groups;
                 for (const Ipc::Job& job : jobs) {
                     try {
                         PreparedJob prepared{job, m_loras.prepare(job.prompt), {}};
@@ -787,28 +838,44 @@ namespace Atelier::Worker
                             prepared.embeddingHashes.append(
                                 {QString::fromStdString(used.name), m_embeddingHashes.hashOf(used.file)});
                         }
+                        if (!job.initImage.isEmpty()) {
+                            prepared.initImage
+                                = readInitImage(job.initImage, u"init_image"_s, std::pair{job.width, job.height});
+                        }
+                        vaeFor(job.vae);
                         const std::size_t chunks = pipeline.chunkCount(requestFor(prepared));
-                        groups[{loraSetKey(prepared.prompt.loras), chunks}].append(std::move(prepared));
+                        groups[{job.vae, loraSetKey(prepared.prompt.loras), chunks}].append(std::move(prepared));
                     } catch (const std::exception& e) {
                         fail({job}, u"bad-job"_s, QString::fromUtf8(e.what()));
                     }
                 }
                 for (const auto& [key, group] : groups) {
+                    const LoadedVae* vae = nullptr;
+                    try {
+                        vae = &vaeFor(std::get<0>(key));
+                    } catch (const std::exception& e) {
+                        // Only when the jobs named several VAEs and this one's file went away meanwhile.
+                        for (const PreparedJob& prepared : group) {
+                            fail({prepared.job}, u"bad-job"_s, QString::fromUtf8(e.what()));
+                        }
+                        continue;
+                    }
+                    const Pipeline withVae(vae->model, m_cache, m_runner, m_embeddings);
                     const int capacity = capacityFor(group.constFirst().job);
                     for (qsizetype start = 0; start < group.size(); start += capacity) {
-                        renderGroup(pipeline, group.mid(start, capacity));
+                        renderGroup(withVae, *vae, group.mid(start, capacity));
                     }
                 }
             }
 
             /// Renders @p jobs together; when the device runs out of memory, halves the batch (and remembers the
             /// smaller size) until a single image that still does not fit is reported as "oom".
-            void renderGroup(const Pipeline& pipeline, const QList<PreparedJob>& jobs)
+            void renderGroup(const Pipeline& pipeline, const LoadedVae& vae, const QList<PreparedJob>& jobs)
             {
                 QString code;
                 QString message;
                 try {
-                    renderTogether(pipeline, jobs);
+                    renderTogether(pipeline, vae, jobs);
                     return;
                 } catch (const GenerationCancelled&) {
                     code = u"cancelled"_s;
@@ -823,8 +890,8 @@ namespace Atelier::Worker
                         std::fprintf(stderr, "atelier-worker %d: out of memory at a batch of %d; retrying as %d + %d\n",
                                      m_options.rank, static_cast<int>(jobs.size()), static_cast<int>(half),
                                      static_cast<int>(jobs.size() - half));
-                        renderGroup(pipeline, jobs.mid(0, half));
-                        renderGroup(pipeline, jobs.mid(half));
+                        renderGroup(pipeline, vae, jobs.mid(0, half));
+                        renderGroup(pipeline, vae, jobs.mid(half));
                         return;
                     }
                     // The coordinator decides whether to retry, and where.
@@ -849,6 +916,9 @@ namespace Atelier::Worker
                 request.prompt = prepared.prompt.prompt;
                 request.negativePrompt = job.negativePrompt.toStdString();
                 request.seed = job.seed;
+                if (prepared.initImage) {
+                    request.initImage = fromUint8Image(*prepared.initImage);
+                }
                 return request;
             }
 
@@ -863,7 +933,7 @@ namespace Atelier::Worker
             }
 
             /// One forward pass for all of @p jobs, then one PNG per job. Throws what the pipeline throws.
-            void renderTogether(const Pipeline& pipeline, const QList<PreparedJob>& prepared)
+            void renderTogether(const Pipeline& pipeline, const LoadedVae& vae, const QList<PreparedJob>& prepared)
             {
                 if (m_cancel) {
                     throw GenerationCancelled();
@@ -884,6 +954,18 @@ namespace Atelier::Worker
                 settings.height = first.height;
                 settings.loras = prepared.constFirst().prompt.loras;
                 settings.clipSkip = first.clipSkip;
+                if (!first.initImage.isEmpty()) {
+                    settings.strength = first.denoisingStrength;
+                }
+                if (first.hiresScale > RenderLimits::MinHiresScale) {
+                    HiresSettings hires;
+                    hires.scale = first.hiresScale;
+                    hires.steps = first.hiresSteps;
+                    hires.strength = first.denoisingStrength;
+                    hires.upscaler
+                        = first.hiresUpscaler == u"Lanczos"_s ? HiresUpscaler::Lanczos : HiresUpscaler::Latent;
+                    settings.hires = hires;
+                }
                 std::vector<ImageRequest> requests;
                 for (const PreparedJob& p : prepared) {
                     requests.push_back(requestFor(p));
@@ -939,12 +1021,11 @@ namespace Atelier::Worker
 
                 for (qsizetype b = 0; b < jobs.size(); ++b) {
                     const Ipc::Job& job = jobs.at(b);
-                    const RenderSettings rendered = renderedSettings(job, scheduler);
+                    const RenderSettings rendered = renderedSettings(job, scheduler, vae.name);
                     Infotext infotext{rendered, m_modelHash, infotextModelName(m_options.model)};
                     infotext.loraHashes = prepared.at(b).prompt.hashes;
                     infotext.embeddingHashes = prepared.at(b).embeddingHashes;
-                    infotext.vaeName = m_vaeName;
-                    infotext.vaeHash = m_vaeHash;
+                    infotext.vaeHash = vae.hash;
                     const QString a1111 = infotext.toString();
                     // The sampler calls back once per UNet evaluation, which for PNDM is one more than the steps.
                     QJsonObject meta = provenance(job, rendered, static_cast<int>(stepSeconds.size()), generateSeconds,
@@ -1007,8 +1088,8 @@ namespace Atelier::Worker
             // Engine thread only (written by loadModel, read by render, both on that thread).
             std::shared_ptr<const StableDiffusionModel> m_model;
             QString m_modelHash;
-            QString m_vaeName; ///< the infotext's "VAE" and "VAE hash" when a VAE replaced the model's
-            QString m_vaeHash;
+            LoadedVae m_ownVae; ///< the model as loaded (set with m_model)
+            LoadedVae m_otherVae; ///< the last VAE a job named, with the model it makes
             std::shared_ptr<PromptEmbeddingCache> m_cache = std::make_shared<PromptEmbeddingCache>();
             /// Keeps the UNet's CUDA graphs across jobs: a queue of same-size prompts captures once.
             std::shared_ptr<GraphRunner> m_runner = std::make_shared<GraphRunner>();

@@ -182,50 +182,71 @@ namespace Atelier::Engine
         return lora;
     }
 
+    namespace
+    {
+        /// A @p kind ("LoRA", "VAE") called @p name: a path to a file (or, with @p folderAllowed, a folder), else
+        /// `NAME.safetensors` in @p folders and below, as A1111 finds them by file name.
+        std::filesystem::path findNamedFile(const std::string& kind, const std::string& name,
+                                            const std::vector<std::filesystem::path>& folders, bool folderAllowed)
+        {
+            const std::filesystem::path asPath(name);
+            std::error_code error;
+            const bool looksLikePath = name.find('/') != std::string::npos || asPath.has_extension();
+            if (looksLikePath && hasPickleExtension(asPath)) {
+                throw EngineError(kind + " \"" + name
+                                  + "\": pickle files (.ckpt, .pt, .pth, .bin) are never opened, as they can "
+                                    "run code; use the .safetensors version");
+            }
+            if (looksLikePath
+                && (std::filesystem::is_regular_file(asPath, error)
+                    || (folderAllowed && std::filesystem::is_directory(asPath, error)))) {
+                return asPath;
+            }
+            // A name as infotexts write it may carry its extension ("vae-ft-mse.safetensors").
+            const std::string stem
+                = hasSafetensorsExtension(asPath) ? asPath.stem().string() : asPath.filename().string();
+            std::optional<std::filesystem::path> pickle;
+            for (const std::filesystem::path& folder : folders) {
+                std::vector<std::filesystem::path> found;
+                std::filesystem::recursive_directory_iterator it(
+                    folder, std::filesystem::directory_options::skip_permission_denied, error);
+                for (; !error && it != std::filesystem::recursive_directory_iterator(); it.increment(error)) {
+                    const std::filesystem::path& path = it->path();
+                    if (path.stem() != stem || !it->is_regular_file(error)) {
+                        continue;
+                    }
+                    if (hasSafetensorsExtension(path)) {
+                        found.push_back(path);
+                    } else if (hasPickleExtension(path) && !pickle) {
+                        pickle = path;
+                    }
+                }
+                error.clear();
+                if (!found.empty()) {
+                    return *std::min_element(found.begin(), found.end());
+                }
+            }
+            if (pickle) {
+                throw EngineError(kind + " \"" + name + "\": " + pickle->string()
+                                  + " is a pickle file, which is never opened, as it can run code; use a .safetensors "
+                                    "version");
+            }
+            std::string searched;
+            for (const std::filesystem::path& folder : folders) {
+                searched += (searched.empty() ? "" : ", ") + folder.string();
+            }
+            throw EngineError(kind + " \"" + name + "\" not found: no " + stem + ".safetensors in "
+                              + (folders.empty() ? "any " + kind + " folder (none given)" : searched));
+        }
+    } // namespace
+
     std::filesystem::path findLora(const std::string& name, const std::vector<std::filesystem::path>& folders)
     {
-        const std::filesystem::path asPath(name);
-        std::error_code error;
-        const bool looksLikePath = name.find('/') != std::string::npos || asPath.has_extension();
-        if (looksLikePath && hasPickleExtension(asPath)) {
-            throw EngineError("LoRA \"" + name
-                              + "\": pickle files (.ckpt, .pt, .pth, .bin) are never opened, as they can "
-                                "run code; use the .safetensors version");
-        }
-        if (looksLikePath && std::filesystem::is_regular_file(asPath, error)) {
-            return asPath;
-        }
-        std::optional<std::filesystem::path> pickle;
-        for (const std::filesystem::path& folder : folders) {
-            std::vector<std::filesystem::path> found;
-            std::filesystem::recursive_directory_iterator it(
-                folder, std::filesystem::directory_options::skip_permission_denied, error);
-            for (; !error && it != std::filesystem::recursive_directory_iterator(); it.increment(error)) {
-                const std::filesystem::path& path = it->path();
-                if (path.stem() != asPath.filename().string() || !it->is_regular_file(error)) {
-                    continue;
-                }
-                if (hasSafetensorsExtension(path)) {
-                    found.push_back(path);
-                } else if (hasPickleExtension(path) && !pickle) {
-                    pickle = path;
-                }
-            }
-            error.clear();
-            if (!found.empty()) {
-                return *std::min_element(found.begin(), found.end());
-            }
-        }
-        if (pickle) {
-            throw EngineError("LoRA \"" + name + "\": " + pickle->string()
-                              + " is a pickle file, which is never opened, as it can run code; use a .safetensors "
-                                "version");
-        }
-        std::string searched;
-        for (const std::filesystem::path& folder : folders) {
-            searched += (searched.empty() ? "" : ", ") + folder.string();
-        }
-        throw EngineError("LoRA \"" + name + "\" not found: no " + asPath.filename().string() + ".safetensors in "
-                          + (folders.empty() ? std::string("any LoRA folder (none given)") : searched));
+        return findNamedFile("LoRA", name, folders, false);
+    }
+
+    std::filesystem::path findVae(const std::string& name, const std::vector<std::filesystem::path>& folders)
+    {
+        return findNamedFile("VAE", name, folders, true);
     }
 } // namespace Atelier::Engine

@@ -45,4 +45,9 @@ namespace Atelier::Engine
     /// AUTOMATIC1111 finds LoRAs by file name. Throws EngineError naming the LoRA and the folders searched when
     /// there is none, and refusing a pickle file (`.ckpt`, `.pt`) of that name.
     std::filesystem::path findLora(const std::string& name, const std::vector<std::filesystem::path>& folders);
+
+    /// Where the VAE called @p name is, as findLora() finds LoRAs: @p name itself when it is a path to a file or a
+    /// diffusers vae/ folder, else `NAME.safetensors` in @p folders or below. @p name may keep its `.safetensors`, as
+    /// A1111's infotexts and its `sd_vae` setting write it. Throws EngineError naming the folders searched.
+    std::filesystem::path findVae(const std::string& name, const std::vector<std::filesystem::path>& folders);
 } // namespace Atelier::Engine

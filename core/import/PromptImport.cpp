@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "PromptImport.h"
 
+#include <QDir>
 #include <QFile>
 #include <QFileInfo>
 #include <QStringConverter>
@@ -20,10 +21,32 @@ namespace Atelier
 {
     namespace
     {
-        // The only keys a prompt file may set, in every format. Nothing here is a path.
-        constexpr QStringView allowedKeys[]
-            = {u"prompt", u"negative_prompt", u"seed",      u"steps",      u"cfg_scale", u"width",
-               u"height", u"sampler_name",    u"clip_skip", u"batch_size", u"n_iter"};
+        // The only keys a prompt file may set, in every format. The one path, init_image, is only ever read as an
+        // image; sd_vae is looked up in the VAE folders by the worker.
+        constexpr QStringView allowedKeys[] = {u"prompt",
+                                               u"negative_prompt",
+                                               u"seed",
+                                               u"steps",
+                                               u"cfg_scale",
+                                               u"width",
+                                               u"height",
+                                               u"sampler_name",
+                                               u"clip_skip",
+                                               u"batch_size",
+                                               u"n_iter",
+                                               u"init_image",
+                                               u"denoising_strength",
+                                               u"enable_hr",
+                                               u"hr_scale",
+                                               u"hr_second_pass_steps",
+                                               u"hr_upscaler",
+                                               u"sd_vae"};
+
+        bool isTextKey(QStringView key)
+        {
+            return key == u"prompt" || key == u"negative_prompt" || key == u"sampler_name" || key == u"init_image"
+                || key == u"hr_upscaler" || key == u"sd_vae";
+        }
 
         bool isAllowedKey(QStringView key)
         {
@@ -1140,6 +1163,7 @@ namespace Atelier
                 };
                 QStringList seen;
                 RenderSettings job;
+                std::optional<bool> enableHires;
                 bool promptSeen = false;
                 std::optional<quint64> seed;
                 qint64 batchSize = 1;
@@ -1162,9 +1186,20 @@ namespace Atelier
                     if (f.kind == ValueKind::Null) {
                         continue; // unset: the run's default (or a random seed)
                     }
-                    const bool isText = f.key == u"prompt" || f.key == u"negative_prompt" || f.key == u"sampler_name";
+                    const bool isText = isTextKey(f.key);
                     if (isText && f.kind != ValueKind::Text) {
                         fieldIssue(f, u"%1 must be a string"_s.arg(name(f.key)));
+                        continue;
+                    }
+                    if (f.key == u"enable_hr") {
+                        // JSON's true/false, or the same words (and 1/0) in text formats.
+                        const QString word = f.text.trimmed().toLower();
+                        if ((f.kind == ValueKind::Bool || f.kind == ValueKind::Text || f.kind == ValueKind::Number)
+                            && (word == u"true" || word == u"1" || word == u"false" || word == u"0")) {
+                            enableHires = word == u"true" || word == u"1";
+                        } else {
+                            fieldIssue(f, u"%1 must be true or false, not \"%2\""_s.arg(name(f.key), excerpt(f.text)));
+                        }
                         continue;
                     }
                     if (!isText && f.kind != ValueKind::Text && f.kind != ValueKind::Number) {
@@ -1254,6 +1289,46 @@ namespace Atelier
                         if (const auto v = renderWhole(RenderChecks::clipSkip, RenderChecks::clipSkipText)) {
                             job.clipSkip = *v;
                         }
+                    } else if (f.key == u"denoising_strength" || f.key == u"hr_scale") {
+                        const bool strength = f.key == u"denoising_strength";
+                        double v = 0;
+                        if (const QString problem = strength
+                                ? RenderChecks::denoisingStrengthText(f.text, name(f.key), &v)
+                                : RenderChecks::hiresScaleText(f.text, name(f.key), &v);
+                            !problem.isEmpty()) {
+                            fieldIssue(f, problem);
+                        } else {
+                            (strength ? job.denoisingStrength : job.hiresScale) = v;
+                        }
+                    } else if (f.key == u"hr_second_pass_steps") {
+                        if (const auto v = renderWhole(RenderChecks::hiresSteps, RenderChecks::hiresStepsText)) {
+                            job.hiresSteps = *v;
+                        }
+                    } else if (f.key == u"hr_upscaler") {
+                        const QString upscaler = hiresUpscalerFromName(f.text);
+                        if (upscaler.isEmpty()) {
+                            fieldIssue(f, unknownHiresUpscalerMessage(f.text, name(f.key)));
+                        } else {
+                            job.hiresUpscaler = upscaler;
+                        }
+                    } else if (f.key == u"sd_vae") {
+                        // A1111's "Automatic" and "None" both mean the model's own VAE here.
+                        const QString vae = f.text.trimmed();
+                        job.vae = vae.compare(u"Automatic", Qt::CaseInsensitive) == 0
+                                || vae.compare(u"None", Qt::CaseInsensitive) == 0
+                            ? QString(u""_s)
+                            : vae;
+                    } else if (f.key == u"init_image") {
+                        const QString path = f.text.trimmed();
+                        if (path.isEmpty()) {
+                            job.initImage = u""_s;
+                        } else if (QDir::isAbsolutePath(path)) {
+                            job.initImage = QDir::cleanPath(path);
+                        } else if (!m_options.baseFolder.isEmpty()) {
+                            job.initImage = QDir::cleanPath(QDir(m_options.baseFolder).absoluteFilePath(path));
+                        } else {
+                            fieldIssue(f, u"%1 must be an absolute path, not \"%2\""_s.arg(name(f.key), excerpt(path)));
+                        }
                     } else if (f.key == u"width" || f.key == u"height") {
                         if (const auto v = renderWhole(RenderChecks::side, RenderChecks::sideText)) {
                             (f.key == u"width" ? job.width : job.height) = *v;
@@ -1265,6 +1340,19 @@ namespace Atelier
                     } else if (f.key == u"n_iter") {
                         if (const auto v = whole(1, 1000)) {
                             iterations = *v;
+                        }
+                    }
+                }
+                // enable_hr decides whether hr_scale counts, as in A1111's API; hr_scale alone turns the fix on.
+                if (enableHires) {
+                    job.hiresScale = *enableHires ? job.hiresScale.value_or(RenderDefaults::HiresScale)
+                                                  : RenderLimits::MinHiresScale;
+                }
+                if (ok) {
+                    for (const SettingProblem& problem : job.problems()) {
+                        if (problem.field == u"enable_hr" || problem.field == u"hr_scale") {
+                            issue(record.firstLine, problem.field, problem.message);
+                            ok = false;
                         }
                     }
                 }
@@ -1345,7 +1433,11 @@ namespace Atelier
 
     ImportResult importPromptFile(const QString& path, const ImportOptions& options, const QString& format)
     {
-        Importer importer(path, options);
+        ImportOptions fileOptions = options;
+        if (fileOptions.baseFolder.isEmpty()) {
+            fileOptions.baseFolder = QFileInfo(path).absolutePath();
+        }
+        Importer importer(path, fileOptions);
         const QString formatName = format.isEmpty() ? QFileInfo(path).suffix() : format;
         const std::optional<Format> parsedFormat = formatFromName(formatName);
         if (!parsedFormat) {

@@ -51,6 +51,9 @@ namespace Atelier
         /// Records without a seed get baseSeed, baseSeed + 1, … in file order (`atelier --batch --seed N`);
         /// unset, their seed stays unset and the run draws one when it first dispatches the job.
         std::optional<quint64> baseSeed;
+        /// Where a relative `init_image` is found; importPromptFile() uses the file's folder when this is empty.
+        /// Empty for in-memory data: a relative path is then an issue.
+        QString baseFolder;
     };
 
     /// Imports a prompt file. The format comes from @p format when given ("txt", "csv", "json", "jsonl"),
@@ -58,7 +61,9 @@ namespace Atelier
     /// ImportOptions::maxFileBytes + 1 bytes, so devices such as /dev/zero are refused promptly.
     ///
     /// Formats (every one uses the field names prompt, negative_prompt, seed, steps, cfg_scale, width,
-    /// height, sampler_name, batch_size, n_iter; anything else is refused, and nothing is ever a path):
+    /// height, sampler_name, clip_skip, batch_size, n_iter, and for image to image, the hires fix and the VAE
+    /// init_image, denoising_strength, enable_hr, hr_scale, hr_second_pass_steps, hr_upscaler, sd_vae; anything else
+    /// is refused):
     /// - `.txt`: one prompt per line. A line starting with "--" uses AUTOMATIC1111's "prompts from file"
     ///   syntax (`--prompt "a cat" --seed 5 …`, split like Python's shlex.split); any other line is the
     ///   prompt itself. Blank lines and lines starting with '#' are skipped; lines are trimmed.
@@ -75,6 +80,9 @@ namespace Atelier
     /// negative_prompt at most RenderLimits::MaxPromptBytes of UTF-8 each, seed 0..2^64-1 (-1 or unset: a random seed
     /// is drawn and stored in the job), batch_size 1..1000, n_iter 1..1000. sampler_name takes A1111's names
     /// ("Euler a", "DPM++ 2M Karras", …) or Atelier's own (render/Samplers.h); the job holds Atelier's.
+    /// init_image is a path (relative to the file's folder), stored absolute; it is read only when the item renders.
+    /// enable_hr (true/false) decides whether hr_scale counts, as in A1111's API (hr_scale alone turns the fix on);
+    /// hr_upscaler is Latent or Lanczos; sd_vae "Automatic" or "None" is the model's own VAE.
     /// A record with batch_size × n_iter > 1 becomes that many jobs; with a seed they get consecutive seeds
     /// (seed, seed + 1, …) as A1111 renders a batch; without one each job gets its own random seed.
     ImportResult importPromptFile(const QString& path, const ImportOptions& options = {}, const QString& format = {});

@@ -167,7 +167,9 @@ namespace Atelier::Ipc
     bool canShareBatch(const Job& a, const Job& b)
     {
         return a.steps == b.steps && a.cfgScale == b.cfgScale && a.width == b.width && a.height == b.height
-            && a.scheduler == b.scheduler && a.clipSkip == b.clipSkip;
+            && a.scheduler == b.scheduler && a.clipSkip == b.clipSkip && a.initImage.isEmpty() == b.initImage.isEmpty()
+            && a.denoisingStrength == b.denoisingStrength && a.hiresScale == b.hiresScale
+            && a.hiresSteps == b.hiresSteps && a.hiresUpscaler == b.hiresUpscaler && a.vae == b.vae;
     }
 
     QString messageType(const Message& message)
@@ -214,6 +216,12 @@ namespace Atelier::Ipc
                            map.insert(u"height"_s, m.height);
                            map.insert(u"scheduler"_s, m.scheduler);
                            map.insert(u"clipSkip"_s, m.clipSkip);
+                           map.insert(u"init"_s, m.initImage);
+                           map.insert(u"strength"_s, m.denoisingStrength);
+                           map.insert(u"hiresScale"_s, m.hiresScale);
+                           map.insert(u"hiresSteps"_s, m.hiresSteps);
+                           map.insert(u"hiresUpscaler"_s, m.hiresUpscaler);
+                           map.insert(u"vae"_s, m.vae);
                            map.insert(u"out"_s, m.outputPath);
                            map.insert(u"batchIndex"_s, m.batchIndex);
                            map.insert(u"batchCount"_s, m.batchCount);
@@ -299,6 +307,16 @@ namespace Atelier::Ipc
             m.scheduler = f.text(u"scheduler"_s, 64);
             m.clipSkip
                 = static_cast<int>(f.integer(u"clipSkip"_s, RenderLimits::MinClipSkip, RenderLimits::MaxClipSkip));
+            m.initImage = f.text(u"init"_s, MaxPathLength);
+            m.denoisingStrength = f.number(u"strength"_s, 0, RenderLimits::MaxDenoisingStrength);
+            m.hiresScale = f.number(u"hiresScale"_s, RenderLimits::MinHiresScale, RenderLimits::MaxHiresScale);
+            m.hiresSteps = static_cast<int>(f.integer(u"hiresSteps"_s, 0, RenderLimits::MaxSteps));
+            m.hiresUpscaler = f.text(u"hiresUpscaler"_s, 16);
+            m.vae = f.text(u"vae"_s, MaxPathLength);
+            if (f.error().isEmpty() && !m.hiresUpscaler.isEmpty()
+                && hiresUpscalerFromName(m.hiresUpscaler) != m.hiresUpscaler) {
+                return {std::nullopt, u"job message: \"%1\" is not a hires upscaler"_s.arg(m.hiresUpscaler)};
+            }
             if (f.error().isEmpty() && !m.scheduler.isEmpty() && samplerFromName(m.scheduler) != m.scheduler) {
                 return {std::nullopt, u"job message: \"%1\" is not a sampler's canonical name"_s.arg(m.scheduler)};
             }

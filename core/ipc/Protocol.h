@@ -15,7 +15,7 @@ namespace Atelier::Ipc
 {
     /// Version of the coordinator–worker protocol; a worker announces it in Hello and the coordinator refuses
     /// any other.
-    inline constexpr int ProtocolVersion = 5;
+    inline constexpr int ProtocolVersion = 6;
     /// Largest frame either side accepts: a preview image plus its envelope.
     inline constexpr quint32 MaxFrameSize = 1024 * 1024;
     /// Largest frame for every message but Preview.
@@ -59,11 +59,18 @@ namespace Atelier::Ipc
         int batchIndex = 0; ///< 0-based place in its batch
         int batchCount = 1; ///< jobs in its batch, 1..MaxBatch
         int clipSkip = 1; ///< RenderSettings::clipSkip
+        QString initImage; ///< image to image: an absolute path; empty: text to image
+        double denoisingStrength = 0; ///< RenderSettings::effectiveDenoisingStrength(); 0: none (text to image)
+        double hiresScale = 1; ///< the hires fix: above 1 renders again at this scale; 1: off
+        int hiresSteps = 0; ///< the second pass's steps; 0: the first pass's
+        QString hiresUpscaler; ///< "Latent" or "Lanczos" when hiresScale is above 1
+        QString vae; ///< a VAE's name (found in the worker's VAE folders) or path; empty: the worker's own choice
         friend bool operator==(const Job&, const Job&) = default;
     };
 
-    /// Whether @p a and @p b may render in one batch: the same size, steps, sampler, guidance and clip skip
-    /// (everything a batch shares; prompts and seeds are per image).
+    /// Whether @p a and @p b may render in one batch: the same size, steps, sampler, guidance, clip skip, VAE,
+    /// denoising strength and hires fix, and both image to image or neither (everything a batch shares; prompts, seeds
+    /// and init images are per image).
     bool canShareBatch(const Job& a, const Job& b);
 
     struct Progress

@@ -271,14 +271,14 @@ namespace Atelier
                 return fail(problem);
             }
         }
-        if (!options.vaePath.isEmpty()) {
+        if (const QString vae = options.defaults.vae.value_or(QString()); QFileInfo::exists(vae)) {
+            // A path is checked now; a name is looked up by the workers, and one that is missing fails each item.
             // A diffusers vae/ folder has its config; a file gets the model file's checks (no pickle, no FIFO).
-            const QFileInfo vae(options.vaePath);
-            const QString problem = vae.isDir()
-                ? (QFileInfo(QDir(options.vaePath).filePath(u"config.json"_s)).isFile()
-                       ? QString()
-                       : u"%1: a VAE folder needs its config.json"_s.arg(options.vaePath))
-                : checkModelPath(options.vaePath);
+            const QFileInfo info(vae);
+            const QString problem = info.isDir() ? (QFileInfo(QDir(vae).filePath(u"config.json"_s)).isFile()
+                                                        ? QString()
+                                                        : u"%1: a VAE folder needs its config.json"_s.arg(vae))
+                                                 : checkModelPath(vae);
             if (!problem.isEmpty()) {
                 return fail(u"--vae: "_s + problem);
             }
@@ -373,10 +373,10 @@ namespace Atelier
         run.workerProgram = options.workerProgram;
         run.devices = devices;
         run.modelPath = options.modelPath;
-        run.vaePath = options.vaePath;
         const ModelLocations locations = ModelLocations::fromEnvironment();
         run.loraFolders = locations.loraFolders(options.loraFolders);
         run.embeddingFolders = locations.embeddingFolders(options.embeddingFolders);
+        run.vaeFolders = locations.vaeFolders(options.vaeFolders);
         run.outputDirectory = QDir(options.outputDirectory).absolutePath();
         run.threadsPerWorker = options.threadsPerWorker;
         run.defaults = options.defaults;

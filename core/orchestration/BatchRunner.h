@@ -16,7 +16,9 @@ namespace Atelier
         QString file;
         QString workerProgram;
         QString modelPath; ///< empty: the embedded model
-        QString vaePath; ///< --vae: a VAE that replaces the model's; empty: the model's own
+        /// --vae-dir: VAE folders searched first, before ModelLocations::vaeFolders()'s usual ones. (--vae itself is
+        /// defaults.vae, as every item may name its own.)
+        QStringList vaeFolders;
         /// --lora-dir: LoRA folders searched first, before ModelLocations::loraFolders()'s usual ones.
         QStringList loraFolders;
         /// --lora NAME[:WEIGHT]: LoRAs every item renders with, added to each prompt as A1111 tags (so that the
@@ -26,7 +28,9 @@ namespace Atelier
         QStringList embeddingFolders;
         QString devices = QStringLiteral("cpu"); ///< "cpu", "cuda:0,cuda:1", "cpu,cpu" or "all"
         QString outputDirectory = QStringLiteral("atelier-output");
-        RenderSettings defaults; ///< --steps, --cfg, --width, --height, --scheduler (checked by the caller)
+        /// --steps, --cfg, --width, --height, --scheduler, --clip-skip, --vae, --init-image, --strength, --hires-*
+        /// (checked by the caller)
+        RenderSettings defaults;
         Precision precision = Precision::Auto; ///< --dtype, resolved per device
         std::optional<quint64> seed; ///< base seed for prompts without one
         int threadsPerWorker = 0;

@@ -410,9 +410,6 @@ namespace Atelier
         if (!m_options.modelPath.isEmpty()) {
             arguments << u"--model"_s << m_options.modelPath;
         }
-        if (!m_options.vaePath.isEmpty()) {
-            arguments << u"--vae"_s << m_options.vaePath;
-        }
         if (m_options.maxBatch > 0) {
             arguments << u"--max-batch"_s << QString::number(m_options.maxBatch);
         }
@@ -421,6 +418,9 @@ namespace Atelier
         }
         for (const QString& folder : m_options.embeddingFolders) {
             arguments << u"--embeddings-dir"_s << folder;
+        }
+        for (const QString& folder : m_options.vaeFolders) {
+            arguments << u"--vae-dir"_s << folder;
         }
         if (m_options.threadsPerWorker > 0) {
             arguments << u"--threads"_s << QString::number(m_options.threadsPerWorker);

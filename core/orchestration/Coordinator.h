@@ -32,7 +32,7 @@ namespace Atelier
         QString workerProgram; ///< path of atelier-worker
         QStringList devices; ///< one worker per entry: "cpu", "cuda:0", … (repeats allowed)
         QString modelPath; ///< empty: the worker's embedded model
-        QString vaePath; ///< a VAE that replaces the model's (single file or diffusers folder); empty: the model's
+        QStringList vaeFolders; ///< where workers find the VAEs queue items name (ModelLocations::vaeFolders())
         QStringList loraFolders; ///< where workers look up the LoRAs prompts name (ModelLocations::loraFolders())
         QStringList embeddingFolders; ///< the textual inversions prompts may name (ModelLocations::embeddingFolders())
         QString outputDirectory; ///< where images are written; must exist

@@ -628,6 +628,14 @@ namespace Atelier
         message.height = resolved.height.value_or(RenderDefaults::Height);
         message.scheduler = resolved.scheduler.value_or(QString());
         message.clipSkip = resolved.clipSkip.value_or(RenderDefaults::ClipSkip);
+        message.initImage = resolved.initImage.value_or(QString());
+        message.denoisingStrength = resolved.effectiveDenoisingStrength().value_or(0);
+        if (resolved.hiresEnabled()) {
+            message.hiresScale = *resolved.hiresScale;
+            message.hiresSteps = resolved.hiresSteps.value_or(RenderDefaults::HiresSteps);
+            message.hiresUpscaler = resolved.hiresUpscaler.value_or(RenderDefaults::HiresUpscaler.toString());
+        }
+        message.vae = resolved.vae.value_or(QString());
         message.itemId = job.itemId >= 0 ? job.itemId : job.id;
         if (!job.plannedPath.isEmpty()) {
             message.outputPath = job.plannedPath;

@@ -37,6 +37,24 @@ namespace Atelier
             if (job.clipSkip) {
                 object.insert(u"clip_skip"_s, *job.clipSkip);
             }
+            if (job.initImage) {
+                object.insert(u"init_image"_s, *job.initImage);
+            }
+            if (job.denoisingStrength) {
+                object.insert(u"denoising_strength"_s, *job.denoisingStrength);
+            }
+            if (job.hiresScale) {
+                object.insert(u"hr_scale"_s, *job.hiresScale); // 1: off, even where the run turns the fix on
+            }
+            if (job.hiresSteps) {
+                object.insert(u"hr_second_pass_steps"_s, *job.hiresSteps);
+            }
+            if (job.hiresUpscaler) {
+                object.insert(u"hr_upscaler"_s, *job.hiresUpscaler);
+            }
+            if (job.vae) {
+                object.insert(u"sd_vae"_s, *job.vae);
+            }
             QByteArray line = QJsonDocument(object).toJson(QJsonDocument::Compact);
             if (job.seed) {
                 // JSON numbers go through doubles in QJsonValue, which keep only 53 bits; the seed is written as

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "QueueModel.h"
 
+#include <QFileInfo>
+
 #include <QMimeData>
 #include <QSet>
 
@@ -396,6 +398,18 @@ namespace Atelier
         }
         if (s.clipSkip && *s.clipSkip != RenderDefaults::ClipSkip) {
             parts.append(tr("clip skip %1").arg(*s.clipSkip));
+        }
+        if (s.initImage && !s.initImage->isEmpty()) {
+            parts.append(tr("from %1").arg(QFileInfo(*s.initImage).fileName()));
+        }
+        if (s.hiresEnabled()) {
+            parts.append(tr("hires ×%1").arg(*s.hiresScale));
+        }
+        if (const std::optional<double> strength = s.effectiveDenoisingStrength()) {
+            parts.append(tr("denoising %1").arg(*strength));
+        }
+        if (s.vae && !s.vae->isEmpty()) {
+            parts.append(tr("VAE %1").arg(QFileInfo(*s.vae).fileName()));
         }
         if (s.seed) {
             parts.append(tr("seed %1").arg(*s.seed));

@@ -167,23 +167,23 @@ namespace Atelier
         if (!vaeHash.isEmpty()) {
             parameters.append(u"VAE hash: "_s + quoted(vaeHash));
         }
-        if (!vaeName.isEmpty()) {
-            parameters.append(u"VAE: "_s + quoted(vaeName));
+        if (settings.vae && !settings.vae->isEmpty()) {
+            parameters.append(u"VAE: "_s + quoted(*settings.vae));
         }
-        if (denoisingStrength) {
-            parameters.append(u"Denoising strength: "_s + decimal(*denoisingStrength));
+        if (settings.denoisingStrength) {
+            parameters.append(u"Denoising strength: "_s + decimal(*settings.denoisingStrength));
         }
         if (settings.clipSkip && *settings.clipSkip != RenderDefaults::ClipSkip) {
             parameters.append(u"Clip skip: "_s + QString::number(*settings.clipSkip));
         }
-        if (hiresUpscale) {
-            parameters.append(u"Hires upscale: "_s + decimal(*hiresUpscale));
-        }
-        if (hiresSteps) {
-            parameters.append(u"Hires steps: "_s + QString::number(*hiresSteps));
-        }
-        if (!hiresUpscaler.isEmpty()) {
-            parameters.append(u"Hires upscaler: "_s + quoted(hiresUpscaler));
+        if (settings.hiresEnabled()) {
+            parameters.append(u"Hires upscale: "_s + decimal(*settings.hiresScale));
+            if (settings.hiresSteps) {
+                parameters.append(u"Hires steps: "_s + QString::number(*settings.hiresSteps));
+            }
+            if (settings.hiresUpscaler) {
+                parameters.append(u"Hires upscaler: "_s + quoted(*settings.hiresUpscaler));
+            }
         }
         for (const auto& [label, hashes] :
              {std::pair{u"Lora hashes"_s, &loraHashes}, std::pair{u"TI hashes"_s, &embeddingHashes}}) {
@@ -321,31 +321,38 @@ namespace Atelier
                 result.infotext.modelHash = value;
             } else if (key == u"model") {
                 result.infotext.modelName = value;
-            } else if (key == u"denoising strength" || key == u"hires upscale") {
-                bool ok = false;
-                const double number = value.trimmed().toDouble(&ok);
-                const bool strength = key == u"denoising strength";
-                // Strength 0 … 1; an upscale from 1 to 8 (A1111's slider goes to 4).
-                if (!ok || !std::isfinite(number) || (strength ? number < 0 || number > 1 : number < 1 || number > 8)) {
-                    check(u"%1 must be a number from %2 to %3, not \"%4\""_s.arg(
-                        parameter.key, strength ? u"0"_s : u"1"_s, strength ? u"1"_s : u"8"_s, excerpt(value)));
-                } else {
-                    (strength ? result.infotext.denoisingStrength : result.infotext.hiresUpscale) = number;
+            } else if (key == u"denoising strength") {
+                double strength = 0;
+                const QString problem = RenderChecks::denoisingStrengthText(value, parameter.key, &strength);
+                check(problem);
+                if (problem.isEmpty()) {
+                    settings.denoisingStrength = strength;
+                }
+            } else if (key == u"hires upscale") {
+                double scale = 0;
+                const QString problem = RenderChecks::hiresScaleText(value, parameter.key, &scale);
+                check(problem);
+                if (problem.isEmpty()) {
+                    settings.hiresScale = scale;
                 }
             } else if (key == u"hires steps") {
                 int steps = 0;
-                if (value.trimmed() == u"0"_s) {
-                    result.infotext.hiresSteps = 0;
-                } else if (const QString problem = RenderChecks::stepsText(value, u"Hires steps", &steps);
-                           problem.isEmpty()) {
-                    result.infotext.hiresSteps = steps;
-                } else {
-                    check(problem);
+                const QString problem = RenderChecks::hiresStepsText(value, parameter.key, &steps);
+                check(problem);
+                if (problem.isEmpty()) {
+                    settings.hiresSteps = steps;
                 }
             } else if (key == u"hires upscaler") {
-                result.infotext.hiresUpscaler = value;
+                // A1111's others ("Latent (antialiased)", "R-ESRGAN 4x+", …) are shown as not used; the default
+                // upscaler stands in.
+                const QString upscaler = hiresUpscalerFromName(value);
+                if (upscaler.isEmpty()) {
+                    ignore();
+                } else {
+                    settings.hiresUpscaler = upscaler;
+                }
             } else if (key == u"vae") {
-                result.infotext.vaeName = value;
+                settings.vae = value;
             } else if (key == u"vae hash") {
                 result.infotext.vaeHash = value;
             } else if (key == u"clip skip") {
@@ -395,27 +402,6 @@ namespace Atelier
         }
         result.error = errors.join(u"; "_s);
         return result;
-    }
-
-    QStringList notCarriedByQueueItems(const Infotext& infotext)
-    {
-        QStringList names;
-        if (!infotext.vaeName.isEmpty()) {
-            names.append(u"VAE: "_s + infotext.vaeName);
-        }
-        if (infotext.denoisingStrength) {
-            names.append(u"Denoising strength: "_s + decimal(*infotext.denoisingStrength));
-        }
-        if (infotext.hiresUpscale) {
-            names.append(u"Hires upscale: "_s + decimal(*infotext.hiresUpscale));
-        }
-        if (infotext.hiresSteps) {
-            names.append(u"Hires steps: "_s + QString::number(*infotext.hiresSteps));
-        }
-        if (!infotext.hiresUpscaler.isEmpty()) {
-            names.append(u"Hires upscaler: "_s + infotext.hiresUpscaler);
-        }
-        return names;
     }
 
     QString infotextModelName(const QString& modelPath)

@@ -17,7 +17,9 @@ namespace Atelier
     struct Infotext
     {
         /// Resolved (sampler as Atelier's canonical name); unset fields are left out, and so is a clip skip of 1 (as
-        /// A1111 writes it).
+        /// A1111 writes it). Image to image and the hires fix as A1111 names them: "Denoising strength", "Hires
+        /// upscale" (only above 1), "Hires steps", "Hires upscaler"; "VAE" is settings.vae (a file name). The init
+        /// image is never written: A1111 does not, and its path says nothing to another machine.
         RenderSettings settings;
         QString modelHash; ///< first 10 hex digits of the SHA-256 of the weights; empty: left out
         QString modelName; ///< empty: left out
@@ -27,16 +29,9 @@ namespace Atelier
         /// A1111's "TI hashes": each textual-inversion embedding the prompt or negative prompt used, with its
         /// FileHashes::embeddingHash(). Left out when empty.
         QList<std::pair<QString, QString>> embeddingHashes = {};
-        /// A1111's "VAE" (the file name of a VAE that replaced the model's) and "VAE hash" (FileHashes::modelHash()
-        /// of it). Left out when empty.
-        QString vaeName = {};
+        /// A1111's "VAE hash" (FileHashes::modelHash() of the VAE that replaced the model's; its name is
+        /// settings.vae). Left out when empty.
         QString vaeHash = {};
-        /// Image to image and the hires fix, as A1111 names them: "Denoising strength", "Hires upscale", "Hires
-        /// steps" (0: the first pass's) and "Hires upscaler" ("Latent", "Lanczos"). Left out when unset.
-        std::optional<double> denoisingStrength = {};
-        std::optional<double> hiresUpscale = {};
-        std::optional<int> hiresSteps = {};
-        QString hiresUpscaler = {};
 
         QString toString() const;
     };
@@ -53,13 +48,10 @@ namespace Atelier
     /// the last line's comma-separated "Key: value" pairs (values may be JSON-quoted); a last line of fewer than three
     /// pairs is not an infotext. Reads Steps, Sampler (with A1111 1.9's "Schedule type: Karras"), CFG scale, Seed,
     /// Size, Model hash, Model, VAE hash, VAE, Denoising strength, Clip skip, Hires upscale, Hires steps, Hires
-    /// upscaler, Lora hashes and TI hashes; other keys go to `ignored`. Never
+    /// upscaler (Latent or Lanczos; another goes to `ignored`), Lora hashes and TI hashes; other keys go to
+    /// `ignored`. Never
     /// throws; limits as RenderLimits.
     InfotextReadResult readInfotext(const QString& text);
-
-    /// The settings @p infotext names that a queue item does not carry (a VAE is the run's; image to image and the
-    /// hires fix are not queue-item settings yet), as "Key: value", so the window can say that they were not used.
-    QStringList notCarriedByQueueItems(const Infotext& infotext);
 
     /// The name infotexts give the model at @p modelPath, as A1111 names a checkpoint: a file's name without its
     /// extension ("v1-5-pruned-emaonly"), or a diffusers folder's name.

@@ -433,4 +433,9 @@ namespace Atelier
     {
         return supportFolders(extra, u"embeddings"_s, u"embeddings"_s, u"models/embeddings"_s);
     }
+
+    QStringList ModelLocations::vaeFolders(const QStringList& extra) const
+    {
+        return supportFolders(extra, u"vae"_s, u"models/VAE"_s, u"models/vae"_s);
+    }
 } // namespace Atelier

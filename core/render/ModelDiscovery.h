@@ -35,6 +35,10 @@ namespace Atelier
         /// in its data folder, each AUTOMATIC1111 root's `embeddings` and each ComfyUI root's `models/embeddings`.
         /// Only folders that exist.
         QStringList embeddingFolders(const QStringList& extra = {}) const;
+        /// Where VAEs named by queue items (`sd_vae`, an infotext's `VAE`) are looked for, in this order: @p extra,
+        /// Atelier's `vae` folder in its data folder, each AUTOMATIC1111 root's `models/VAE` and each ComfyUI root's
+        /// `models/vae`. Only folders that exist.
+        QStringList vaeFolders(const QStringList& extra = {}) const;
 
         friend bool operator==(const ModelLocations&, const ModelLocations&) = default;
 

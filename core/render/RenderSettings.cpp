@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "RenderSettings.h"
 
+#include <QDir>
 #include <QLocale>
 
 #include <algorithm>
@@ -94,10 +95,145 @@ namespace Atelier
                 .arg(RenderLimits::MaxClipSkip)
                 .arg(excerpt(given));
         }
+        bool denoisingStrengthFits(double value)
+        {
+            return std::isfinite(value) && value > RenderLimits::MinDenoisingStrength
+                && value <= RenderLimits::MaxDenoisingStrength;
+        }
+
+        QString denoisingStrengthMessage(QStringView field, QStringView given)
+        {
+            return u"%1 must be a number more than %2 and at most %3, not \"%4\""_s.arg(field)
+                .arg(RenderLimits::MinDenoisingStrength)
+                .arg(RenderLimits::MaxDenoisingStrength)
+                .arg(excerpt(given));
+        }
+
+        bool hiresScaleFits(double value)
+        {
+            return std::isfinite(value) && value >= RenderLimits::MinHiresScale && value <= RenderLimits::MaxHiresScale;
+        }
+
+        QString hiresScaleMessage(QStringView field, QStringView given)
+        {
+            return u"%1 must be a number from %2 (no hires fix) to %3, not \"%4\""_s.arg(field)
+                .arg(RenderLimits::MinHiresScale)
+                .arg(RenderLimits::MaxHiresScale)
+                .arg(excerpt(given));
+        }
+
+        bool hiresStepsFit(qint64 value)
+        {
+            return value == 0 || stepsFit(value);
+        }
+
+        QString hiresStepsMessage(QStringView field, QStringView given)
+        {
+            return u"%1 must be 0 (the first pass's steps) or a whole number from %2 to %3, not \"%4\""_s.arg(field)
+                .arg(RenderLimits::MinSteps)
+                .arg(RenderLimits::MaxSteps)
+                .arg(excerpt(given));
+        }
+
+        QString shortest(double value)
+        {
+            return QString::number(value, 'g', QLocale::FloatingPointShortest);
+        }
     } // namespace
+
+    QString hiresUpscalerFromName(QStringView name)
+    {
+        for (const QStringView known : {u"Latent", u"Lanczos"}) {
+            if (name.trimmed().compare(known, Qt::CaseInsensitive) == 0) {
+                return known.toString();
+            }
+        }
+        return {};
+    }
+
+    QString unknownHiresUpscalerMessage(QStringView given, QStringView field)
+    {
+        return u"%1 must be Latent or Lanczos, not \"%2\""_s.arg(field, excerpt(given));
+    }
 
     namespace RenderChecks
     {
+        QString denoisingStrength(double value, QStringView field)
+        {
+            return denoisingStrengthFits(value) ? QString() : denoisingStrengthMessage(field, shortest(value));
+        }
+
+        QString denoisingStrengthText(QStringView given, QStringView field, double* value)
+        {
+            bool ok = false;
+            const double parsed = given.trimmed().toDouble(&ok);
+            if (!ok || !denoisingStrengthFits(parsed)) {
+                return denoisingStrengthMessage(field, given);
+            }
+            if (value) {
+                *value = parsed;
+            }
+            return {};
+        }
+
+        QString hiresScale(double value, QStringView field)
+        {
+            return hiresScaleFits(value) ? QString() : hiresScaleMessage(field, shortest(value));
+        }
+
+        QString hiresScaleText(QStringView given, QStringView field, double* value)
+        {
+            bool ok = false;
+            const double parsed = given.trimmed().toDouble(&ok);
+            if (!ok || !hiresScaleFits(parsed)) {
+                return hiresScaleMessage(field, given);
+            }
+            if (value) {
+                *value = parsed;
+            }
+            return {};
+        }
+
+        QString hiresSteps(qint64 value, QStringView field)
+        {
+            return hiresStepsFit(value) ? QString() : hiresStepsMessage(field, QString::number(value));
+        }
+
+        QString hiresStepsText(QStringView given, QStringView field, int* value)
+        {
+            const std::optional<qint64> parsed = parseWhole(given);
+            if (!parsed || !hiresStepsFit(*parsed)) {
+                return hiresStepsMessage(field, given);
+            }
+            if (value) {
+                *value = static_cast<int>(*parsed);
+            }
+            return {};
+        }
+
+        int hiresSide(int side, double scale)
+        {
+            return static_cast<int>(static_cast<double>(side) * scale);
+        }
+
+        QString hiresSize(int width, int height, double scale, QStringView field)
+        {
+            const int outWidth = hiresSide(width, scale);
+            const int outHeight = hiresSide(height, scale);
+            if (sideFits(outWidth) && sideFits(outHeight)) {
+                return {};
+            }
+            return u"%1 %2 makes %3×%4 from %5×%6; each side must be a multiple of %7 from %8 to %9"_s.arg(field)
+                .arg(shortest(scale))
+                .arg(outWidth)
+                .arg(outHeight)
+                .arg(width)
+                .arg(height)
+                .arg(RenderLimits::SideMultiple)
+                .arg(RenderLimits::MinSide)
+                .arg(RenderLimits::MaxSide);
+        }
+
         QString steps(qint64 value, QStringView field)
         {
             return stepsFit(value) ? QString() : stepsMessage(field, QString::number(value));
@@ -196,7 +332,40 @@ namespace Atelier
         // No sampler anywhere: the model's own, which only the worker knows once the model is loaded.
         resolved.scheduler = scheduler.value_or(defaults.scheduler.value_or(QString()));
         resolved.clipSkip = clipSkip.value_or(defaults.clipSkip.value_or(RenderDefaults::ClipSkip));
+        // Image to image and the hires fix: an item's own values win, then the run's; what stays unset means "none"
+        // (no init image, no hires fix, the model's VAE) and is resolved where it is used.
+        const auto inherit = [](auto& field, const auto& fallback) {
+            if (!field) {
+                field = fallback;
+            }
+        };
+        inherit(resolved.initImage, defaults.initImage);
+        inherit(resolved.denoisingStrength, defaults.denoisingStrength);
+        // A run's hires fix is for its text-to-image items; image to image has none (as in A1111).
+        if (!resolved.initImage || resolved.initImage->isEmpty()) {
+            inherit(resolved.hiresScale, defaults.hiresScale);
+        }
+        inherit(resolved.vae, defaults.vae);
+        if (resolved.hiresEnabled()) {
+            resolved.hiresSteps = hiresSteps.value_or(defaults.hiresSteps.value_or(RenderDefaults::HiresSteps));
+            resolved.hiresUpscaler
+                = hiresUpscaler.value_or(defaults.hiresUpscaler.value_or(RenderDefaults::HiresUpscaler.toString()));
+        }
+        if (const std::optional<double> strength = resolved.effectiveDenoisingStrength()) {
+            resolved.denoisingStrength = strength;
+        }
         return resolved;
+    }
+
+    std::optional<double> RenderSettings::effectiveDenoisingStrength() const
+    {
+        if (initImage && !initImage->isEmpty()) {
+            return denoisingStrength.value_or(RenderDefaults::ImageToImageStrength);
+        }
+        if (hiresEnabled()) {
+            return denoisingStrength.value_or(RenderDefaults::HiresStrength);
+        }
+        return std::nullopt;
     }
 
     QList<SettingProblem> RenderSettings::problems() const
@@ -223,6 +392,28 @@ namespace Atelier
         }
         if (clipSkip) {
             add(u"clip_skip"_s, RenderChecks::clipSkip(*clipSkip));
+        }
+        if (denoisingStrength) {
+            add(u"denoising_strength"_s, RenderChecks::denoisingStrength(*denoisingStrength));
+        }
+        if (hiresScale) {
+            const QString problem = RenderChecks::hiresScale(*hiresScale);
+            add(u"hr_scale"_s, problem);
+            if (problem.isEmpty() && hiresEnabled() && width && height) {
+                add(u"hr_scale"_s, RenderChecks::hiresSize(*width, *height, *hiresScale));
+            }
+        }
+        if (hiresSteps) {
+            add(u"hr_second_pass_steps"_s, RenderChecks::hiresSteps(*hiresSteps));
+        }
+        if (hiresUpscaler && hiresUpscalerFromName(*hiresUpscaler) != *hiresUpscaler) {
+            add(u"hr_upscaler"_s, unknownHiresUpscalerMessage(*hiresUpscaler, u"hr_upscaler"));
+        }
+        if (initImage && !initImage->isEmpty() && hiresEnabled()) {
+            add(u"enable_hr"_s, u"enable_hr cannot go with init_image: the hires fix renders text to image first"_s);
+        }
+        if (initImage && !initImage->isEmpty() && QDir::isRelativePath(*initImage)) {
+            add(u"init_image"_s, u"init_image must be an absolute path here, not \"%1\""_s.arg(excerpt(*initImage)));
         }
         if (scheduler && !scheduler->isEmpty()) {
             // The field holds canonical names only: everything downstream (protocol, engine) compares them as is.

@@ -24,6 +24,14 @@ namespace Atelier
         /// AUTOMATIC1111's "Clip skip" (`--clip-skip`): 1 is CLIP's last layer; SD 1.x's text encoder has 12.
         inline constexpr int MinClipSkip = 1;
         inline constexpr int MaxClipSkip = 12;
+        /// AUTOMATIC1111's "Denoising strength" (image to image and the hires fix's second pass): how much of the
+        /// schedule runs; 0 would keep the image as it is, so it is refused.
+        inline constexpr double MinDenoisingStrength = 0; ///< excluded
+        inline constexpr double MaxDenoisingStrength = 1;
+        /// AUTOMATIC1111's "Hires upscale": 1 is no hires fix; A1111's slider stops at 4. The size it gives must also
+        /// be within MinSide..MaxSide and a multiple of SideMultiple.
+        inline constexpr double MinHiresScale = 1;
+        inline constexpr double MaxHiresScale = 4;
         /// Each of prompt and negative prompt, in UTF-8 bytes; a job carrying both stays far below the protocol's
         /// control frame size.
         inline constexpr qsizetype MaxPromptBytes = 16 * 1024;
@@ -37,7 +45,19 @@ namespace Atelier
         inline constexpr int Width = 512;
         inline constexpr int Height = 512;
         inline constexpr int ClipSkip = 1;
+        /// A1111's defaults: its img2img tab starts at 0.75, its txt2img hires fix at 0.7.
+        inline constexpr double ImageToImageStrength = 0.75;
+        inline constexpr double HiresStrength = 0.7;
+        inline constexpr double HiresScale = 2; ///< when a file says `enable_hr` without `hr_scale`, as A1111
+        inline constexpr int HiresSteps = 0; ///< the first pass's
+        inline constexpr QStringView HiresUpscaler = u"Latent";
     } // namespace RenderDefaults
+
+    /// The hires fix's upscalers, by A1111's names: "Latent" (the latents, bilinear) and "Lanczos" (the decoded
+    /// image). Returns the canonical name for @p name in any case, or an empty string for one Atelier does not have.
+    QString hiresUpscalerFromName(QStringView name);
+    /// "hr_upscaler must be Latent or Lanczos, not \"ESRGAN_4x\"" for @p field.
+    QString unknownHiresUpscalerMessage(QStringView given, QStringView field);
 
     /// One problem with one setting, for messages such as `prompts.txt:3: steps must be …` or `--cfg must be …`.
     struct SettingProblem
@@ -61,7 +81,26 @@ namespace Atelier
         std::optional<QString> scheduler; ///< the sampler's canonical name (see Samplers.h); "" is the model's own
         /// AUTOMATIC1111's "Clip skip" (prompt files: `clip_skip`; infotexts: `Clip skip`): 1 is CLIP's last layer.
         std::optional<int> clipSkip = {};
+        /// Image to image: the PNG (or any image Qt reads) to start from, as an absolute path; prompt files:
+        /// `init_image`. It is resized to width × height as A1111's "Just resize" does (Lanczos).
+        std::optional<QString> initImage = {};
+        /// A1111's "Denoising strength" (`denoising_strength`), for image to image and for the hires fix's second
+        /// pass; unset: RenderDefaults::ImageToImageStrength or HiresStrength.
+        std::optional<double> denoisingStrength = {};
+        /// The hires fix (`hr_scale`, `enable_hr`; infotexts: `Hires upscale`): more than 1 renders at width × height,
+        /// then again at this many times the size; exactly 1 is off (what `enable_hr: false` sets).
+        std::optional<double> hiresScale = {};
+        std::optional<int> hiresSteps = {}; ///< `hr_second_pass_steps` / `Hires steps`; 0: the first pass's steps
+        std::optional<QString> hiresUpscaler = {}; ///< `hr_upscaler` / `Hires upscaler`, canonical (see above)
+        /// A VAE to use instead of the model's (`sd_vae`, A1111's override setting; infotexts: `VAE`): a file name
+        /// found in the VAE folders, or a path; "" is the model's own.
+        std::optional<QString> vae = {};
 
+        /// Whether the hires fix runs (a scale above 1).
+        bool hiresEnabled() const { return hiresScale && *hiresScale > RenderLimits::MinHiresScale; }
+        /// The denoising strength this item renders with: its own, else the one for its kind (image to image, hires
+        /// fix); unset for a plain text-to-image item, which uses none (whatever it holds).
+        std::optional<double> effectiveDenoisingStrength() const;
         /// This item with every unset field (seed excepted) taken from @p defaults, then from RenderDefaults.
         RenderSettings withDefaults(const RenderSettings& defaults) const;
         /// Every problem with the fields that are set (prompt sizes included); empty when the item can render.
@@ -82,6 +121,14 @@ namespace Atelier
         QString side(qint64 value, QStringView field); ///< "width" / "height"
         QString promptBytes(const QString& text, QStringView field); ///< "prompt" / "negative_prompt"
         QString clipSkip(qint64 value, QStringView field = u"clip_skip");
+        QString denoisingStrength(double value, QStringView field = u"denoising_strength");
+        QString hiresScale(double value, QStringView field = u"hr_scale");
+        QString hiresSteps(qint64 value, QStringView field = u"hr_second_pass_steps"); ///< 0 or a step count
+        /// The hires fix's output size, int(side × scale) for each side as A1111 computes it, against the side limits;
+        /// e.g. `hr_scale 1.3 makes 665×665 from 512×512; each side must be a multiple of 8 from 64 to 2048`.
+        QString hiresSize(int width, int height, double scale, QStringView field = u"hr_scale");
+        /// One side of the hires fix's output: int(@p side × @p scale), as A1111 and the engine compute it.
+        int hiresSide(int side, double scale);
 
         // The same checks for text as typed (a command-line value, a prompt-file cell): the message quotes @p given,
         // so "many" or "1e9" reads back as the user wrote it. A whole number is plain decimal digits with an optional
@@ -91,6 +138,9 @@ namespace Atelier
         QString cfgScaleText(QStringView given, QStringView field, double* value = nullptr);
         QString sideText(QStringView given, QStringView field, int* value = nullptr);
         QString clipSkipText(QStringView given, QStringView field, int* value = nullptr);
+        QString denoisingStrengthText(QStringView given, QStringView field, double* value = nullptr);
+        QString hiresScaleText(QStringView given, QStringView field, double* value = nullptr);
+        QString hiresStepsText(QStringView given, QStringView field, int* value = nullptr);
     } // namespace RenderChecks
 } // namespace Atelier
 

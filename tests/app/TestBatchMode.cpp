@@ -8,6 +8,7 @@
 #include <QImage>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QMap>
 #include <QProcess>
 #include <QSettings>
 #include <QTemporaryDir>
@@ -95,6 +96,7 @@ private slots:
     void lorasFromTagsAndTheCommandLine();
     void clipSkipFromTheLineOrTheCommandLine();
     void embeddingsFromTheirFolder();
+    void imageToImageHiresAndVaePerLine();
 
 private:
     /// The durable queue the atelier processes of this test use (in a data folder of the test's own).
@@ -603,6 +605,88 @@ void TestBatchMode::embeddingsFromTheirFolder()
     QCOMPARE(images.size(), 1);
     const QString parameters = QImage(QDir(out.path()).filePath(images.front())).text(u"parameters"_s);
     QVERIFY2(parameters.contains(u"TI hashes: \"inkemb: "_s), qPrintable(parameters));
+}
+
+// Image to image, the hires fix and a VAE are settings of each line: every image is the one `atelier-worker
+// generate` makes from the same settings, pixel for pixel; a line naming a VAE or an init image that is not there
+// fails with its name, and the rest is rendered.
+void TestBatchMode::imageToImageHiresAndVaePerLine()
+{
+    QTemporaryDir out;
+    QTemporaryDir folder;
+    QVERIFY(QFile::copy(Test::dataPath(u"img2img/init_image.png"_s), folder.filePath(u"init.png"_s)));
+    QTemporaryDir vaes;
+    QVERIFY(QFile::copy(Test::dataPath(u"vae/other-vae.safetensors"_s), vaes.filePath(u"softer.safetensors"_s)));
+    const QString file = folder.filePath(u"lines.jsonl"_s);
+    QFile prompts(file);
+    QVERIFY(prompts.open(QIODevice::WriteOnly));
+    prompts.write(R"({"prompt": "a fox", "seed": 5, "init_image": "init.png", "denoising_strength": 0.6}
+{"prompt": "an owl", "seed": 6, "enable_hr": true, "hr_second_pass_steps": 2, "hr_upscaler": "Lanczos"}
+{"prompt": "a hare", "seed": 7, "sd_vae": "softer.safetensors"}
+{"prompt": "a lynx", "seed": 8, "sd_vae": "missing-vae"}
+{"prompt": "a crow", "seed": 9, "init_image": "missing.png"}
+)");
+    prompts.close();
+    const auto run = Test::runProcess(Test::executablePath(u"atelier"_s),
+                                      baseArguments(file, out.path())
+                                          + QStringList{u"--vae-dir"_s, vaes.path(), u"--hires-strength"_s, u"0.5"_s},
+                                      HardTimeoutMs);
+    QCOMPARE(run.exitCode, 1);
+    QVERIFY2(run.standardError.contains(u"VAE \"missing-vae\" not found"_s), qPrintable(run.standardError));
+    QVERIFY2(run.standardError.contains(folder.filePath(u"missing.png"_s)), qPrintable(run.standardError));
+    QMap<QString, QString> bySlug;
+    for (const QString& name : files(out.path())) {
+        bySlug.insert(name.section(u'-', 2).chopped(4), QDir(out.path()).filePath(name));
+    }
+    QCOMPARE(bySlug.keys(), (QStringList{u"a-fox"_s, u"a-hare"_s, u"an-owl"_s}));
+
+    const QStringList common{u"generate"_s,  u"--model"_s, Test::fixturePath(u"tiny-sd15"_s), u"--steps"_s, u"3"_s,
+                             u"--threads"_s, u"1"_s};
+    struct Case
+    {
+        QString slug;
+        QStringList arguments;
+        QSize size;
+        QStringList infotext;
+    };
+    const QList<Case> cases{
+        {u"a-fox"_s,
+         {u"--prompt"_s, u"a fox"_s, u"--seed"_s, u"5"_s, u"--init-image"_s, folder.filePath(u"init.png"_s),
+          u"--strength"_s, u"0.6"_s},
+         QSize(64, 64),
+         {u"Denoising strength: 0.6"_s}},
+        // The line's own hires fix takes --hires-strength as its denoising strength, A1111's scale 2 and its own
+        // steps. The line with an init image has its own strength.
+        {u"an-owl"_s,
+         {u"--prompt"_s, u"an owl"_s, u"--seed"_s, u"6"_s, u"--width"_s, u"64"_s, u"--height"_s, u"64"_s,
+          u"--hires-scale"_s, u"2"_s, u"--hires-steps"_s, u"2"_s, u"--hires-strength"_s, u"0.5"_s,
+          u"--hires-upscaler"_s, u"lanczos"_s},
+         QSize(128, 128),
+         {u"Denoising strength: 0.5"_s, u"Hires upscale: 2"_s, u"Hires steps: 2"_s, u"Hires upscaler: Lanczos"_s}},
+        {u"a-hare"_s,
+         {u"--prompt"_s, u"a hare"_s, u"--seed"_s, u"7"_s, u"--width"_s, u"64"_s, u"--height"_s, u"64"_s, u"--vae"_s,
+          u"softer"_s, u"--vae-dir"_s, vaes.path()},
+         QSize(64, 64),
+         {u"VAE: softer.safetensors"_s, u"VAE hash: "_s}},
+    };
+    QTemporaryDir expected;
+    for (const Case& c : cases) {
+        const QString png = expected.filePath(c.slug + u".png"_s);
+        const auto made = Test::runProcess(Test::executablePath(u"atelier-worker"_s),
+                                           common + c.arguments + QStringList{u"--out"_s, png}, HardTimeoutMs);
+        QVERIFY2(made.exitCode == 0, qPrintable(made.standardError));
+        const QImage batchImage(bySlug.value(c.slug));
+        const QImage generated(png);
+        QCOMPARE(batchImage.size(), c.size);
+        QVERIFY2(batchImage.convertToFormat(QImage::Format_RGB888) == generated.convertToFormat(QImage::Format_RGB888),
+                 qPrintable(c.slug));
+        const QString parameters = batchImage.text(u"parameters"_s);
+        for (const QString& field : c.infotext) {
+            QVERIFY2(parameters.contains(field), qPrintable(c.slug + u": "_s + parameters));
+        }
+        // The infotext's size is the first pass's, as A1111 writes it.
+        QVERIFY2(parameters.contains(u"Size: 64x64"_s), qPrintable(parameters));
+    }
 }
 
 QTEST_GUILESS_MAIN(TestBatchMode)

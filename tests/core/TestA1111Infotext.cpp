@@ -134,20 +134,20 @@ namespace
         if (!infotext.vaeHash.isEmpty()) {
             fields.append({u"VAE hash"_s, infotext.vaeHash});
         }
-        if (!infotext.vaeName.isEmpty()) {
-            fields.append({u"VAE"_s, infotext.vaeName});
+        if (s.vae && !s.vae->isEmpty()) {
+            fields.append({u"VAE"_s, *s.vae});
         }
-        if (infotext.denoisingStrength) {
-            fields.append({u"Denoising strength"_s, {}, *infotext.denoisingStrength});
+        if (s.denoisingStrength) {
+            fields.append({u"Denoising strength"_s, {}, *s.denoisingStrength});
         }
-        if (infotext.hiresUpscale) {
-            fields.append({u"Hires upscale"_s, {}, *infotext.hiresUpscale});
-        }
-        if (infotext.hiresSteps) {
-            fields.append({u"Hires steps"_s, QString::number(*infotext.hiresSteps)});
-        }
-        if (!infotext.hiresUpscaler.isEmpty()) {
-            fields.append({u"Hires upscaler"_s, infotext.hiresUpscaler});
+        if (s.hiresEnabled()) {
+            fields.append({u"Hires upscale"_s, {}, *s.hiresScale});
+            if (s.hiresSteps) {
+                fields.append({u"Hires steps"_s, QString::number(*s.hiresSteps)});
+            }
+            if (s.hiresUpscaler) {
+                fields.append({u"Hires upscaler"_s, *s.hiresUpscaler});
+            }
         }
         if (!infotext.loraHashes.isEmpty()) {
             fields.append({u"Lora hashes"_s, hashList(infotext.loraHashes)});
@@ -184,12 +184,12 @@ namespace
         s.clipSkip = 2;
         infotext.modelHash = u"6ce0161689"_s;
         infotext.modelName = u"my model, v2: final"_s;
-        infotext.vaeName = u"vae-ft-mse-840000-ema-pruned.safetensors"_s;
+        s.vae = u"vae-ft-mse-840000-ema-pruned.safetensors"_s;
         infotext.vaeHash = u"735e4c3a44"_s;
-        infotext.denoisingStrength = 0.55;
-        infotext.hiresUpscale = 1.5;
-        infotext.hiresSteps = 12;
-        infotext.hiresUpscaler = u"Latent"_s;
+        s.denoisingStrength = 0.55;
+        s.hiresScale = 1.5;
+        s.hiresSteps = 12;
+        s.hiresUpscaler = u"Latent"_s;
         infotext.loraHashes = {{u"inkStyle"_s, u"7c6bad76eb54"_s}, {u"film grain"_s, u"0123456789ab"_s}};
         infotext.embeddingHashes = {{u"EasyNegative"_s, u"c74b4e810b03"_s}, {u"bad-hands-5"_s, u"aa0123bb4567"_s}};
         return infotext;
@@ -296,10 +296,10 @@ void TestA1111Infotext::a1111ReadsWhatAtelierWrites_data()
     limits.settings.width = 2048;
     limits.settings.height = 64;
     limits.settings.clipSkip = 12;
-    limits.denoisingStrength = 1.0;
-    limits.hiresUpscale = 4;
-    limits.hiresSteps = 0; // written as "Hires steps: 0" (A1111 leaves a 0 out; both mean the first pass's)
-    limits.hiresUpscaler = u"Lanczos"_s;
+    limits.settings.denoisingStrength = 1.0;
+    limits.settings.hiresScale = 4;
+    limits.settings.hiresSteps = 0; // written as "Hires steps: 0" (A1111 leaves a 0 out; both: the first pass's)
+    limits.settings.hiresUpscaler = u"Lanczos"_s;
     QTest::newRow("limits") << limits << QVariantMap{};
 
     // As the worker writes a plain text to image: no negative prompt, no VAE, no hires fix, no LoRA, clip skip unset.
@@ -324,14 +324,14 @@ void TestA1111Infotext::a1111ReadsWhatAtelierWrites_data()
     unicode.settings.prompt = u"山水画, 🦊 über \"quoted\" words, a\\b"_s;
     unicode.settings.negativePrompt = u"低质量: 模糊"_s;
     unicode.modelName = u"モデル, \"quoted\""_s;
-    unicode.vaeName = u"my \"vae\": v1\tfinal"_s;
-    unicode.hiresUpscaler = u"Latent"_s;
+    unicode.settings.vae = u"my \"vae\": v1\tfinal"_s;
+    unicode.settings.hiresUpscaler = u"Latent"_s;
     QTest::newRow("Unicode, quotes, backslash, tab") << unicode << QVariantMap{};
 
     // Values that start with a quote must be quoted, or A1111 would take the quote for an opening one.
     Infotext leadingQuote = minimal;
     leadingQuote.modelName = u" \"a\" model"_s;
-    leadingQuote.vaeName = u"\"quoted\" vae"_s;
+    leadingQuote.settings.vae = u"\"quoted\" vae"_s;
     leadingQuote.vaeHash = u"735e4c3a44"_s;
     QTest::newRow("values that start with a quote") << leadingQuote << QVariantMap{};
 

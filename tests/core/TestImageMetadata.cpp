@@ -97,7 +97,7 @@ void TestImageMetadata::toStringExactText_data()
                                   "Size: 64x64, Model hash: 0123456789, Model: tiny-sd15, Clip skip: 2"_s;
     // "VAE hash" and "VAE" after the model, as A1111 writes them.
     Infotext withVae = infotext(harbor);
-    withVae.vaeName = u"vae-ft-mse-840000-ema-pruned.safetensors"_s;
+    withVae.settings.vae = u"vae-ft-mse-840000-ema-pruned.safetensors"_s;
     withVae.vaeHash = u"735e4c3a44"_s;
     QTest::newRow("vae") << withVae
                          << u"a quiet harbor at dawn\nSteps: 8, Sampler: PLMS, CFG scale: 7.5, Seed: 42, Size: 64x64, "
@@ -106,10 +106,10 @@ void TestImageMetadata::toStringExactText_data()
     // Denoising strength before Clip skip, the hires fix after it, as A1111 writes them.
     Infotext hiresFix = infotext(harbor);
     hiresFix.settings.clipSkip = 2;
-    hiresFix.denoisingStrength = 0.7;
-    hiresFix.hiresUpscale = 2;
-    hiresFix.hiresSteps = 10;
-    hiresFix.hiresUpscaler = u"Latent"_s;
+    hiresFix.settings.denoisingStrength = 0.7;
+    hiresFix.settings.hiresScale = 2;
+    hiresFix.settings.hiresSteps = 10;
+    hiresFix.settings.hiresUpscaler = u"Latent"_s;
     QTest::newRow("hires fix")
         << hiresFix
         << u"a quiet harbor at dawn\nSteps: 8, Sampler: PLMS, CFG scale: 7.5, Seed: 42, Size: 64x64, Model hash: "
@@ -156,14 +156,14 @@ void TestImageMetadata::roundTrip_data()
         = infotext(RenderSettings{u"<lora:ink:0.7> a fox <lora:grain:-1>"_s, {}, 9, 10, 3.0, 256, 256, u"euler"_s});
     loras.loraHashes = {{u"ink"_s, u"7c6bad76eb54"_s}, {u"grain"_s, u"0123456789ab"_s}};
     loras.embeddingHashes = {{u"EasyNegative"_s, u"c74b4e810b03"_s}};
-    loras.vaeName = u"vae-ft-mse-840000-ema-pruned.safetensors"_s;
+    loras.settings.vae = u"vae-ft-mse-840000-ema-pruned.safetensors"_s;
     loras.vaeHash = u"735e4c3a44"_s;
     QTest::newRow("lora hashes") << loras;
     Infotext hires = infotext(RenderSettings{u"x"_s, {}, 9, 10, 3.0, 256, 256, u"euler_a"_s, 2});
-    hires.denoisingStrength = 0.55;
-    hires.hiresUpscale = 1.5;
-    hires.hiresSteps = 12;
-    hires.hiresUpscaler = u"Lanczos"_s;
+    hires.settings.denoisingStrength = 0.55;
+    hires.settings.hiresScale = 1.5;
+    hires.settings.hiresSteps = 12;
+    hires.settings.hiresUpscaler = u"Lanczos"_s;
     QTest::newRow("hires fix") << hires;
     QTest::newRow("clip skip") << infotext(RenderSettings{u"x"_s, {}, 9, 10, 3.0, 256, 256, u"euler"_s, 2});
     // Found by tests/fuzz/FuzzInfotext: unquoted, the reader took the quote after the space for an opening one.
@@ -183,12 +183,7 @@ void TestImageMetadata::roundTrip()
     QCOMPARE(back.infotext.modelName, infotext.modelName);
     QCOMPARE(back.infotext.loraHashes, infotext.loraHashes);
     QCOMPARE(back.infotext.embeddingHashes, infotext.embeddingHashes);
-    QCOMPARE(back.infotext.vaeName, infotext.vaeName);
     QCOMPARE(back.infotext.vaeHash, infotext.vaeHash);
-    QCOMPARE(back.infotext.denoisingStrength, infotext.denoisingStrength);
-    QCOMPARE(back.infotext.hiresUpscale, infotext.hiresUpscale);
-    QCOMPARE(back.infotext.hiresSteps, infotext.hiresSteps);
-    QCOMPARE(back.infotext.hiresUpscaler, infotext.hiresUpscaler);
 }
 
 void TestImageMetadata::realA1111Texts_data()
@@ -229,7 +224,13 @@ void TestImageMetadata::realA1111Texts_data()
                           11.0,
                           640,
                           448,
-                          u"ddim"_s}
+                          u"ddim"_s,
+                          {},
+                          {},
+                          0.7,
+                          2.0,
+                          {},
+                          u"Latent"_s}
         << u"81761151"_s << u"anything-v3"_s << QStringList{};
     // A1111 1.9 and later split DPM++ 2M Karras into a sampler and a schedule type.
     QTest::newRow("schedule type")

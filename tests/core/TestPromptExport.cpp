@@ -37,6 +37,18 @@ void TestPromptExport::roundTripsThroughTheImporter_data()
     RenderSettings plain{u"山水画"_s, {}, 0, {}, {}, {}, {}, {}};
     RenderSettings bigSeed{u"a fox"_s, {}, (quint64(1) << 53) + 1, {}, {}, {}, {}, u"euler_a"_s};
     QTest::newRow("every field") << QList<RenderSettings>{full};
+    RenderSettings image = full;
+    image.initImage = u"/art/山水/fox, \"1\".png"_s;
+    image.denoisingStrength = 0.45;
+    image.vae = u"vae-ft-mse-840000-ema-pruned.safetensors"_s;
+    RenderSettings hires = full;
+    hires.hiresScale = 1.5;
+    hires.hiresSteps = 0;
+    hires.hiresUpscaler = u"Lanczos"_s;
+    hires.vae = u""_s; // the model's own, even where the run names another
+    RenderSettings hiresOff{u"x"_s};
+    hiresOff.hiresScale = 1; // off, even where the run turns it on
+    QTest::newRow("image to image, hires fix, VAE") << QList<RenderSettings>{image, hires, hiresOff};
     QTest::newRow("seed above 2^53 stays exact") << QList<RenderSettings>{bigSeed};
     QTest::newRow("several, in order") << QList<RenderSettings>{plain, full, bigSeed};
     QTest::newRow("empty queue") << QList<RenderSettings>{};

@@ -85,6 +85,7 @@ private slots:
     void samplerNames();
     void values_data();
     void values();
+    void imageToImageHiresAndVae();
     void renderLimitMessages_data();
     void renderLimitMessages();
     void shellQuoting_data();
@@ -394,6 +395,21 @@ void TestPromptImport::values_data()
     row("clip skip word", csv, u"prompt,clip_skip\nx,two"_s, u"clip_skip"_s, 2);
     row("clip skip 2", txt, u"--prompt x --clip_skip 2"_s, QString());
     row("clip skip 12", jsonl, u"{\"prompt\": \"x\", \"clip_skip\": 12}"_s, QString());
+    row("strength 0", txt, u"--prompt x --denoising_strength 0"_s, u"denoising_strength"_s);
+    row("strength 1.5", jsonl, u"{\"prompt\": \"x\", \"denoising_strength\": 1.5}"_s, u"denoising_strength"_s);
+    row("strength 0.35", jsonl, u"{\"prompt\": \"x\", \"denoising_strength\": 0.35}"_s, QString());
+    row("hr_scale 8", txt, u"--prompt x --hr_scale 8"_s, u"hr_scale"_s);
+    row("hr_scale 1.3 from 512", txt, u"--prompt x --width 512 --height 512 --hr_scale 1.3"_s, u"hr_scale"_s);
+    row("hr_scale 1.5", txt, u"--prompt x --width 512 --height 512 --hr_scale 1.5"_s, QString());
+    row("enable_hr word", jsonl, u"{\"prompt\": \"x\", \"enable_hr\": \"yes\"}"_s, u"enable_hr"_s);
+    row("enable_hr true", jsonl, u"{\"prompt\": \"x\", \"enable_hr\": true}"_s, QString());
+    row("hr steps -1", csv, u"prompt,hr_second_pass_steps\nx,-1"_s, u"hr_second_pass_steps"_s, 2);
+    row("hr steps 0", csv, u"prompt,hr_second_pass_steps\nx,0"_s, QString());
+    row("hr_upscaler ESRGAN", jsonl, u"{\"prompt\": \"x\", \"hr_upscaler\": \"ESRGAN_4x\"}"_s, u"hr_upscaler"_s);
+    row("hr_upscaler number", jsonl, u"{\"prompt\": \"x\", \"hr_upscaler\": 4}"_s, u"hr_upscaler"_s);
+    row("init image and hires", jsonl, u"{\"prompt\": \"x\", \"init_image\": \"/a.png\", \"enable_hr\": true}"_s,
+        u"enable_hr"_s);
+    row("relative init image in memory", txt, u"--prompt x --init_image a.png"_s, u"init_image"_s);
     row("steps bool", jsonl, u"{\"prompt\": \"x\", \"steps\": true}"_s, u"steps"_s);
     row("steps array", jsonl, u"{\"prompt\": \"x\", \"steps\": [20]}"_s, u"steps"_s);
     row("cfg nan", txt, u"--prompt x --cfg_scale nan"_s, u"cfg_scale"_s);
@@ -478,6 +494,37 @@ void TestPromptImport::values()
     QCOMPARE(issue.field, badField);
     if (!badField.isEmpty()) {
         QVERIFY2(issue.message.contains(badField), qPrintable(issue.message));
+    }
+}
+
+// The image-to-image, hires-fix and VAE keys as a file gives them, and what each item holds.
+void TestPromptImport::imageToImageHiresAndVae()
+{
+    ImportOptions options;
+    options.baseFolder = u"/art/prompts"_s;
+    const ImportResult result = importText(u"--prompt a --init_image ../init/fox.png --denoising_strength 0.4\n"
+                                           "--prompt b --enable_hr true\n"
+                                           "--prompt c --enable_hr false --hr_scale 2\n"
+                                           "--prompt d --hr_scale 1.5 --hr_second_pass_steps 12 --hr_upscaler lanczos\n"
+                                           "--prompt e --sd_vae vae-ft-mse-840000-ema-pruned.safetensors\n"
+                                           "--prompt f --sd_vae Automatic\n"
+                                           "--prompt g --init_image /abs/owl.png\n"_s,
+                                           u"txt"_s, options);
+    QVERIFY2(result.issues.isEmpty(), qPrintable(describe(result)));
+    QCOMPARE(result.jobs.size(), 7);
+    QCOMPARE(result.jobs[0].initImage, std::optional<QString>(u"/art/init/fox.png"_s));
+    QCOMPARE(result.jobs[0].denoisingStrength, std::optional<double>(0.4));
+    QCOMPARE(result.jobs[1].hiresScale, std::optional<double>(RenderDefaults::HiresScale)); // A1111's default
+    QCOMPARE(result.jobs[2].hiresScale, std::optional<double>(1.0)); // enable_hr false wins: off
+    QVERIFY(!result.jobs[2].hiresEnabled());
+    QCOMPARE(result.jobs[3].hiresScale, std::optional<double>(1.5));
+    QCOMPARE(result.jobs[3].hiresSteps, std::optional<int>(12));
+    QCOMPARE(result.jobs[3].hiresUpscaler, std::optional<QString>(u"Lanczos"_s));
+    QCOMPARE(result.jobs[4].vae, std::optional<QString>(u"vae-ft-mse-840000-ema-pruned.safetensors"_s));
+    QCOMPARE(result.jobs[5].vae, std::optional<QString>(QString())); // the model's own
+    QCOMPARE(result.jobs[6].initImage, std::optional<QString>(u"/abs/owl.png"_s));
+    for (const RenderSettings& job : result.jobs) {
+        QVERIFY(!job.clipSkip && !job.steps); // nothing else set
     }
 }
 

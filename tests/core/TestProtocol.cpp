@@ -4,6 +4,8 @@
 #include <QCborValue>
 #include <QTest>
 
+#include <functional>
+
 #include "ipc/FrameCodec.h"
 #include "ipc/Protocol.h"
 
@@ -37,6 +39,7 @@ private slots:
     void rejects_data();
     void rejects();
     void survivesTheFrameDecoderByteByByte();
+    void batchesShareEverythingButPromptsSeedsAndInitImages();
 };
 
 void TestProtocol::roundTrips_data()
@@ -54,6 +57,19 @@ void TestProtocol::roundTrips_data()
                        u"dpmpp_2m_karras"_s, u"/out/1.png"_s});
     QTest::newRow("job, last of a batch of 8")
         << Message(Job{9, 9, 1, u"a cat"_s, u""_s, 3, 20, 7.5, 512, 512, u""_s, u"/out/9.png"_s, 7, 8});
+    Job everything{4, 4, 1, u"a fox"_s, u""_s, 5, 20, 7.5, 512, 768, u"euler_a"_s, u"/out/4.png"_s, 0, 1, 2};
+    everything.denoisingStrength = 0.45;
+    everything.hiresScale = 1.5;
+    everything.hiresSteps = 12;
+    everything.hiresUpscaler = u"Lanczos"_s;
+    everything.vae = u"vae-ft-mse-840000-ema-pruned.safetensors"_s;
+    QTest::newRow("job with hires fix and VAE") << Message(everything);
+    Job image = everything;
+    image.hiresScale = 1;
+    image.hiresSteps = 0;
+    image.hiresUpscaler.clear();
+    image.initImage = u"/art/山/fox.png"_s;
+    QTest::newRow("image to image") << Message(image);
     QTest::newRow("progress") << Message(Progress{1, 5, 20, 3.25});
     QTest::newRow("preview") << Message(Preview{1, 4, 2, QByteArray(4 * 2 * 3, '\x7f')});
     QCborMap meta;
@@ -110,6 +126,16 @@ void TestProtocol::rejects_data()
     job.insert(u"prompt"_s, 42);
     QTest::newRow("prompt not text") << cbor(job) << u"field \"prompt\" must be a text string"_s;
 
+    job = validJob();
+    job.insert(u"strength"_s, 1.5);
+    QTest::newRow("strength above 1") << cbor(job) << u"field \"strength\""_s;
+    job = validJob();
+    job.insert(u"hiresScale"_s, 0.5);
+    QTest::newRow("hires scale below 1") << cbor(job) << u"field \"hiresScale\""_s;
+    job = validJob();
+    job.insert(u"hiresUpscaler"_s, u"latent"_s);
+    QTest::newRow("upscaler not canonical") << cbor(job) << u"is not a hires upscaler"_s;
+
     QCborMap preview = QCborValue::fromCbor(encodeMessage(Preview{1, 2, 2, QByteArray(12, 'a')})).toMap();
     preview.insert(u"rgb"_s, QByteArray(11, 'a'));
     QTest::newRow("preview size mismatch") << cbor(preview) << u"carries 11 bytes"_s;
@@ -133,6 +159,38 @@ void TestProtocol::rejects()
     const DecodeResult decoded = decodeMessage(payload);
     QVERIFY(!decoded.message.has_value());
     QVERIFY2(decoded.error.contains(reason), qPrintable(decoded.error));
+}
+
+void TestProtocol::batchesShareEverythingButPromptsSeedsAndInitImages()
+{
+    const Job base{1, 1, 1, u"a fox"_s, u""_s, 5, 20, 7.5, 512, 512, u"euler_a"_s, u"/out/1.png"_s};
+    Job other = base;
+    other.prompt = u"an owl"_s;
+    other.negativePrompt = u"blurry"_s;
+    other.seed = 6;
+    QVERIFY(canShareBatch(base, other));
+    Job image = base;
+    image.initImage = u"/a.png"_s;
+    image.denoisingStrength = 0.6;
+    Job otherImage = image;
+    otherImage.initImage = u"/b.png"_s; // init images are per image
+    QVERIFY(canShareBatch(image, otherImage));
+    QVERIFY(!canShareBatch(base, image));
+    const QList<std::function<void(Job&)>> changes{
+        [](Job& j) { j.denoisingStrength = 0.5; },
+        [](Job& j) { j.hiresScale = 2; },
+        [](Job& j) { j.hiresSteps = 4; },
+        [](Job& j) { j.hiresUpscaler = u"Lanczos"_s; },
+        [](Job& j) { j.vae = u"softer"_s; },
+        [](Job& j) { j.clipSkip = 2; },
+        [](Job& j) { j.width = 640; },
+        [](Job& j) { j.scheduler = u"ddim"_s; },
+    };
+    for (qsizetype i = 0; i < changes.size(); ++i) {
+        Job changed = image;
+        changes.at(i)(changed);
+        QVERIFY2(!canShareBatch(image, changed), qPrintable(QString::number(i)));
+    }
 }
 
 void TestProtocol::survivesTheFrameDecoderByteByByte()

@@ -26,6 +26,9 @@ private slots:
     void promptBytes_data();
     void promptBytes();
     void withDefaults();
+    void imageToImageAndHiresDefaults();
+    void hiresChecks_data();
+    void hiresChecks();
     void problems_data();
     void problems();
     void precision_data();
@@ -226,6 +229,88 @@ void TestRenderSettings::withDefaults()
     QCOMPARE(resolved.withDefaults({}), resolved);
 }
 
+void TestRenderSettings::imageToImageAndHiresDefaults()
+{
+    // A plain item has no denoising strength, no hires fix, the model's VAE.
+    const RenderSettings plain = RenderSettings{u"a fox"_s}.withDefaults({});
+    QVERIFY(!plain.denoisingStrength && !plain.hiresEnabled() && !plain.hiresUpscaler && !plain.vae
+            && !plain.initImage);
+
+    // Each kind takes A1111's default strength when none is given.
+    RenderSettings image{u"a fox"_s};
+    image.initImage = u"/art/fox.png"_s;
+    QCOMPARE(image.withDefaults({}).denoisingStrength, std::optional<double>(RenderDefaults::ImageToImageStrength));
+    RenderSettings hires{u"a fox"_s};
+    hires.hiresScale = 1.5;
+    const RenderSettings hiresResolved = hires.withDefaults({});
+    QCOMPARE(hiresResolved.denoisingStrength, std::optional<double>(RenderDefaults::HiresStrength));
+    QCOMPARE(hiresResolved.hiresSteps, std::optional<int>(RenderDefaults::HiresSteps));
+    QCOMPARE(hiresResolved.hiresUpscaler, std::optional<QString>(RenderDefaults::HiresUpscaler.toString()));
+
+    // The run's hires fix, strength and VAE reach the items without their own; an item's own win.
+    RenderSettings run;
+    run.hiresScale = 2;
+    run.hiresSteps = 4;
+    run.hiresUpscaler = u"Lanczos"_s;
+    run.denoisingStrength = 0.3;
+    run.vae = u"softer"_s;
+    const RenderSettings inherited = RenderSettings{u"a fox"_s}.withDefaults(run);
+    QCOMPARE(inherited.hiresScale, std::optional<double>(2));
+    QCOMPARE(inherited.hiresSteps, std::optional<int>(4));
+    QCOMPARE(inherited.hiresUpscaler, std::optional<QString>(u"Lanczos"_s));
+    QCOMPARE(inherited.denoisingStrength, std::optional<double>(0.3));
+    QCOMPARE(inherited.vae, std::optional<QString>(u"softer"_s));
+    RenderSettings own{u"a fox"_s};
+    own.hiresScale = 1; // off, whatever the run says
+    own.vae = u""_s; // the model's own
+    const RenderSettings ownResolved = own.withDefaults(run);
+    QVERIFY(!ownResolved.hiresEnabled());
+    QCOMPARE(ownResolved.vae, std::optional<QString>(QString()));
+    QCOMPARE(ownResolved.denoisingStrength, std::optional<double>(0.3)); // kept, though nothing uses it
+
+    // Image to image never takes the run's hires fix (A1111 has none there), so the two never clash.
+    const RenderSettings imageInRun = image.withDefaults(run);
+    QVERIFY(!imageInRun.hiresEnabled());
+    QCOMPARE(imageInRun.denoisingStrength, std::optional<double>(0.3));
+    QVERIFY(imageInRun.problems().isEmpty());
+    QCOMPARE(imageInRun.withDefaults(run), imageInRun);
+}
+
+void TestRenderSettings::hiresChecks_data()
+{
+    QTest::addColumn<int>("width");
+    QTest::addColumn<int>("height");
+    QTest::addColumn<double>("scale");
+    QTest::addColumn<QString>("message");
+    QTest::newRow("512 × 2") << 512 << 512 << 2.0 << QString();
+    QTest::newRow("512 × 1.5") << 512 << 768 << 1.5 << QString();
+    QTest::newRow("1 is off") << 512 << 512 << 1.0 << QString();
+    QTest::newRow("not a multiple of 8")
+        << 512 << 512 << 1.3
+        << u"hr_scale 1.3 makes 665×665 from 512×512; each side must be a multiple of 8 from 64 to 2048"_s;
+    QTest::newRow("too large") << 1024 << 768 << 4.0
+                               << u"hr_scale 4 makes 4096×3072 from 1024×768; each side must be a multiple of 8 from "
+                                  "64 to 2048"_s;
+}
+
+void TestRenderSettings::hiresChecks()
+{
+    QFETCH(int, width);
+    QFETCH(int, height);
+    QFETCH(double, scale);
+    QFETCH(QString, message);
+    QCOMPARE(RenderChecks::hiresSize(width, height, scale), message);
+    RenderSettings item{u"x"_s};
+    item.width = width;
+    item.height = height;
+    item.hiresScale = scale;
+    const QList<SettingProblem> problems = item.problems();
+    QCOMPARE(problems.isEmpty(), message.isEmpty());
+    if (!message.isEmpty()) {
+        QCOMPARE(problems.constFirst(), (SettingProblem{u"hr_scale"_s, message}));
+    }
+}
+
 void TestRenderSettings::problems_data()
 {
     QTest::addColumn<RenderSettings>("settings");
@@ -257,6 +342,36 @@ void TestRenderSettings::problems_data()
     s = valid;
     s.prompt = QString(RenderLimits::MaxPromptBytes / 2 + 1, u'é');
     QTest::newRow("prompt bytes") << s << QStringList{u"prompt"_s};
+    s = valid;
+    s.denoisingStrength = 0;
+    QTest::newRow("strength 0") << s << QStringList{u"denoising_strength"_s};
+    s = valid;
+    s.denoisingStrength = 1.01;
+    QTest::newRow("strength above 1") << s << QStringList{u"denoising_strength"_s};
+    s = valid;
+    s.hiresScale = 4.5;
+    QTest::newRow("hires scale above 4") << s << QStringList{u"hr_scale"_s};
+    s = valid;
+    s.hiresScale = 0.5;
+    QTest::newRow("hires scale below 1") << s << QStringList{u"hr_scale"_s};
+    s = valid;
+    s.hiresSteps = 151;
+    QTest::newRow("hires steps") << s << QStringList{u"hr_second_pass_steps"_s};
+    s = valid;
+    s.hiresUpscaler = u"ESRGAN_4x"_s;
+    QTest::newRow("unknown upscaler") << s << QStringList{u"hr_upscaler"_s};
+    s = valid;
+    s.hiresUpscaler = u"latent"_s; // the field holds the canonical name
+    QTest::newRow("upscaler not canonical") << s << QStringList{u"hr_upscaler"_s};
+    s = valid;
+    s.initImage = u"/art/fox.png"_s;
+    s.hiresScale = 2;
+    s.width = 512;
+    s.height = 512;
+    QTest::newRow("init image and hires fix") << s << QStringList{u"enable_hr"_s};
+    s = valid;
+    s.initImage = u"fox.png"_s;
+    QTest::newRow("relative init image") << s << QStringList{u"init_image"_s};
     s = valid;
     s.negativePrompt = QString(RenderLimits::MaxPromptBytes + 1, u'n');
     QTest::newRow("negative prompt bytes") << s << QStringList{u"negative_prompt"_s};

@@ -122,6 +122,7 @@ private slots:
     void importsFilesAndNamesTheBadLines();
     void droppedFilesAreQueued();
     void aDroppedImageFillsTheEditorExactly();
+    void initImageAndHiresFixFromTheEditor();
     void rendersTheQueueIntoTheGalleryAndTheBoard();
     void twoCpuWorkersShareTheQueue();
     void settingsApplyToTheEditorAndTheNextRun();
@@ -471,17 +472,26 @@ void TestMainWindow::aDroppedImageFillsTheEditorExactly()
     QCOMPARE(m_window->findChild<QComboBox*>(u"samplerCombo"_s)->currentData().toString(), u"dpmpp_2m_karras"_s);
     QCOMPARE(m_window->findChild<QSpinBox*>(u"clipSkipSpin"_s)->value(), 2);
     QCOMPARE(m_queue->rowCount(), 0);
-    // What Atelier does not use yet is named.
-    QVERIFY2(m_window->findChild<QLabel*>(u"statusLabel"_s)->text().contains(u"Hires upscale: 2"_s),
+    // The hires fix too, with A1111's defaults for what the infotext leaves out.
+    QVERIFY(m_window->findChild<QCheckBox*>(u"hiresCheck"_s)->isChecked());
+    QCOMPARE(m_window->findChild<QDoubleSpinBox*>(u"hiresScaleSpin"_s)->value(), 2.0);
+    QCOMPARE(m_window->findChild<QDoubleSpinBox*>(u"strengthSpin"_s)->value(), RenderDefaults::HiresStrength);
+    QVERIFY2(!m_window->findChild<QLabel*>(u"statusLabel"_s)->text().contains(u"not used"_s),
              qPrintable(m_window->findChild<QLabel*>(u"statusLabel"_s)->text()));
     // The editor then queues exactly that image again.
-    QCOMPARE(m_window->itemsFromEditor(), QList<RenderSettings>{infotext.settings});
+    RenderSettings expected = infotext.settings;
+    expected.hiresScale = 2;
+    expected.hiresSteps = 0;
+    expected.hiresUpscaler = u"Latent"_s;
+    expected.denoisingStrength = RenderDefaults::HiresStrength;
+    expected.vae = u""_s;
+    QCOMPARE(m_window->itemsFromEditor(), QList<RenderSettings>{expected});
 
     // With Shift: straight to the queue.
     m_prompt->clear();
     drop(png, Qt::ShiftModifier);
     QCOMPARE(m_queue->waitingCount(), 1);
-    QCOMPARE(m_queue->itemAt(0).settings, infotext.settings);
+    QCOMPARE(m_queue->itemAt(0).settings, expected);
     QVERIFY(m_prompt->toPlainText().isEmpty());
 
     // An image without parameters changes nothing, and says so.
@@ -489,6 +499,55 @@ void TestMainWindow::aDroppedImageFillsTheEditorExactly()
     QVERIFY(m_prompt->toPlainText().isEmpty());
     QVERIFY(m_window->findChild<QLabel*>(u"statusLabel"_s)->text().contains(u"plain.png"_s));
     QCOMPARE(m_queue->rowCount(), 1);
+}
+
+// An init image makes the item image to image (the hires fix then cannot be had); the hires fix check box makes it
+// a two-pass render; each brings A1111's default denoising strength, and the queue item says all of it.
+void TestMainWindow::initImageAndHiresFixFromTheEditor()
+{
+    auto* init = m_window->findChild<QLineEdit*>(u"initImageEdit"_s);
+    auto* hires = m_window->findChild<QCheckBox*>(u"hiresCheck"_s);
+    auto* strength = m_window->findChild<QDoubleSpinBox*>(u"strengthSpin"_s);
+    auto* scale = m_window->findChild<QDoubleSpinBox*>(u"hiresScaleSpin"_s);
+    QVERIFY(init && hires && strength && scale);
+    QVERIFY(!strength->isEnabled() && !scale->isEnabled());
+
+    QTest::keyClicks(init, u"/art/fox.png"_s);
+    QVERIFY(!hires->isEnabled());
+    QVERIFY(strength->isEnabled());
+    QCOMPARE(strength->value(), RenderDefaults::ImageToImageStrength);
+    QTest::keyClicks(m_prompt, u"a fox in ink"_s);
+    QTest::mouseClick(m_add, Qt::LeftButton);
+    QTRY_COMPARE(m_queue->waitingCount(), 1);
+    const RenderSettings image = m_queue->itemAt(0).settings;
+    QCOMPARE(image.initImage, std::optional<QString>(u"/art/fox.png"_s));
+    QCOMPARE(image.denoisingStrength, std::optional<double>(RenderDefaults::ImageToImageStrength));
+    QVERIFY(!image.hiresEnabled());
+
+    init->clear();
+    QVERIFY(hires->isEnabled() && !strength->isEnabled());
+    QTest::mouseClick(hires, Qt::LeftButton);
+    QVERIFY(hires->isChecked() && scale->isEnabled() && strength->isEnabled());
+    QCOMPARE(strength->value(), RenderDefaults::HiresStrength);
+    scale->setValue(1.5);
+    QTest::keyClicks(m_prompt, u"an owl"_s);
+    QTest::mouseClick(m_add, Qt::LeftButton);
+    QTRY_COMPARE(m_queue->waitingCount(), 2);
+    const RenderSettings twoPass = m_queue->itemAt(1).settings;
+    QVERIFY(!twoPass.initImage);
+    QCOMPARE(twoPass.hiresScale, std::optional<double>(1.5));
+    QCOMPARE(twoPass.hiresSteps, std::optional<int>(RenderDefaults::HiresSteps));
+    QCOMPARE(twoPass.hiresUpscaler, std::optional<QString>(RenderDefaults::HiresUpscaler.toString()));
+    QCOMPARE(twoPass.denoisingStrength, std::optional<double>(RenderDefaults::HiresStrength));
+    // The queue shows it, and editing the item brings every control back.
+    QVERIFY2(QueueModel::settingsSummary(twoPass).contains(u"hires ×1.5"_s),
+             qPrintable(QueueModel::settingsSummary(twoPass)));
+    QVERIFY2(QueueModel::settingsSummary(image).contains(u"from fox.png"_s),
+             qPrintable(QueueModel::settingsSummary(image)));
+    hires->setChecked(false);
+    QVERIFY(m_window->editItem(m_queue->itemAt(0).id));
+    QCOMPARE(init->text(), u"/art/fox.png"_s);
+    QVERIFY(!hires->isEnabled());
 }
 
 void TestMainWindow::rendersTheQueueIntoTheGalleryAndTheBoard()
