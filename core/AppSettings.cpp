@@ -32,6 +32,7 @@ namespace Atelier
             const QString ModelFolders = u"models/folders"_s;
             const QString LoraFolders = u"models/loraFolders"_s;
             const QString EmbeddingFolders = u"models/embeddingFolders"_s;
+            const QString VaeFolders = u"models/vaeFolders"_s;
             const QString MaxBatch = u"workers/maxBatch"_s;
             const QString CpuWorkers = u"workers/cpuWorkers"_s;
             const QString LibraryFolders = u"library/folders"_s;
@@ -195,6 +196,7 @@ namespace Atelier
         s.modelFolders = reader.folders(Key::ModelFolders);
         s.loraFolders = reader.folders(Key::LoraFolders);
         s.embeddingFolders = reader.folders(Key::EmbeddingFolders);
+        s.vaeFolders = reader.folders(Key::VaeFolders);
         s.libraryFolders = reader.folders(Key::LibraryFolders);
         s.modelPath = reader.text(Key::Model).value_or(QString()).trimmed();
 
@@ -270,6 +272,7 @@ namespace Atelier
         settings.setValue(Key::ModelFolders, modelFolders);
         settings.setValue(Key::LoraFolders, loraFolders);
         settings.setValue(Key::EmbeddingFolders, embeddingFolders);
+        settings.setValue(Key::VaeFolders, vaeFolders);
         settings.setValue(Key::Model, modelPath);
         settings.setValue(Key::Output, outputDirectory);
         settings.setValue(Key::NamingPattern, namingPattern);

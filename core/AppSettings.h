@@ -42,6 +42,7 @@ namespace Atelier
     /// | `library/folders` | libraryFolders | 0.2 |
     /// | `models/automatic1111Roots`, `models/comfyUiRoots`, `models/folders` | the model folders | 0.2 |
     /// | `models/loraFolders`, `models/embeddingFolders` | loraFolders, embeddingFolders | 0.3 |
+    /// | `models/vaeFolders` | vaeFolders | 0.3 |
     /// | `render/clipSkip` | clipSkip | 0.3 |
     /// | `workers/maxBatch`, `workers/cpuWorkers` | maxBatch, cpuWorkers | 0.2 |
     /// | `appearance/theme` | theme ("system", "light", "dark") | 0.2 |
@@ -64,6 +65,8 @@ namespace Atelier
         QStringList loraFolders;
         /// Textual-inversion folders the artist added; ModelLocations::embeddingFolders() adds the usual ones.
         QStringList embeddingFolders;
+        /// VAE folders the artist added; ModelLocations::vaeFolders() adds the usual ones.
+        QStringList vaeFolders;
         QString modelPath; ///< the default model; empty: the worker's embedded model
 
         // Output

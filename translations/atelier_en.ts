@@ -1469,6 +1469,46 @@ Negative: %2</source>
         <source>Example: %1</source>
         <translation type="unfinished"></translation>
     </message>
+    <message>
+        <source>&amp;LoRAs and VAEs</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Prompts name LoRAs (&lt;lora:NAME:WEIGHT&gt;) and embeddings by file name, and an item may name a VAE; they are looked for in these folders and their subfolders, first to last.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Lo&amp;RA folders</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Then %1, and models/Lora of each AUTOMATIC1111 folder and models/loras of each ComfyUI folder on the Models page.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Embedding folders</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Then %1, and embeddings of each AUTOMATIC1111 folder and models/embeddings of each ComfyUI folder on the Models page.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;VAE folders</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Then %1, and models/VAE of each AUTOMATIC1111 folder and models/vae of each ComfyUI folder on the Models page.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Add…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Remove</source>
+        <translation type="unfinished"></translation>
+    </message>
 </context>
 <context>
     <name>main</name>

@@ -1453,6 +1453,46 @@ Negative: %2</source>
         <source>Example: %1</source>
         <translation>示例：%1</translation>
     </message>
+    <message>
+        <source>&amp;LoRAs and VAEs</source>
+        <translation>&amp;LoRA 与 VAE</translation>
+    </message>
+    <message>
+        <source>Prompts name LoRAs (&lt;lora:NAME:WEIGHT&gt;) and embeddings by file name, and an item may name a VAE; they are looked for in these folders and their subfolders, first to last.</source>
+        <translation>提示词按文件名引用 LoRA（&lt;lora:名称:权重&gt;）和嵌入，队列项可以指定 VAE；Atelier 按从上到下的顺序在这些文件夹及其子文件夹中查找。</translation>
+    </message>
+    <message>
+        <source>Lo&amp;RA folders</source>
+        <translation>Lo&amp;RA 文件夹</translation>
+    </message>
+    <message>
+        <source>Then %1, and models/Lora of each AUTOMATIC1111 folder and models/loras of each ComfyUI folder on the Models page.</source>
+        <translation>然后是 %1，以及“模型”页上每个 AUTOMATIC1111 文件夹的 models/Lora 和每个 ComfyUI 文件夹的 models/loras。</translation>
+    </message>
+    <message>
+        <source>&amp;Embedding folders</source>
+        <translation>嵌入文件夹(&amp;E)</translation>
+    </message>
+    <message>
+        <source>Then %1, and embeddings of each AUTOMATIC1111 folder and models/embeddings of each ComfyUI folder on the Models page.</source>
+        <translation>然后是 %1，以及“模型”页上每个 AUTOMATIC1111 文件夹的 embeddings 和每个 ComfyUI 文件夹的 models/embeddings。</translation>
+    </message>
+    <message>
+        <source>&amp;VAE folders</source>
+        <translation>&amp;VAE 文件夹</translation>
+    </message>
+    <message>
+        <source>Then %1, and models/VAE of each AUTOMATIC1111 folder and models/vae of each ComfyUI folder on the Models page.</source>
+        <translation>然后是 %1，以及“模型”页上每个 AUTOMATIC1111 文件夹的 models/VAE 和每个 ComfyUI 文件夹的 models/vae。</translation>
+    </message>
+    <message>
+        <source>Add…</source>
+        <translation>添加…</translation>
+    </message>
+    <message>
+        <source>Remove</source>
+        <translation>移除</translation>
+    </message>
 </context>
 <context>
     <name>main</name>

@@ -707,7 +707,7 @@ namespace Atelier
         }
         // By file name, as A1111 lists them and as infotexts name them; the workers find them by it.
         QStringList names;
-        for (const QString& folder : m_settings.modelLocations().vaeFolders()) {
+        for (const QString& folder : m_settings.modelLocations().vaeFolders(m_settings.vaeFolders)) {
             QDirIterator it(folder, {u"*.safetensors"_s}, QDir::Files, QDirIterator::Subdirectories);
             while (it.hasNext()) {
                 names.append(QFileInfo(it.next()).fileName());
@@ -1043,7 +1043,7 @@ namespace Atelier
         options.modelPath = m_modelEdit->text().trimmed();
         options.loraFolders = m_settings.modelLocations().loraFolders(m_settings.loraFolders);
         options.embeddingFolders = m_settings.modelLocations().embeddingFolders(m_settings.embeddingFolders);
-        options.vaeFolders = m_settings.modelLocations().vaeFolders();
+        options.vaeFolders = m_settings.modelLocations().vaeFolders(m_settings.vaeFolders);
         options.outputDirectory = QDir(output).absolutePath();
         options.keepRunningWhenIdle = true;
         options.defaults = editorDefaults();

@@ -13,11 +13,13 @@
 #include <QHeaderView>
 #include <QLabel>
 #include <QLineEdit>
+#include <QListWidget>
 #include <QLocale>
 #include <QPlainTextEdit>
 #include <QPromise>
 #include <QPushButton>
 #include <QSpinBox>
+#include <QStandardPaths>
 #include <QTabWidget>
 #include <QTableWidget>
 #include <QThreadPool>
@@ -76,6 +78,7 @@ namespace Atelier
         m_pages = new QTabWidget(this);
         m_pages->setObjectName(u"pages"_s);
         m_pages->addTab(makeModelsPage(), tr("&Models"));
+        m_pages->addTab(makeNetworksPage(), tr("&LoRAs and VAEs"));
         m_pages->addTab(makeOutputPage(), tr("&Output"));
         m_pages->addTab(makeDefaultsPage(), tr("&Defaults"));
         m_pages->addTab(makeWorkersPage(), tr("&Workers"));
@@ -221,6 +224,77 @@ namespace Atelier
         layout->addLayout(statusRow);
         layout->addWidget(foldersLabel);
         layout->addLayout(folderRow, 1);
+        return page;
+    }
+
+    QWidget* SettingsDialog::makeNetworksPage()
+    {
+        auto* page = new QWidget(this);
+        auto* layout = new QVBoxLayout(page);
+        auto* intro = new QLabel(tr("Prompts name LoRAs (<lora:NAME:WEIGHT>) and embeddings by file name, and an item "
+                                    "may name a VAE; they are looked for in these folders and their subfolders, first "
+                                    "to last."),
+                                 page);
+        intro->setWordWrap(true);
+        layout->addWidget(intro);
+        const QString data
+            = QDir::toNativeSeparators(QStandardPaths::writableLocation(QStandardPaths::AppDataLocation));
+        struct Kind
+        {
+            QListWidget** list;
+            QString objectName;
+            QString title;
+            QString usual;
+        };
+        const QList<Kind> kinds{
+            {&m_loraFolderList, u"loraFolderList"_s, tr("Lo&RA folders"),
+             tr("Then %1, and models/Lora of each AUTOMATIC1111 folder and models/loras of each ComfyUI folder on "
+                "the Models page.")
+                 .arg(QDir(data).filePath(u"loras"_s))},
+            {&m_embeddingFolderList, u"embeddingFolderList"_s, tr("&Embedding folders"),
+             tr("Then %1, and embeddings of each AUTOMATIC1111 folder and models/embeddings of each ComfyUI folder "
+                "on the Models page.")
+                 .arg(QDir(data).filePath(u"embeddings"_s))},
+            {&m_vaeFolderList, u"vaeFolderList"_s, tr("&VAE folders"),
+             tr("Then %1, and models/VAE of each AUTOMATIC1111 folder and models/vae of each ComfyUI folder on the "
+                "Models page.")
+                 .arg(QDir(data).filePath(u"vae"_s))},
+        };
+        for (const Kind& kind : kinds) {
+            auto* label = new QLabel(kind.title, page);
+            auto* list = new QListWidget(page);
+            list->setObjectName(kind.objectName);
+            label->setBuddy(list);
+            *kind.list = list;
+            auto* add = new QPushButton(tr("Add…"), page);
+            add->setObjectName(kind.objectName + u"Add"_s);
+            auto* remove = new QPushButton(tr("Remove"), page);
+            remove->setObjectName(kind.objectName + u"Remove"_s);
+            remove->setEnabled(false);
+            connect(list, &QListWidget::itemSelectionChanged, remove,
+                    [list, remove] { remove->setEnabled(!list->selectedItems().isEmpty()); });
+            connect(remove, &QPushButton::clicked, list, [list] { qDeleteAll(list->selectedItems()); });
+            connect(add, &QPushButton::clicked, this, [this, list, title = kind.title] {
+                const QString folder = QFileDialog::getExistingDirectory(this, QString(title).remove(u'&'));
+                if (!folder.isEmpty()
+                    && list->findItems(QDir::toNativeSeparators(folder), Qt::MatchExactly).isEmpty()) {
+                    list->addItem(QDir::toNativeSeparators(folder));
+                }
+            });
+            auto* usual = new QLabel(kind.usual, page);
+            usual->setWordWrap(true);
+            usual->setTextInteractionFlags(Qt::TextSelectableByMouse);
+            auto* buttons = new QVBoxLayout;
+            buttons->addWidget(add);
+            buttons->addWidget(remove);
+            buttons->addStretch();
+            auto* row = new QHBoxLayout;
+            row->addWidget(list, 1);
+            row->addLayout(buttons);
+            layout->addWidget(label);
+            layout->addLayout(row, 1);
+            layout->addWidget(usual);
+        }
         return page;
     }
 
@@ -409,6 +483,14 @@ namespace Atelier
         addFolders(s.modelFolders, DiscoveredModel::Source::AddedFolder, tr("Added folder"));
         addFolders(s.automatic1111Roots, DiscoveredModel::Source::Automatic1111, u"AUTOMATIC1111"_s);
         addFolders(s.comfyUiRoots, DiscoveredModel::Source::ComfyUi, u"ComfyUI"_s);
+        for (const auto& [list, folders] :
+             {std::pair{m_loraFolderList, &s.loraFolders}, std::pair{m_embeddingFolderList, &s.embeddingFolders},
+              std::pair{m_vaeFolderList, &s.vaeFolders}}) {
+            list->clear();
+            for (const QString& folder : *folders) {
+                list->addItem(QDir::toNativeSeparators(folder));
+            }
+        }
         m_modelEdit->setText(QDir::toNativeSeparators(s.modelPath));
         m_outputEdit->setText(QDir::toNativeSeparators(s.outputDirectory));
         m_patternEdit->setText(s.namingPattern);
@@ -435,6 +517,14 @@ namespace Atelier
         s.modelFolders = folders(DiscoveredModel::Source::AddedFolder);
         s.automatic1111Roots = folders(DiscoveredModel::Source::Automatic1111);
         s.comfyUiRoots = folders(DiscoveredModel::Source::ComfyUi);
+        for (const auto& [list, folders] :
+             {std::pair{m_loraFolderList, &s.loraFolders}, std::pair{m_embeddingFolderList, &s.embeddingFolders},
+              std::pair{m_vaeFolderList, &s.vaeFolders}}) {
+            folders->clear();
+            for (int i = 0; i < list->count(); ++i) {
+                folders->append(QDir::fromNativeSeparators(list->item(i)->text()));
+            }
+        }
         s.modelPath = QDir::fromNativeSeparators(m_modelEdit->text().trimmed());
         const QString output = QDir::fromNativeSeparators(m_outputEdit->text().trimmed());
         s.outputDirectory = output.isEmpty() ? AppSettings::defaultOutputDirectory() : output;

@@ -16,6 +16,7 @@ class QDialogButtonBox;
 class QDoubleSpinBox;
 class QLabel;
 class QLineEdit;
+class QListWidget;
 class QPlainTextEdit;
 class QPushButton;
 class QSpinBox;
@@ -50,6 +51,7 @@ namespace Atelier
         enum Page
         {
             ModelsPage,
+            NetworksPage, ///< LoRA, embedding and VAE folders
             OutputPage,
             DefaultsPage,
             WorkersPage,
@@ -90,6 +92,7 @@ namespace Atelier
 
     private:
         QWidget* makeModelsPage();
+        QWidget* makeNetworksPage();
         QWidget* makeOutputPage();
         QWidget* makeDefaultsPage();
         QWidget* makeWorkersPage();
@@ -121,6 +124,11 @@ namespace Atelier
         QList<DiscoveredModel> m_models;
         QFutureWatcher<ModelDiscoveryResult>* m_watcher = nullptr;
         std::shared_ptr<std::atomic_bool> m_cancelScan;
+
+        // LoRAs, embeddings and VAEs: the folders the artist added to each kind's usual ones
+        QListWidget* m_loraFolderList = nullptr;
+        QListWidget* m_embeddingFolderList = nullptr;
+        QListWidget* m_vaeFolderList = nullptr;
 
         // Output
         QLineEdit* m_outputEdit = nullptr;

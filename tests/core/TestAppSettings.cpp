@@ -63,6 +63,9 @@ AppSettings TestAppSettings::changed()
     s.automatic1111Roots = {u"/opt/stable-diffusion-webui"_s, u"/home/a/webui, with a comma"_s};
     s.comfyUiRoots = {u"/srv/ComfyUI"_s};
     s.modelFolders = {u"/models"_s, u"/mnt/more models"_s};
+    s.loraFolders = {u"/art/loras"_s};
+    s.embeddingFolders = {u"/art/embeddings"_s, u"/art/more, embeddings"_s};
+    s.vaeFolders = {u"/art/vae"_s};
     s.modelPath = u"/models/dreamshaper_8.safetensors"_s;
     s.outputDirectory = u"/tmp/out"_s;
     s.namingPattern = u"[date]-[model_name]-[seed]"_s;

@@ -7,6 +7,7 @@
 #include <QFile>
 #include <QLabel>
 #include <QLineEdit>
+#include <QListWidget>
 #include <QPlainTextEdit>
 #include <QPushButton>
 #include <QSignalSpy>
@@ -133,6 +134,9 @@ AppSettings TestSettingsDialog::changed()
     s.automatic1111Roots = {u"/opt/webui"_s};
     s.comfyUiRoots = {u"/opt/ComfyUI"_s, u"/srv/ComfyUI"_s};
     s.modelFolders = {u"/models"_s};
+    s.loraFolders = {u"/art/loras"_s, u"/art/more loras"_s};
+    s.embeddingFolders = {u"/art/embeddings"_s};
+    s.vaeFolders = {u"/art/vae"_s};
     s.modelPath = u"/models/dreamshaper_8.safetensors"_s;
     s.outputDirectory = u"/tmp/out"_s;
     s.namingPattern = u"[date]-[model_name]-[seed]"_s;
@@ -412,6 +416,17 @@ void TestSettingsDialog::settingsRoundTrip()
     QCOMPARE(dialog.findChild<QSpinBox*>(u"batchSpin"_s)->text(), u"8"_s);
     QCOMPARE(dialog.findChild<QPlainTextEdit*>(u"negativeEdit"_s)->toPlainText(), original.negativePrompt);
     QCOMPARE(dialog.findChild<QComboBox*>(u"samplerCombo"_s)->currentText(), u"DPM++ 2M Karras"_s);
+    // The LoRA, embedding and VAE folders are listed, and a removed one is gone from the settings.
+    auto* loras = dialog.findChild<QListWidget*>(u"loraFolderList"_s);
+    QVERIFY(loras && dialog.findChild<QListWidget*>(u"vaeFolderList"_s));
+    QCOMPARE(loras->count(), 2);
+    dialog.show();
+    dialog.showPage(SettingsDialog::NetworksPage);
+    QVERIFY(QTest::qWaitForWindowExposed(&dialog));
+    loras->setCurrentRow(0);
+    QTest::mouseClick(dialog.findChild<QPushButton*>(u"loraFolderListRemove"_s), Qt::LeftButton);
+    QCOMPARE(dialog.settings().loraFolders, QStringList{u"/art/more loras"_s});
+    QCOMPARE(dialog.settings().vaeFolders, QStringList{u"/art/vae"_s});
 
     SettingsDialog defaults(AppSettings{});
     QCOMPARE(defaults.settings(), AppSettings());
