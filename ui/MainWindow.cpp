@@ -727,10 +727,14 @@ namespace Atelier
 
     void MainWindow::chooseInitImage()
     {
-        const QString file = QFileDialog::getOpenFileName(this, tr("Choose an init image"), m_initImageEdit->text(),
-                                                          tr("Images (*.png *.jpg *.jpeg *.webp *.bmp)"));
+        chooseFileFor(m_initImageEdit, tr("Choose an init image"), tr("Images (*.png *.jpg *.jpeg *.webp *.bmp)"));
+    }
+
+    void MainWindow::chooseFileFor(QLineEdit* edit, const QString& title, const QString& filter)
+    {
+        const QString file = QFileDialog::getOpenFileName(this, title, edit->text(), filter);
         if (!file.isEmpty()) {
-            m_initImageEdit->setText(file);
+            edit->setText(file);
         }
     }
 
@@ -1436,11 +1440,7 @@ namespace Atelier
 
     void MainWindow::chooseModel()
     {
-        const QString file = QFileDialog::getOpenFileName(this, tr("Choose a model"), m_modelEdit->text(),
-                                                          tr("Stable Diffusion 1.x checkpoints (*.safetensors)"));
-        if (!file.isEmpty()) {
-            m_modelEdit->setText(file);
-        }
+        chooseFileFor(m_modelEdit, tr("Choose a model"), tr("Stable Diffusion 1.x checkpoints (*.safetensors)"));
     }
 
     void MainWindow::chooseOutputFolder()

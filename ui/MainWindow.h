@@ -145,6 +145,8 @@ namespace Atelier
         void chooseModel();
         void chooseOutputFolder();
         void chooseInitImage();
+        /// A file dialog titled @p title, starting at @p edit's path; the file chosen goes into @p edit.
+        void chooseFileFor(QLineEdit* edit, const QString& title, const QString& filter);
         void chooseVae();
         /// Lists the VAEs of the VAE folders (and @p keep, a path the artist chose) in the VAE choice.
         void listVaes(const QString& keep = {});
