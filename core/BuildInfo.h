@@ -17,8 +17,14 @@ namespace Atelier
         /// NCCL version, or an empty string when built without NCCL.
         QString ncclVersion();
 
+        /// The package flavour, "cpu" or "cuda"; empty for a development build.
+        QString packageFlavour();
+        /// Where the worker's LibTorch comes from, in words: the folder of the package's own copy (next to the
+        /// program: `<bin>/../lib/atelier`), or the torch wheel a development build links.
+        QString torchOrigin();
+
         /// The multi-line report for `--version`: the program name and Atelier's version on the first line,
-        /// then one line per dependency (Qt, QCoro, LibTorch, CUDA, NCCL).
+        /// then the package flavour and one line per dependency (Qt, QCoro, LibTorch and its origin, CUDA, NCCL).
         QString versionReport(const QString& programName);
     } // namespace BuildInfo
 } // namespace Atelier

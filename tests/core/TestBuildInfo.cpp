@@ -22,18 +22,27 @@ private slots:
 void TestBuildInfo::reportNamesEveryDependency()
 {
     const QStringList lines = BuildInfo::versionReport(u"atelier"_s).split(u'\n', Qt::SkipEmptyParts);
-    QCOMPARE(lines.size(), 6);
+    QCOMPARE(lines.size(), 7);
     QCOMPARE(lines[0], u"atelier "_s + BuildInfo::atelierVersion());
     QVERIFY(QRegularExpression(u"^\\d+\\.\\d+\\.\\d+$"_s).match(BuildInfo::atelierVersion()).hasMatch());
-    QVERIFY2(lines[1].startsWith(u"Qt 6."_s), qPrintable(lines[1]));
-    QVERIFY2(QRegularExpression(u"^QCoro \\d+\\.\\d+"_s).match(lines[2]).hasMatch(), qPrintable(lines[2]));
-    // The LibTorch we built against is the one scripts/versions.env pins.
-    QVERIFY2(lines[3].startsWith(u"LibTorch "_s + QStringLiteral(ATELIER_PIN_TORCH)), qPrintable(lines[3]));
+    // A package says its flavour; the tests run in a development build.
+    QCOMPARE(lines[1],
+             BuildInfo::packageFlavour().isEmpty() ? u"Build: development"_s
+                                                   : u"Package: %1 flavour"_s.arg(BuildInfo::packageFlavour()));
+    QVERIFY2(lines[2].startsWith(u"Qt 6."_s), qPrintable(lines[2]));
+    QVERIFY2(QRegularExpression(u"^QCoro \\d+\\.\\d+"_s).match(lines[3]).hasMatch(), qPrintable(lines[3]));
+    // The LibTorch we built against is the one scripts/versions.env pins, and the report says where it is loaded
+    // from.
+    QVERIFY2(lines[4].startsWith(u"LibTorch "_s + QStringLiteral(ATELIER_PIN_TORCH)), qPrintable(lines[4]));
+    QVERIFY2(lines[4].contains(u", from "_s + BuildInfo::torchOrigin()), qPrintable(lines[4]));
+    if (BuildInfo::packageFlavour().isEmpty()) {
+        QVERIFY2(BuildInfo::torchOrigin().contains(u"development build"_s), qPrintable(BuildInfo::torchOrigin()));
+    }
     const QRegularExpression cuda(u"^(CUDA \\d+\\.\\d+.*|CUDA: not built with CUDA)$"_s);
-    QVERIFY2(cuda.match(lines[4]).hasMatch(), qPrintable(lines[4]));
+    QVERIFY2(cuda.match(lines[5]).hasMatch(), qPrintable(lines[5]));
     const QRegularExpression nccl(u"^(NCCL \\d+\\.\\d+\\.\\d+|NCCL: not built with NCCL)$"_s);
-    QVERIFY2(nccl.match(lines[5]).hasMatch(), qPrintable(lines[5]));
-    QCOMPARE(lines[4].startsWith(u"CUDA "_s), !BuildInfo::cudaVersion().isEmpty());
+    QVERIFY2(nccl.match(lines[6]).hasMatch(), qPrintable(lines[6]));
+    QCOMPARE(lines[5].startsWith(u"CUDA "_s), !BuildInfo::cudaVersion().isEmpty());
 }
 
 void TestBuildInfo::executablesPrintTheirVersion_data()
