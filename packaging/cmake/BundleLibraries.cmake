@@ -46,8 +46,11 @@ if(ATELIER_FLAVOUR STREQUAL "cuda")
     list(APPEND _bundle ${_torch_cuda_extra})
     # Torch loads these wheels' libraries by name when it first needs them (cuDNN's engines, NVRTC, cuSPARSELt,
     # NCCL, …). Left out, unless something links them: tools and shims no part of torch opens (FFTW and BLAS
-    # interposers, the multi-GPU solver, CUPTI's profiler add-ons, NVRTC's alternate build).
-    set(_not_opened "^lib(cufftw|nvblas|cusolverMg|checkpoint|nvperf_host|nvperf_target|pcsamplingutil)\\.so|\\.alt\\.so")
+    # interposers, the multi-GPU solver, CUPTI's profiler add-ons, NVRTC's alternate build), and the plugins for
+    # cluster interconnects that link software a desktop does not have (NVSHMEM's MPI, PMIx and OpenSHMEM
+    # bootstraps and its UCX, libfabric and Mellanox transports; cuFile's RDMA): NVSHMEM then starts with its own
+    # bootstrap, which is all one machine's workers use.
+    set(_not_opened "^lib(cufftw|nvblas|cusolverMg|checkpoint|nvperf_host|nvperf_target|pcsamplingutil|cufile_rdma)\\.so|\\.alt\\.so|^nvshmem_bootstrap_(mpi|pmix|shmem)\\.so|^nvshmem_transport_(ucx|libfabric|ibdevx|ibgda)\\.so")
     foreach(_dir IN LISTS _nvidia_libdirs)
         file(GLOB _libs "${_dir}/*.so*")
         foreach(_lib IN LISTS _libs)
@@ -105,10 +108,21 @@ list(REMOVE_DUPLICATES _licence_sources)
 foreach(_info IN LISTS _licence_sources)
     get_filename_component(_name "${_info}" NAME)
     string(REGEX REPLACE "\\.dist-info$" "" _name "${_name}")
-    file(GLOB_RECURSE _licences "${_info}/*LICENSE*" "${_info}/*License*" "${_info}/*NOTICE*" "${_info}/*COPYING*")
-    if(NOT _licences)
+    # The licence files the wheel's RECORD lists, in its dist-info or beside its libraries (cuSPARSELt's), kept in
+    # their folders: torch's third-party notices are all called LICENSE.
+    get_filename_component(_info_dir "${_info}" NAME)
+    file(STRINGS "${_info}/RECORD" _records REGEX "(LICENSE|License|NOTICE|COPYING)[^/,]*,")
+    set(_count 0)
+    foreach(_record IN LISTS _records)
+        string(REGEX REPLACE ",.*$" "" _path "${_record}")
+        if(EXISTS "${_site}/${_path}")
+            string(REGEX REPLACE "^${_info_dir}/" "" _relative "${_path}")
+            get_filename_component(_folder "${ATELIER_DOCDIR}/bundled/${_name}/${_relative}" DIRECTORY)
+            file(COPY "${_site}/${_path}" DESTINATION "${_folder}")
+            math(EXPR _count "${_count} + 1")
+        endif()
+    endforeach()
+    if(_count EQUAL 0)
         message(FATAL_ERROR "no licence found in ${_info}")
     endif()
-    file(MAKE_DIRECTORY "${ATELIER_DOCDIR}/bundled/${_name}")
-    file(COPY ${_licences} DESTINATION "${ATELIER_DOCDIR}/bundled/${_name}")
 endforeach()
