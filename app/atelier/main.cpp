@@ -22,6 +22,7 @@
 #include "ThumbnailCache.h"
 #include "Translations.h"
 #include "engine/ExtraNetworks.h"
+#include "farm/FarmFolder.h"
 #include "library/ImageLibrary.h"
 #include "orchestration/BatchRunner.h"
 #include "queue/QueueStore.h"
@@ -84,6 +85,12 @@ int main(int argc, char** argv)
     const QCommandLineOption resumeOption(
         u"resume"_s,
         u"Continue the interrupted run of this file into this output folder; nothing is made twice (batch)."_s);
+    const QCommandLineOption shardOption(
+        u"shard"_s,
+        u"Render only the K-th (from 0) of N static shards of the file into a shared --out folder; every shard "
+        u"agrees on one plan there and a rerun makes only what is missing, e.g. --shard $SLURM_ARRAY_TASK_ID/8 "
+        u"(batch)."_s,
+        u"K/N"_s);
     const QCommandLineOption clipSkipOption(
         u"clip-skip"_s, u"Default Clip skip, as AUTOMATIC1111 counts it: 1 is CLIP's last layer (batch)."_s, u"n"_s);
     const QCommandLineOption loraOption(
@@ -125,7 +132,7 @@ int main(int argc, char** argv)
          seedOption,          threadsOption,       jsonOption,        strictOption,        resumeOption,
          clipSkipOption,      loraOption,          loraDirOption,     embeddingsDirOption, vaeOption,
          vaeDirOption,        initImageOption,     strengthOption,    hiresScaleOption,    hiresStepsOption,
-         hiresUpscalerOption, hiresStrengthOption, listDevicesOption, renderOption});
+         hiresUpscalerOption, hiresStrengthOption, listDevicesOption, renderOption,        shardOption});
     parser.addPositionalArgument(u"files"_s, u"Prompt files to queue (.txt, .csv, .json, .jsonl)."_s, u"[files...]"_s);
     parser.process(*app);
 
@@ -283,6 +290,12 @@ int main(int argc, char** argv)
                     u"--lora must be NAME[:WEIGHT] (a name or path without ':', '<' or '>'), not \"%1\""_s.arg(lora));
             } else {
                 batch.loras.append(lora);
+            }
+        }
+        if (parser.isSet(shardOption)) {
+            if (const QString problem = Atelier::parseShard(parser.value(shardOption), &batch.shard, &batch.shards);
+                !problem.isEmpty()) {
+                problems.append(problem);
             }
         }
         if (!problems.isEmpty()) {

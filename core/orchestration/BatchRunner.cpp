@@ -22,8 +22,10 @@
 #include <unistd.h>
 
 #include "AppSettings.h"
+#include "farm/FarmFolder.h"
 #include "import/PromptImport.h"
 #include "library/ImageLibrary.h"
+#include "orchestration/BatchConsole.h"
 #include "orchestration/Coordinator.h"
 #include "orchestration/WorkerListener.h"
 #include "queue/QueueModel.h"
@@ -38,52 +40,6 @@ namespace Atelier
 {
     namespace
     {
-        std::atomic<int> g_interrupt{0}; ///< the first SIGINT/SIGTERM
-        std::atomic<int> g_interrupts{0}; ///< how many arrived
-
-        extern "C" void onInterrupt(int signal)
-        {
-            int none = 0;
-            g_interrupt.compare_exchange_strong(none, signal);
-            g_interrupts.fetch_add(1);
-        }
-
-        /// Catches SIGINT and SIGTERM for its lifetime (handlers may only set flags; the event loop polls them).
-        class InterruptGuard
-        {
-        public:
-            InterruptGuard()
-            {
-                g_interrupt.store(0);
-                g_interrupts.store(0);
-                std::signal(SIGINT, onInterrupt);
-                std::signal(SIGTERM, onInterrupt);
-            }
-            ~InterruptGuard()
-            {
-                std::signal(SIGINT, SIG_DFL);
-                std::signal(SIGTERM, SIG_DFL);
-            }
-            InterruptGuard(const InterruptGuard&) = delete;
-            InterruptGuard& operator=(const InterruptGuard&) = delete;
-
-            static int signal() { return g_interrupt.load(); }
-            static int count() { return g_interrupts.load(); }
-            /// 130 after SIGINT, 143 after SIGTERM, as shells report them.
-            static int exitCode() { return 128 + signal(); }
-        };
-
-        void printLine(FILE* stream, const QString& line)
-        {
-            std::fputs(qPrintable(line + u'\n'), stream);
-            std::fflush(stream);
-        }
-
-        void printJson(const QJsonObject& event)
-        {
-            printLine(stdout, QString::fromUtf8(QJsonDocument(event).toJson(QJsonDocument::Compact)));
-        }
-
         const QString ManifestFolder = u".atelier-runs"_s;
 
         /// The run a manifest describes.
@@ -178,6 +134,114 @@ namespace Atelier
             if (!added.isEmpty() && !store.add(queue, added, false, addedKeys)) {
                 return store.error();
             }
+            return {};
+        }
+
+        /// A --shard run's items: the plan in the output folder (published by whichever shard came first), those of
+        /// this shard whose images are not committed yet, in a private in-memory queue, each with its planned image
+        /// path. Returns an empty string or why not.
+        QString prepareShard(const BatchOptions& options, const QList<RenderSettings>& jobs, QueueStore& store,
+                             QString* queueName, qsizetype* madeEarlier)
+        {
+            if (options.resume) {
+                return u"--resume does not go with --shard: a shard run again makes what it lacks"_s;
+            }
+            const FarmFolder folder(options.outputDirectory);
+            FarmManifest plan = FarmFolder::plan(FarmFolder::shardedRunId(jobs, options.modelPath, options.defaults),
+                                                 options.file, jobs, nextImageNumber(options.outputDirectory),
+                                                 QString(), modelShortName(options.modelPath), options.defaults);
+            if (const QString problem = folder.publish(plan); !problem.isEmpty()) {
+                return problem;
+            }
+            folder.removeLeftovers(plan);
+            const QList<qint64> left = folder.missing(plan, options.shard, options.shards);
+            const auto mine = std::count_if(plan.items.cbegin(), plan.items.cend(), [&](const FarmItem& item) {
+                return inShard(item.index, options.shard, options.shards);
+            });
+            *madeEarlier = mine - left.size();
+            printLine(stderr,
+                      u"shard %1/%2 of run %3: %4 of the file's %5 items, %6 made earlier"_s.arg(options.shard)
+                          .arg(options.shards)
+                          .arg(plan.run)
+                          .arg(mine)
+                          .arg(plan.items.size())
+                          .arg(*madeEarlier));
+            if (const QString problem = store.open(u":memory:"_s); !problem.isEmpty()) {
+                return u"the queue store: "_s + problem;
+            }
+            *queueName = u"shard"_s;
+            QList<RenderSettings> shardJobs;
+            for (qint64 index : left) {
+                shardJobs.append(plan.items.at(index).settings);
+            }
+            const std::optional<QList<qint64>> ids = store.add(*queueName, shardJobs);
+            if (!ids) {
+                return u"the queue store: "_s + store.error();
+            }
+            // Each image's name is the plan's, fixed before any worker hears of it.
+            for (qsizetype i = 0; i < left.size(); ++i) {
+                const FarmItem& item = plan.items.at(left.at(i));
+                if (!store.recordDispatch(ids->at(i), item.settings.seed.value_or(0), folder.imagePath(item), 0, {})) {
+                    return u"the queue store: "_s + store.error();
+                }
+            }
+            return {};
+        }
+
+        /// A run's items go to the durable queue before any worker starts (or, with --resume, are found there again);
+        /// the manifest ties the output folder to them. Returns an empty string or why not.
+        QString prepareRun(const BatchOptions& options, const QList<RenderSettings>& jobs, QueueStore& store,
+                           QString* queueName, qsizetype* madeEarlier)
+        {
+            const QString file = QFileInfo(options.file).absoluteFilePath();
+            const QString storePath = options.storePath.isEmpty() ? defaultQueueStorePath() : options.storePath;
+            if (const QString problem = store.open(storePath); !problem.isEmpty()) {
+                return u"the queue store: "_s + problem;
+            }
+            const QStringList keys = contentKeys(jobs);
+            Manifest manifest;
+            if (options.resume) {
+                const std::optional<Manifest> found = findManifest(options.outputDirectory, file);
+                if (!found) {
+                    return u"--resume: %1 holds no run of %2 to continue"_s.arg(
+                        QDir(options.outputDirectory).absolutePath(), file);
+                }
+                manifest = *found;
+                const QString queue = u"batch:"_s + manifest.run;
+                if (store.items(queue).isEmpty()) {
+                    return u"--resume: the queue store %1 has no record of run %2 (started with another data folder?)"_s
+                        .arg(storePath, manifest.run);
+                }
+                if (store.recover(
+                        queue, [](const QueueItem& item) { return isCompleteImage(item.imagePath); },
+                        DefaultMaxAttempts)
+                    < 0) {
+                    return u"the queue store: "_s + store.error();
+                }
+                if (const QString problem = reconcile(store, queue, jobs, keys, file); !problem.isEmpty()) {
+                    return u"the queue store: "_s + problem;
+                }
+            } else {
+                if (const std::optional<Manifest> earlier = findManifest(options.outputDirectory, file)) {
+                    if (store.count(u"batch:"_s + earlier->run, ItemState::Queued) > 0) {
+                        printLine(stderr,
+                                  u"atelier: an earlier run of this file into this folder did not finish; "
+                                  u"--resume continues it (this run starts anew)"_s);
+                    }
+                }
+                manifest.run = QString::fromLatin1(QByteArray::number(QRandomGenerator::system()->generate64(), 16));
+                manifest.created = QDateTime::currentDateTimeUtc();
+                if (!store.add(u"batch:"_s + manifest.run, jobs, false, keys)) {
+                    return u"the queue store: "_s + store.error();
+                }
+            }
+            manifest.file = file;
+            manifest.store = storePath;
+            if (const QString problem = writeManifest(options.outputDirectory, manifest, keys); !problem.isEmpty()) {
+                return problem;
+            }
+            *queueName = u"batch:"_s + manifest.run;
+            *madeEarlier = store.count(*queueName, ItemState::Done);
             return {};
         }
     } // namespace
@@ -291,62 +355,20 @@ namespace Atelier
             return InterruptGuard::exitCode();
         }
 
-        // The run's items go to the durable queue before any worker starts; the manifest ties this folder to them.
-        const QString file = QFileInfo(options.file).absoluteFilePath();
-        const QString storePath = options.storePath.isEmpty() ? defaultQueueStorePath() : options.storePath;
         QueueStore store;
-        if (const QString problem = store.open(storePath); !problem.isEmpty()) {
-            return fail(u"the queue store: "_s + problem);
-        }
-        const QStringList keys = contentKeys(imported.jobs);
-        Manifest manifest;
-        if (options.resume) {
-            const std::optional<Manifest> found = findManifest(options.outputDirectory, file);
-            if (!found) {
-                return fail(u"--resume: %1 holds no run of %2 to continue"_s.arg(
-                    QDir(options.outputDirectory).absolutePath(), file));
-            }
-            manifest = *found;
-            const QString queue = u"batch:"_s + manifest.run;
-            if (store.items(queue).isEmpty()) {
-                return fail(
-                    u"--resume: the queue store %1 has no record of run %2 (started with another data folder?)"_s.arg(
-                        storePath, manifest.run));
-            }
-            if (store.recover(
-                    queue, [](const QueueItem& item) { return isCompleteImage(item.imagePath); }, DefaultMaxAttempts)
-                < 0) {
-                return fail(u"the queue store: "_s + store.error());
-            }
-            if (const QString problem = reconcile(store, queue, imported.jobs, keys, file); !problem.isEmpty()) {
-                return fail(u"the queue store: "_s + problem);
-            }
-        } else {
-            if (const std::optional<Manifest> earlier = findManifest(options.outputDirectory, file)) {
-                if (store.count(u"batch:"_s + earlier->run, ItemState::Queued) > 0) {
-                    printLine(stderr,
-                              u"atelier: an earlier run of this file into this folder did not finish; "
-                              u"--resume continues it (this run starts anew)"_s);
-                }
-            }
-            manifest.run = QString::fromLatin1(QByteArray::number(QRandomGenerator::system()->generate64(), 16));
-            manifest.created = QDateTime::currentDateTimeUtc();
-            if (!store.add(u"batch:"_s + manifest.run, imported.jobs, false, keys)) {
-                return fail(u"the queue store: "_s + store.error());
-            }
-        }
-        manifest.file = file;
-        manifest.store = storePath;
-        if (const QString problem = writeManifest(options.outputDirectory, manifest, keys); !problem.isEmpty()) {
+        QString queueName;
+        qsizetype madeEarlier = 0;
+        const bool sharded = options.shards > 0;
+        if (const QString problem = sharded ? prepareShard(options, imported.jobs, store, &queueName, &madeEarlier)
+                                            : prepareRun(options, imported.jobs, store, &queueName, &madeEarlier);
+            !problem.isEmpty()) {
             return fail(problem);
         }
-        const QString queueName = u"batch:"_s + manifest.run;
         // What a crash of an earlier run left: temporary files of workers killed mid-write (not images), and the
         // private socket folders of coordinators that were killed.
         removeStaleTemporaryImages(options.outputDirectory);
         WorkerListener::removeStalePrivateDirectories();
         QueueModel queue(&store, queueName);
-        const qsizetype madeEarlier = store.count(queueName, ItemState::Done);
         if (queue.waitingCount() == 0) {
             printLine(stderr,
                       u"%1 of %1 images of %2 were already made; nothing left to render"_s.arg(madeEarlier)
@@ -385,81 +407,32 @@ namespace Atelier
         coordinator.setQueue(&queue);
 
         const qsizetype total = queue.waitingCount();
-        const bool live = !options.json && isatty(STDOUT_FILENO) != 0;
-        qsizetype done = 0, failed = 0;
-        QHash<int, QString> perDevice; // rank -> "job 3 step 5/20, 2.1 it/s"
-        QElapsedTimer clock;
-        clock.start();
-        auto redraw = [&] {
-            // One status line per device and one overall, rewritten in place.
-            QString text = u"\r\x1b[J"_s;
-            for (int rank = 0; rank < devices.size(); ++rank) {
-                text += u"[%1 %2] %3\n"_s.arg(rank).arg(devices.at(rank), perDevice.value(rank, u"idle"_s));
-            }
-            const double elapsed = clock.elapsed() / 1000.0;
-            const double eta = done > 0 ? elapsed / done * (total - done - failed) : 0;
-            text += u"%1/%2 images, %3 failed, %4 s elapsed, ETA %5 s"_s.arg(done)
-                        .arg(total)
-                        .arg(failed)
-                        .arg(elapsed, 0, 'f', 0)
-                        .arg(eta, 0, 'f', 0);
-            std::fputs(qPrintable(text), stdout);
-            std::fprintf(stdout, "\x1b[%dA", static_cast<int>(devices.size()));
-            std::fflush(stdout);
-        };
-
+        BatchDisplay display(options.json, total);
+        for (int rank = 0; rank < devices.size(); ++rank) {
+            display.addLane(u"%1 %2"_s.arg(rank).arg(devices.at(rank)));
+        }
+        const auto lane = [&](int rank) { return u"%1 %2"_s.arg(rank).arg(devices.value(rank)); };
         QObject::connect(&coordinator, &Coordinator::jobStarted, [&](qint64 id, int rank) {
-            if (options.json) {
-                printJson({{u"event"_s, u"started"_s}, {u"job"_s, id}, {u"rank"_s, rank}});
-            }
+            display.started(id, lane(rank), {{u"rank"_s, rank}});
         });
-        QObject::connect(
-            &coordinator, &Coordinator::jobProgress, [&](qint64 id, int rank, int step, int steps, double itps) {
-                if (options.json) {
-                    printJson({{u"event"_s, u"progress"_s},
-                               {u"job"_s, id},
-                               {u"rank"_s, rank},
-                               {u"step"_s, step},
-                               {u"total"_s, steps},
-                               {u"itps"_s, itps}});
-                } else if (live) {
-                    perDevice[rank] = u"job %1 step %2/%3, %4 it/s"_s.arg(id).arg(step).arg(steps).arg(itps, 0, 'f', 2);
-                    redraw();
-                }
-            });
+        QObject::connect(&coordinator, &Coordinator::jobProgress,
+                         [&](qint64 id, int rank, int step, int steps, double itps) {
+                             display.progress(id, lane(rank), {{u"rank"_s, rank}}, step, steps, itps);
+                         });
         QObject::connect(&coordinator, &Coordinator::jobFinished, [&](qint64 id, const QString& path) {
-            ++done;
             if (indexing && !library.addFile(path)) {
                 printLine(stderr, u"images will not be in the gallery: %1"_s.arg(library.error()));
                 indexing = false;
             }
-            if (options.json) {
-                printJson({{u"event"_s, u"done"_s}, {u"job"_s, id}, {u"path"_s, path}});
-            } else if (live) {
-                redraw();
-            } else {
-                printLine(stdout, u"done %1/%2: %3"_s.arg(done).arg(total).arg(path));
-            }
+            const QList<JobRecord>& jobs = coordinator.jobs();
+            display.finished(id, id < jobs.size() ? lane(jobs.at(id).rank) : QString(), path);
         });
-        QObject::connect(&coordinator, &Coordinator::jobCanceled, [&](qint64 id, const QString& reason) {
-            if (options.json) {
-                printJson({{u"event"_s, u"canceled"_s}, {u"job"_s, id}, {u"reason"_s, reason}});
-            }
-        });
-        QObject::connect(&coordinator, &Coordinator::jobFailed, [&](qint64 id, const QString& reason, bool retry) {
-            failed += retry ? 0 : 1;
-            if (options.json) {
-                printJson({{u"event"_s, retry ? u"retry"_s : u"failed"_s}, {u"job"_s, id}, {u"reason"_s, reason}});
-            } else if (!live) {
-                printLine(stderr, u"job %1 %2: %3"_s.arg(id).arg(retry ? u"will be retried"_s : u"failed"_s, reason));
-            }
-        });
+        QObject::connect(&coordinator, &Coordinator::jobCanceled,
+                         [&](qint64 id, const QString& reason) { display.canceled(id, reason); });
+        QObject::connect(&coordinator, &Coordinator::jobFailed,
+                         [&](qint64 id, const QString& reason, bool retry) { display.failed(id, reason, retry); });
         QObject::connect(&coordinator, &Coordinator::workerEvent, [&](int rank, const QString& message) {
-            if (options.json) {
-                printJson({{u"event"_s, u"worker"_s}, {u"rank"_s, rank}, {u"message"_s, message}});
-            } else if (!live) {
-                printLine(stderr, u"worker %1: %2"_s.arg(rank).arg(message));
-            }
+            display.workerEvent(QString::number(rank), {{u"rank"_s, rank}}, message);
         });
 
         // The first interrupt stops the run (workers get stopGrace to go, then are killed); a second one kills them
@@ -492,9 +465,7 @@ namespace Atelier
         }
         QCoreApplication::exec();
         poll.stop();
-        if (live) {
-            std::fprintf(stdout, "\x1b[%dB\n", static_cast<int>(devices.size()));
-        }
+        display.end();
 
         // The store is the record of the run: what is not done there is not made, whatever the workers said.
         QStringList notDone;
@@ -509,7 +480,8 @@ namespace Atelier
                     item.lastError.isEmpty() ? u"not started"_s : item.lastError));
             }
         }
-        const qsizetype rendered = made - madeEarlier;
+        // A shard's store holds only what it had left to make; a resumed run's holds what was made before too.
+        const qsizetype rendered = made - (sharded ? 0 : madeEarlier);
         const QString summary
             = u"%1 of %2 images written to %3%6; %4 not made; %5 problem(s) in the file"_s.arg(rendered)
                   .arg(total)
@@ -530,8 +502,11 @@ namespace Atelier
             printLine(stderr, line);
         }
         if (!notDone.isEmpty()) {
-            // Nothing is lost: the items wait in the queue store (a full disk, say, can be cleared first).
-            printLine(stderr, u"atelier: to make what is missing, run the same command with --resume"_s);
+            // Nothing is lost: the items wait in the queue store (a full disk, say, can be cleared first), or a
+            // shard's in the plan in its folder.
+            printLine(stderr,
+                      sharded ? u"atelier: to make what is missing, run the same shard again"_s
+                              : u"atelier: to make what is missing, run the same command with --resume"_s);
         }
         if (InterruptGuard::signal() != 0) {
             return InterruptGuard::exitCode();

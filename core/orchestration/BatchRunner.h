@@ -39,6 +39,11 @@ namespace Atelier
         /// Continue the last interrupted run of this file into this folder: its images already written are kept, the
         /// rest (and the file's new items) rendered, none twice.
         bool resume = false;
+        /// --shard K/N (shards > 0): render only the K-th of N static shards of the file, for SLURM job arrays.
+        /// The shards agree on one plan in the output folder (FarmFolder) and commit images first-writer-wins;
+        /// the folder is the record, so no queue store is used, and running a shard again makes what it lacks.
+        int shard = 0;
+        int shards = 0;
         QString storePath; ///< the durable queue; empty: defaultQueueStorePath()
         /// The image library each image is indexed in, for the window's gallery; empty: defaultImageLibraryPath();
         /// "-": none.

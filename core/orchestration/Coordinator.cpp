@@ -168,6 +168,19 @@ namespace Atelier
             Qt::QueuedConnection);
     }
 
+    void Coordinator::setJobSource(std::function<std::optional<SourcedJob>()> take, std::function<qsizetype()> size)
+    {
+        m_ledger.setJobSource(std::move(take), std::move(size));
+    }
+
+    void Coordinator::jobsMayBeWaiting()
+    {
+        if (isRunning()) {
+            m_ledger.addJobs({}, now());
+            apply();
+        }
+    }
+
     QString Coordinator::start()
     {
         if (m_started) {

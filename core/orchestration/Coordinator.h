@@ -81,6 +81,13 @@ namespace Atelier
         /// hears of it), result, failure and stop (the item goes back, first). Set before start(); the queue must
         /// outlive the coordinator.
         void setQueue(QueueModel* queue);
+        /// Feeds idle workers from @p take as well (a farm node's claims on the farm's store): called when a worker
+        /// is ready for work, it hands over one job or nothing; @p size says how many may wait (0 when unknown).
+        /// A job's itemId is the caller's own; a planned path is where its image must go. Call jobsMayBeWaiting()
+        /// when jobs may have appeared. Set before start().
+        void setJobSource(std::function<std::optional<SourcedJob>()> take, std::function<qsizetype()> size);
+        /// Offers idle workers whatever the job source now has.
+        void jobsMayBeWaiting();
         /// Jobs not final, and those a stop canceled, with the seeds they were given: what the caller puts back in
         /// its queue after finished().
         QList<RenderSettings> unfinishedJobs() const { return m_ledger.unfinishedJobs(); }

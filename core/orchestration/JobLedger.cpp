@@ -640,19 +640,13 @@ namespace Atelier
         if (!job.plannedPath.isEmpty()) {
             message.outputPath = job.plannedPath;
         } else if (job.imageNumber >= 0) {
-            ImageNameValues values;
-            values.seed = message.seed;
-            values.prompt = message.prompt;
-            values.model = m_options.modelName;
-            values.sampler = message.scheduler;
-            values.steps = message.steps;
-            values.cfgScale = message.cfgScale;
-            values.width = message.width;
-            values.height = message.height;
-            values.item = message.itemId;
-            values.time = job.namedAt;
-            message.outputPath = QDir(m_options.outputDirectory)
-                                     .filePath(imageFileName(job.imageNumber, values, m_options.namingPattern));
+            RenderSettings named = resolved;
+            named.seed = message.seed;
+            message.outputPath
+                = QDir(m_options.outputDirectory)
+                      .filePath(imageFileName(job.imageNumber,
+                                              imageNameValues(named, m_options.modelName, message.itemId, job.namedAt),
+                                              m_options.namingPattern));
         }
         return message;
     }

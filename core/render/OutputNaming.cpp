@@ -9,6 +9,7 @@
 #include <QFile>
 #include <QFileInfo>
 #include <QRegularExpression>
+#include <QSysInfo>
 
 #include <csignal>
 
@@ -240,6 +241,23 @@ namespace Atelier
         }
     } // namespace
 
+    ImageNameValues imageNameValues(const RenderSettings& settings, const QString& model, qint64 item,
+                                    const QDateTime& time)
+    {
+        ImageNameValues values;
+        values.seed = settings.seed.value_or(0);
+        values.prompt = settings.prompt;
+        values.model = model;
+        values.sampler = settings.scheduler.value_or(QString());
+        values.steps = settings.steps.value_or(RenderDefaults::Steps);
+        values.cfgScale = settings.cfgScale.value_or(RenderDefaults::CfgScale);
+        values.width = settings.width.value_or(RenderDefaults::Width);
+        values.height = settings.height.value_or(RenderDefaults::Height);
+        values.item = item;
+        values.time = time;
+        return values;
+    }
+
     QStringList namingTokens()
     {
         QStringList names;
@@ -384,11 +402,24 @@ namespace Atelier
         return file.read(12) == QByteArray::fromHex("0000000049454e44ae426082");
     }
 
+    QString temporaryHostName()
+    {
+        // Names in a shared folder: only [A-Za-z0-9._-], at most 40 bytes (an image name stays under 255).
+        static const QString host = [] {
+            QString name = QSysInfo::machineHostName();
+            name.replace(QRegularExpression(u"[^A-Za-z0-9._-]"_s), u"_"_s);
+            return name.isEmpty() ? u"localhost"_s : name.left(40);
+        }();
+        return host;
+    }
+
     QString temporaryImageTemplate(const QString& path)
     {
         const QFileInfo target(path);
         return QDir(target.absolutePath())
-            .filePath(u".%1.%2.XXXXXX.part"_s.arg(target.fileName()).arg(QCoreApplication::applicationPid()));
+            .filePath(u".%1.%2@%3.XXXXXX.part"_s.arg(target.fileName())
+                          .arg(QCoreApplication::applicationPid())
+                          .arg(temporaryHostName()));
     }
 
     namespace
@@ -414,12 +445,19 @@ namespace Atelier
 
     int removeStaleTemporaryImages(const QString& directory)
     {
-        static const QRegularExpression temporary(u"^\\..+\\.png\\.(\\d+)\\.[A-Za-z0-9]{6}\\.part$"_s);
+        // `.NAME.PID@HOST.XXXXXX.part`; before farms, `.NAME.PID.XXXXXX.part` (this host's).
+        static const QRegularExpression temporary(
+            u"^\\..+\\.png\\.(\\d+)(?:@([A-Za-z0-9._-]+))?\\.[A-Za-z0-9]{6}\\.part$"_s);
         int removed = 0;
         QDir dir(directory);
         for (const QString& name : dir.entryList({u".*.part"_s}, QDir::Files | QDir::Hidden | QDir::System)) {
             const QRegularExpressionMatch match = temporary.match(name);
             if (!match.hasMatch()) {
+                continue;
+            }
+            // In a folder that other machines share, another host's pid says nothing here.
+            const QString host = match.captured(2);
+            if (!host.isEmpty() && host != temporaryHostName()) {
                 continue;
             }
             const qint64 pid = match.captured(1).toLongLong();

@@ -6,6 +6,8 @@
 #include <QStringList>
 #include <QStringView>
 
+#include "render/RenderSettings.h"
+
 namespace Atelier
 {
     /// What an image's file name can show (naming pattern tokens): one job's resolved settings, its queue item and
@@ -24,10 +26,15 @@ namespace Atelier
         QDateTime time; ///< [date], [time], [datetime]; invalid: now
     };
 
+    /// What an item's name shows: @p settings' fields (RenderDefaults for those unset), the model's short name, the
+    /// queue item and the time its name was given. The ledger and the farm's plan name images through this alone.
+    ImageNameValues imageNameValues(const RenderSettings& settings, const QString& model, qint64 item,
+                                    const QDateTime& time);
+
     /// The naming pattern that gives the names Atelier always gave: `00012-<seed>-<prompt words>.png`.
     inline constexpr QStringView DefaultNamingPattern = u"[seed]-[prompt_words]";
     /// Longest image file name, in UTF-8 bytes: file systems allow 255, and a worker first writes the image under a
-    /// temporary name some 25 bytes longer (temporaryImageTemplate()).
+    /// temporary name up to 70 bytes longer (temporaryImageTemplate()).
     inline constexpr qsizetype MaxImageNameBytes = 200;
 
     /// The tokens a naming pattern may use, as written in one ("[seed]", "[prompt_words]", …). Their names are
@@ -73,10 +80,13 @@ namespace Atelier
     /// with the IEND chunk. A worker writes images whole (temporary file, fsync, link), so this tells a committed
     /// image from a missing one without decoding it.
     bool isCompleteImage(const QString& path);
-    /// Removes the temporary files (`.NAME.PID.XXXXXX.part`) that workers which no longer run left in @p directory
-    /// when they were killed while writing. Returns how many it removed.
+    /// Removes the temporary files (`.NAME.PID@HOST.XXXXXX.part`) that workers of this host which no longer run left
+    /// in @p directory when they were killed while writing; other hosts' are theirs to judge (a farm's folder is
+    /// shared). Returns how many it removed.
     int removeStaleTemporaryImages(const QString& directory);
     /// The temporary name a worker (this process) writes @p path's image under before committing it: hidden, in
-    /// the same folder, with the pid, so that removeStaleTemporaryImages() can tell whose it is.
+    /// the same folder, with the pid and the host, so that removeStaleTemporaryImages() can tell whose it is.
     QString temporaryImageTemplate(const QString& path);
+    /// This host's name as temporary image names carry it: [A-Za-z0-9._-] only, at most 40 bytes.
+    QString temporaryHostName();
 } // namespace Atelier

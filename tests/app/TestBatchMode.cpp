@@ -97,6 +97,7 @@ private slots:
     void clipSkipFromTheLineOrTheCommandLine();
     void embeddingsFromTheirFolder();
     void imageToImageHiresAndVaePerLine();
+    void shardsSplitTheFileAndMakeEachImageOnce();
 
 private:
     /// The durable queue the atelier processes of this test use (in a data folder of the test's own).
@@ -315,6 +316,10 @@ void TestBatchMode::badOptionsAreNamed_data()
     QTest::newRow("model is a device") << QStringList{u"--model"_s, u"/dev/zero"_s} << u"/dev/zero"_s;
     QTest::newRow("pickle model") << QStringList{u"--model"_s, Test::dataPath(u"prompts/batch.txt"_s) + u".ckpt"_s}
                                   << u".ckpt"_s;
+    QTest::newRow("shard not K/N") << QStringList{u"--shard"_s, u"3"_s} << u"--shard"_s;
+    QTest::newRow("shard K past N") << QStringList{u"--shard"_s, u"4/4"_s} << u"--array=0-3"_s;
+    QTest::newRow("no shards") << QStringList{u"--shard"_s, u"0/0"_s} << u"--shard"_s;
+    QTest::newRow("shard and resume") << QStringList{u"--shard"_s, u"0/2"_s, u"--resume"_s} << u"--shard"_s;
     // Tests run as root, where permissions do not stop a write; a path through a file does.
     QTest::newRow("output folder cannot be made")
         << QStringList{u"--out"_s, Test::dataPath(u"prompts/batch.txt"_s) + u"/images"_s} << u"batch.txt/images"_s;
@@ -687,6 +692,82 @@ void TestBatchMode::imageToImageHiresAndVaePerLine()
         // The infotext's size is the first pass's, as A1111 writes it.
         QVERIFY2(parameters.contains(u"Size: 64x64"_s), qPrintable(parameters));
     }
+}
+
+// Static shards for SLURM job arrays: shards started at once agree on one plan in the shared folder, together make
+// every image once (the images a one-process run makes), and a shard run again makes only what it lacks.
+void TestBatchMode::shardsSplitTheFileAndMakeEachImageOnce()
+{
+    QTemporaryDir folder;
+    const QString file = folder.filePath(u"prompts.jsonl"_s);
+    QFile prompts(file);
+    QVERIFY(prompts.open(QIODevice::WriteOnly));
+    const QStringList words{u"amber"_s, u"birch"_s, u"cedar"_s, u"dune"_s, u"elm"_s, u"fern"_s, u"gorse"_s};
+    for (qsizetype i = 0; i < words.size(); ++i) {
+        prompts.write(u"{\"prompt\": \"%1\", \"seed\": %2}\n"_s.arg(words.at(i)).arg(100 + i).toUtf8());
+    }
+    prompts.write(R"({"prompt": "heath"})"
+                  "\n"); // no seed: the plan draws one that every shard uses
+    prompts.close();
+
+    QTemporaryDir shared;
+    const int shards = 3;
+    std::vector<std::unique_ptr<QProcess>> processes;
+    for (int shard = 0; shard < shards; ++shard) {
+        auto process = std::make_unique<QProcess>();
+        process->start(Test::executablePath(u"atelier"_s),
+                       baseArguments(file, shared.path())
+                           + QStringList{u"--shard"_s, u"%1/%2"_s.arg(shard).arg(shards)});
+        processes.push_back(std::move(process));
+    }
+    for (auto& process : processes) {
+        QVERIFY(process->waitForFinished(HardTimeoutMs));
+        QVERIFY2(process->exitStatus() == QProcess::NormalExit && process->exitCode() == 0,
+                 process->readAllStandardError().constData());
+    }
+    QCOMPARE(imagedPrompts(shared.path()),
+             (QStringList{u"amber"_s, u"birch"_s, u"cedar"_s, u"dune"_s, u"elm"_s, u"fern"_s, u"gorse"_s, u"heath"_s}));
+    for (const QString& name : allFiles(shared.path())) {
+        QVERIFY2(!name.endsWith(u".part"_s), qPrintable(name));
+    }
+    const QStringList plans = QDir(shared.filePath(u".atelier-farm"_s)).entryList(QDir::Dirs | QDir::NoDotAndDotDot);
+    QCOMPARE(plans.size(), 1);
+
+    // The same images as one process makes of the seeded prompts.
+    QTemporaryDir alone;
+    const auto single
+        = Test::runProcess(Test::executablePath(u"atelier"_s), baseArguments(file, alone.path()), HardTimeoutMs);
+    QVERIFY2(single.exitCode == 0, qPrintable(single.standardError));
+    QMap<QString, QString> sharded;
+    for (const QString& name : files(shared.path())) {
+        sharded.insert(name.section(u'-', 2).chopped(4), shared.filePath(name));
+    }
+    for (const QString& name : files(alone.path())) {
+        const QString slug = name.section(u'-', 2).chopped(4);
+        if (slug == u"heath"_s) {
+            continue;
+        }
+        QVERIFY2(QImage(sharded.value(slug)) == QImage(alone.filePath(name)), qPrintable(slug));
+    }
+
+    // A shard run again finds its images made; one whose image went missing makes that one again, under its name.
+    const auto again
+        = Test::runProcess(Test::executablePath(u"atelier"_s),
+                           baseArguments(file, shared.path()) + QStringList{u"--shard"_s, u"1/3"_s}, HardTimeoutMs);
+    QCOMPARE(again.exitCode, 0);
+    QVERIFY2(again.standardError.contains(u"nothing left to render"_s), qPrintable(again.standardError));
+    const QString lost = sharded.value(u"birch"_s); // item 1: shard 1's
+    const QImage before(lost);
+    QVERIFY(QFile::remove(lost));
+    const auto redo = Test::runProcess(
+        Test::executablePath(u"atelier"_s),
+        baseArguments(file, shared.path()) + QStringList{u"--shard"_s, u"1/3"_s, u"--json"_s}, HardTimeoutMs);
+    QVERIFY2(redo.exitCode == 0, qPrintable(redo.standardError));
+    const QList<QJsonObject> redone = events(redo.standardOutput);
+    QVERIFY2(redone.last()[u"images"_s].toInt() == 1, qPrintable(redo.standardOutput));
+    QVERIFY(QFileInfo::exists(lost));
+    QVERIFY(QImage(lost) == before);
+    QCOMPARE(files(shared.path()).size(), 8);
 }
 
 QTEST_GUILESS_MAIN(TestBatchMode)

@@ -441,13 +441,17 @@ void TestOutputNaming::staleTemporaryImagesAreRemoved()
     touch(u".00003-7-c.png.%1.aBc123.part"_s.arg(alive));
     touch(u".notes.%1.aBc123.part"_s.arg(missing));
     touch(u"00004-7-d.png"_s);
-    QCOMPARE(removeStaleTemporaryImages(dir.path()), 2);
+    // Named as this Atelier names them (pid and host), and another machine's in a shared folder: not ours to judge.
+    touch(u".00005-7-e.png.%1@%2.aBc123.part"_s.arg(missing).arg(temporaryHostName()));
+    touch(u".00006-7-f.png.%1@other-node.aBc123.part"_s.arg(missing));
+    QCOMPARE(removeStaleTemporaryImages(dir.path()), 3);
     int status = 0;
     QCOMPARE(::waitpid(zombie, &status, 0), zombie);
     QDir listing(dir.path());
     QCOMPARE(listing.entryList(QDir::Files | QDir::Hidden, QDir::Name),
-             (QStringList{u".00003-7-c.png.%1.aBc123.part"_s.arg(alive), u".notes.%1.aBc123.part"_s.arg(missing),
-                          u"00004-7-d.png"_s}));
+             (QStringList{u".00003-7-c.png.%1.aBc123.part"_s.arg(alive),
+                          u".00006-7-f.png.%1@other-node.aBc123.part"_s.arg(missing),
+                          u".notes.%1.aBc123.part"_s.arg(missing), u"00004-7-d.png"_s}));
 }
 
 QTEST_GUILESS_MAIN(TestOutputNaming)
