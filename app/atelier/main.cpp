@@ -37,6 +37,9 @@ namespace
     // --version and --help must work over ssh and in CI, where there is no display to open a QApplication on.
     bool needsGui(int argc, char** argv)
     {
+        if (argc > 1 && QByteArrayView(argv[1]) == "farm") {
+            return false; // `atelier farm serve FILE`: headless
+        }
         for (int i = 1; i < argc; ++i) {
             const QByteArrayView arg(argv[i]);
             if (arg == "--version" || arg == "-v" || arg == "--help" || arg == "-h" || arg == "--batch"
@@ -91,6 +94,13 @@ int main(int argc, char** argv)
         u"agrees on one plan there and a rerun makes only what is missing, e.g. --shard $SLURM_ARRAY_TASK_ID/8 "
         u"(batch)."_s,
         u"K/N"_s);
+    const QCommandLineOption listenOption(
+        u"listen"_s,
+        u"Where the farm's coordinator listens (farm serve); default: this host's own address, a free port."_s,
+        u"host:port"_s);
+    const QCommandLineOption leaseTimeoutOption(
+        u"lease-timeout"_s, u"A farm worker silent this long loses its image to another (farm serve; default 15000)."_s,
+        u"ms"_s);
     const QCommandLineOption clipSkipOption(
         u"clip-skip"_s, u"Default Clip skip, as AUTOMATIC1111 counts it: 1 is CLIP's last layer (batch)."_s, u"n"_s);
     const QCommandLineOption loraOption(
@@ -126,13 +136,14 @@ int main(int argc, char** argv)
     const QCommandLineOption listDevicesOption(u"list-devices"_s, u"List the devices workers can run on."_s);
     const QCommandLineOption renderOption(u"render"_s,
                                           u"Open the window with the files queued and start rendering at once."_s);
-    parser.addOptions(
-        {batchOption,         modelOption,         devicesOption,     outOption,           stepsOption,
-         cfgOption,           widthOption,         heightOption,      schedulerOption,     dtypeOption,
-         seedOption,          threadsOption,       jsonOption,        strictOption,        resumeOption,
-         clipSkipOption,      loraOption,          loraDirOption,     embeddingsDirOption, vaeOption,
-         vaeDirOption,        initImageOption,     strengthOption,    hiresScaleOption,    hiresStepsOption,
-         hiresUpscalerOption, hiresStrengthOption, listDevicesOption, renderOption,        shardOption});
+    parser.addOptions({batchOption,      modelOption,         devicesOption,       outOption,
+                       stepsOption,      cfgOption,           widthOption,         heightOption,
+                       schedulerOption,  dtypeOption,         seedOption,          threadsOption,
+                       jsonOption,       strictOption,        resumeOption,        clipSkipOption,
+                       loraOption,       loraDirOption,       embeddingsDirOption, vaeOption,
+                       vaeDirOption,     initImageOption,     strengthOption,      hiresScaleOption,
+                       hiresStepsOption, hiresUpscalerOption, hiresStrengthOption, listDevicesOption,
+                       renderOption,     shardOption,         listenOption,        leaseTimeoutOption});
     parser.addPositionalArgument(u"files"_s, u"Prompt files to queue (.txt, .csv, .json, .jsonl)."_s, u"[files...]"_s);
     parser.process(*app);
 
@@ -148,9 +159,17 @@ int main(int argc, char** argv)
         list.start(workerProgram, {u"--list-devices"_s});
         return list.waitForFinished(60000) ? list.exitCode() : 1;
     }
-    if (parser.isSet(batchOption)) {
+    // `atelier farm serve FILE`: the farm's coordinator, with --batch's options (docs/FARM.md).
+    const QStringList positional = parser.positionalArguments();
+    const bool farmServe = positional.size() >= 1 && positional.at(0) == u"farm"_s;
+    if (farmServe && (positional.size() != 3 || positional.at(1) != u"serve"_s)) {
+        std::fputs("atelier: usage: atelier farm serve FILE --out SHARED_DIR [--listen HOST:PORT] [--batch options]\n",
+                   stderr);
+        return 2;
+    }
+    if (parser.isSet(batchOption) || farmServe) {
         Atelier::BatchOptions batch;
-        batch.file = parser.value(batchOption);
+        batch.file = farmServe ? positional.at(2) : parser.value(batchOption);
         batch.workerProgram = workerProgram;
         batch.modelPath = parser.value(modelOption);
         batch.devices = parser.value(devicesOption);
@@ -303,6 +322,21 @@ int main(int argc, char** argv)
                 std::fprintf(stderr, "atelier: %s\n", qPrintable(problem));
             }
             return 2;
+        }
+        if (farmServe) {
+            Atelier::FarmServeOptions farm;
+            farm.listen = parser.value(listenOption);
+            if (parser.isSet(leaseTimeoutOption)) {
+                bool ok = false;
+                farm.leaseTimeoutMs = parser.value(leaseTimeoutOption).toInt(&ok);
+                if (!ok || farm.leaseTimeoutMs < 1000 || farm.leaseTimeoutMs > 3600000) {
+                    std::fprintf(stderr,
+                                 "atelier: --lease-timeout must be milliseconds from 1000 to 3600000, not \"%s\"\n",
+                                 qPrintable(parser.value(leaseTimeoutOption)));
+                    return 2;
+                }
+            }
+            return Atelier::runFarmServe(batch, farm);
         }
         return Atelier::runBatch(batch);
     }

@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "BuildInfo.h"
+#include "Farm.h"
 #include "WorkerCommands.h"
 #include "WorkerServer.h"
 #include "engine/Devices.h"
@@ -42,6 +43,12 @@ int main(int argc, char** argv)
     if (arguments.size() > 1 && arguments.at(1) == u"serve"_s) {
         return Atelier::Worker::runServe(arguments);
     }
+    if (arguments.size() > 1 && arguments.at(1) == u"farm-host"_s) {
+        return Atelier::Worker::runFarmHost(arguments);
+    }
+    if (arguments.size() > 1 && arguments.at(1) == u"farm"_s) {
+        return Atelier::Worker::runFarmNode(arguments);
+    }
     if (arguments.size() > 1 && arguments.at(1) == u"tokenize"_s) {
         return Atelier::Worker::runTokenize(arguments);
     }
@@ -51,6 +58,7 @@ int main(int argc, char** argv)
         u"Atelier's inference worker.\n\nCommands:\n"
         u"  generate   render one image (see generate --help)\n"
         u"  serve      render the coordinator's jobs over a local socket (see serve --help)\n"
+        u"  farm       render a farm run's images on this node (see farm --help, docs/FARM.md)\n"
         u"  tokenize   print the CLIP token ids of a text"_s);
     parser.addHelpOption();
     const QCommandLineOption versionOption({u"v"_s, u"version"_s},

@@ -78,6 +78,21 @@ namespace Atelier::Farm
         return m_prefix + "stop";
     }
 
+    std::string FarmKeys::folder() const
+    {
+        return m_prefix + "folder";
+    }
+
+    std::string FarmKeys::leaseMilliseconds() const
+    {
+        return m_prefix + "lease-ms";
+    }
+
+    std::string FarmKeys::currentRun()
+    {
+        return "atelier/farm/current";
+    }
+
     std::string Lease::encode() const
     {
         switch (state) {

@@ -37,6 +37,10 @@ namespace Atelier::Farm
         std::string admitted(const std::string& worker) const; ///< "yes" or "no", once the coordinator decided
         std::string events() const; ///< queue: the workers' news (opaque to the lease logic)
         std::string stop() const; ///< present once the run is over: workers finish their image and leave
+        std::string folder() const; ///< the shared output folder, as the coordinator sees it
+        std::string leaseMilliseconds() const; ///< the lease timeout, so workers renew well within it
+        /// Which run the store serves now, for workers given only the store's address.
+        static std::string currentRun();
 
     private:
         std::string m_prefix;

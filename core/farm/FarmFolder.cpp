@@ -99,8 +99,8 @@ namespace Atelier
         return manifest;
     }
 
-    QString FarmFolder::shardedRunId(const QList<RenderSettings>& jobs, const QString& modelPath,
-                                     const RenderSettings& defaults)
+    QString FarmFolder::runIdFor(const QList<RenderSettings>& jobs, const QString& modelPath,
+                                 const RenderSettings& defaults)
     {
         QCryptographicHash hash(QCryptographicHash::Sha256);
         // The embedded model is "" on every node; a path is the same file wherever the folder is shared.

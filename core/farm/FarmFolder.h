@@ -66,10 +66,11 @@ namespace Atelier
         static FarmManifest plan(const QString& run, const QString& file, const QList<RenderSettings>& jobs,
                                  qint64 firstNumber, const QString& namingPattern, const QString& modelName,
                                  const RenderSettings& defaults);
-        /// The run id of a static sharded run: the same for every shard that renders the same items with the same
-        /// model into the same folder (a hash of them), so that shards started apart find one plan.
-        static QString shardedRunId(const QList<RenderSettings>& jobs, const QString& modelPath,
-                                    const RenderSettings& defaults);
+        /// The run id of the plan for @p jobs: the same for every process that renders the same items with the same
+        /// model and defaults (a hash of them), so that shards started apart, or a farm coordinator started again,
+        /// find one plan in the folder.
+        static QString runIdFor(const QList<RenderSettings>& jobs, const QString& modelPath,
+                                const RenderSettings& defaults);
 
         /// Writes @p manifest unless the run already has one; either way @p manifest becomes the one on disk (first
         /// writer wins, so shards that start at once agree). Returns an empty string, or why not (naming the file).

@@ -62,6 +62,15 @@ namespace Atelier
         printLine(stdout, QString::fromUtf8(QJsonDocument(event).toJson(QJsonDocument::Compact)));
     }
 
+    int refuseRun(bool json, const QString& message)
+    {
+        printLine(stderr, u"atelier: "_s + message);
+        if (json) {
+            printJson({{u"event"_s, u"error"_s}, {u"message"_s, message}});
+        }
+        return InterruptGuard::signal() != 0 ? InterruptGuard::exitCode() : 2;
+    }
+
     namespace
     {
         QJsonObject withWhere(QJsonObject event, const QJsonObject& where)

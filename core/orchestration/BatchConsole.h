@@ -32,6 +32,10 @@ namespace Atelier
     void printLine(FILE* stream, const QString& line);
     /// One JSON event on a line of stdout.
     void printJson(const QJsonObject& event);
+    /// Says why a headless run cannot go on (on stderr, and as an "error" event with --json). Returns its exit code:
+    /// 2, or the interrupt's when one arrived meanwhile (a Ctrl-C makes a device listing "fail" too: the interrupt
+    /// is the news).
+    int refuseRun(bool json, const QString& message);
 
     /// What a headless run shows as it goes, the same for `--batch` and for the farm: with --json one object per event
     /// on stdout; on a terminal one line per lane (a worker: "0 cpu", or a farm node's device: "node7 cuda:1")

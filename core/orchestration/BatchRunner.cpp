@@ -16,9 +16,10 @@
 #include <QSet>
 #include <QTimer>
 
-#include <atomic>
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
+#include <cstring>
 #include <unistd.h>
 
 #include "AppSettings.h"
@@ -137,6 +138,21 @@ namespace Atelier
             return {};
         }
 
+        /// The farm plan for @p jobs, the same whether a shard or a farm coordinator publishes it first: its run id,
+        /// seeds and names, and what the nodes render with, as paths on the shared file system.
+        FarmManifest planFor(const BatchOptions& options, const QList<RenderSettings>& jobs)
+        {
+            FarmManifest plan = FarmFolder::plan(FarmFolder::runIdFor(jobs, options.modelPath, options.defaults),
+                                                 options.file, jobs, nextImageNumber(options.outputDirectory),
+                                                 QString(), modelShortName(options.modelPath), options.defaults);
+            const ModelLocations locations = ModelLocations::fromEnvironment();
+            plan.model = options.modelPath.isEmpty() ? QString() : QFileInfo(options.modelPath).absoluteFilePath();
+            plan.loraFolders = locations.loraFolders(options.loraFolders);
+            plan.embeddingFolders = locations.embeddingFolders(options.embeddingFolders);
+            plan.vaeFolders = locations.vaeFolders(options.vaeFolders);
+            return plan;
+        }
+
         /// A --shard run's items: the plan in the output folder (published by whichever shard came first), those of
         /// this shard whose images are not committed yet, in a private in-memory queue, each with its planned image
         /// path. Returns an empty string or why not.
@@ -147,9 +163,7 @@ namespace Atelier
                 return u"--resume does not go with --shard: a shard run again makes what it lacks"_s;
             }
             const FarmFolder folder(options.outputDirectory);
-            FarmManifest plan = FarmFolder::plan(FarmFolder::shardedRunId(jobs, options.modelPath, options.defaults),
-                                                 options.file, jobs, nextImageNumber(options.outputDirectory),
-                                                 QString(), modelShortName(options.modelPath), options.defaults);
+            FarmManifest plan = planFor(options, jobs);
             if (const QString problem = folder.publish(plan); !problem.isEmpty()) {
                 return problem;
             }
@@ -244,6 +258,62 @@ namespace Atelier
             *madeEarlier = store.count(*queueName, ItemState::Done);
             return {};
         }
+
+        /// Imports the run's file (printing each problem, as JSON too with --json) and checks what can be checked
+        /// before anything starts: something to render, the model, a VAE path, a writable output folder. Returns
+        /// an empty string or what stops the run.
+        QString importAndCheck(const BatchOptions& options, ImportResult* imported)
+        {
+            ImportOptions importOptions;
+            importOptions.strict = options.strict;
+            importOptions.baseSeed = options.seed;
+            *imported = importPromptFile(options.file, importOptions);
+            // --lora applies to every item as the tags an artist would have typed (checked by the caller).
+            for (RenderSettings& job : imported->jobs) {
+                for (const QString& lora : options.loras) {
+                    job.prompt += (job.prompt.isEmpty() ? u"<lora:"_s : u" <lora:"_s) + lora + u'>';
+                }
+            }
+            for (const ImportIssue& issue : imported->issues) {
+                if (options.json) {
+                    printJson({{u"event"_s, u"import-problem"_s},
+                               {u"file"_s, issue.file},
+                               {u"line"_s, issue.line},
+                               {u"field"_s, issue.field},
+                               {u"message"_s, issue.message}});
+                }
+                printLine(stderr, issue.toString());
+            }
+            if (imported->aborted) {
+                return u"%1: nothing rendered (--strict and %2 problem(s) found)"_s.arg(options.file)
+                    .arg(imported->issues.size());
+            }
+            if (imported->jobs.isEmpty()) {
+                return imported->issues.isEmpty() ? u"%1: the file holds no prompt"_s.arg(options.file)
+                                                  : u"%1: no line of the file can be rendered"_s.arg(options.file);
+            }
+            if (!options.modelPath.isEmpty()) {
+                if (const QString problem = checkModelPath(options.modelPath); !problem.isEmpty()) {
+                    return problem;
+                }
+            }
+            if (const QString vae = options.defaults.vae.value_or(QString()); QFileInfo::exists(vae)) {
+                // A path is checked now; a name is looked up by the workers, and one that is missing fails each item.
+                // A diffusers vae/ folder has its config; a file gets the model file's checks (no pickle, no FIFO).
+                const QFileInfo info(vae);
+                const QString problem = info.isDir() ? (QFileInfo(QDir(vae).filePath(u"config.json"_s)).isFile()
+                                                            ? QString()
+                                                            : u"%1: a VAE folder needs its config.json"_s.arg(vae))
+                                                     : checkModelPath(vae);
+                if (!problem.isEmpty()) {
+                    return u"--vae: "_s + problem;
+                }
+            }
+            if (const QString problem = prepareOutputDirectory(options.outputDirectory); !problem.isEmpty()) {
+                return problem;
+            }
+            return {};
+        }
     } // namespace
 
     QStringList resolveDevices(const QString& devices, const QString& workerProgram, QString* error)
@@ -284,41 +354,10 @@ namespace Atelier
     {
         // First, so that an interrupt during the checks below is honoured too.
         const InterruptGuard interrupts;
-        auto fail = [&](const QString& message) {
-            printLine(stderr, u"atelier: "_s + message);
-            if (options.json) {
-                printJson({{u"event"_s, u"error"_s}, {u"message"_s, message}});
-            }
-            // A Ctrl-C meanwhile reaches a device listing too, which then "fails": the interrupt is the news.
-            return InterruptGuard::signal() != 0 ? InterruptGuard::exitCode() : 2;
-        };
-        ImportOptions importOptions;
-        importOptions.strict = options.strict;
-        importOptions.baseSeed = options.seed;
-        ImportResult imported = importPromptFile(options.file, importOptions);
-        // --lora applies to every item as the tags an artist would have typed (checked by the caller).
-        for (RenderSettings& job : imported.jobs) {
-            for (const QString& lora : options.loras) {
-                job.prompt += (job.prompt.isEmpty() ? u"<lora:"_s : u" <lora:"_s) + lora + u'>';
-            }
-        }
-        for (const ImportIssue& issue : imported.issues) {
-            if (options.json) {
-                printJson({{u"event"_s, u"import-problem"_s},
-                           {u"file"_s, issue.file},
-                           {u"line"_s, issue.line},
-                           {u"field"_s, issue.field},
-                           {u"message"_s, issue.message}});
-            }
-            printLine(stderr, issue.toString());
-        }
-        if (imported.aborted) {
-            return fail(u"%1: nothing rendered (--strict and %2 problem(s) found)"_s.arg(options.file)
-                            .arg(imported.issues.size()));
-        }
-        if (imported.jobs.isEmpty()) {
-            return fail(imported.issues.isEmpty() ? u"%1: the file holds no prompt"_s.arg(options.file)
-                                                  : u"%1: no line of the file can be rendered"_s.arg(options.file));
+        auto fail = [&](const QString& message) { return refuseRun(options.json, message); };
+        ImportResult imported;
+        if (const QString problem = importAndCheck(options, &imported); !problem.isEmpty()) {
+            return fail(problem);
         }
         QString error;
         const QStringList devices = resolveDevices(options.devices, options.workerProgram, &error);
@@ -329,26 +368,6 @@ namespace Atelier
             if (!resolvePrecision(options.precision, device, &error)) {
                 return fail(u"--dtype "_s + error);
             }
-        }
-        if (!options.modelPath.isEmpty()) {
-            if (const QString problem = checkModelPath(options.modelPath); !problem.isEmpty()) {
-                return fail(problem);
-            }
-        }
-        if (const QString vae = options.defaults.vae.value_or(QString()); QFileInfo::exists(vae)) {
-            // A path is checked now; a name is looked up by the workers, and one that is missing fails each item.
-            // A diffusers vae/ folder has its config; a file gets the model file's checks (no pickle, no FIFO).
-            const QFileInfo info(vae);
-            const QString problem = info.isDir() ? (QFileInfo(QDir(vae).filePath(u"config.json"_s)).isFile()
-                                                        ? QString()
-                                                        : u"%1: a VAE folder needs its config.json"_s.arg(vae))
-                                                 : checkModelPath(vae);
-            if (!problem.isEmpty()) {
-                return fail(u"--vae: "_s + problem);
-            }
-        }
-        if (const QString problem = prepareOutputDirectory(options.outputDirectory); !problem.isEmpty()) {
-            return fail(problem);
         }
         if (InterruptGuard::signal() != 0) {
             printLine(stderr, u"atelier: interrupted before any worker started; nothing rendered"_s);
@@ -512,5 +531,68 @@ namespace Atelier
             return InterruptGuard::exitCode();
         }
         return notDone.isEmpty() && imported.issues.isEmpty() ? 0 : 1;
+    }
+
+    int runFarmServe(const BatchOptions& options, const FarmServeOptions& farm)
+    {
+        const InterruptGuard interrupts;
+        auto fail = [&](const QString& message) { return refuseRun(options.json, message); };
+        if (options.resume || options.shards > 0) {
+            return fail(u"--resume and --shard are --batch's: serving the same file again continues a farm run"_s);
+        }
+        ImportResult imported;
+        if (const QString problem = importAndCheck(options, &imported); !problem.isEmpty()) {
+            return fail(problem);
+        }
+        const FarmFolder folder(options.outputDirectory);
+        FarmManifest plan = planFor(options, imported.jobs);
+        bool created = false;
+        if (const QString problem = folder.publish(plan, &created); !problem.isEmpty()) {
+            return fail(problem);
+        }
+        QByteArray token;
+        if (const QString problem = folder.ensureToken(plan.run, &token); !problem.isEmpty()) {
+            return fail(problem);
+        }
+        if (!created) {
+            printLine(
+                stderr,
+                u"atelier: continuing farm run %1 of %2 in %3"_s.arg(plan.run, options.file, folder.outputDirectory()));
+        }
+        if (InterruptGuard::signal() != 0) {
+            return InterruptGuard::exitCode();
+        }
+        QStringList arguments{options.workerProgram,
+                              u"farm-host"_s,
+                              u"--out"_s,
+                              folder.outputDirectory(),
+                              u"--run"_s,
+                              plan.run,
+                              u"--lease-timeout"_s,
+                              QString::number(farm.leaseTimeoutMs),
+                              u"--max-attempts"_s,
+                              QString::number(farm.maxAttempts)};
+        if (!farm.listen.isEmpty()) {
+            arguments << u"--listen"_s << farm.listen;
+        }
+        if (options.json) {
+            arguments << u"--json"_s;
+        }
+        // The coordinator hosts LibTorch's c10d store, so it runs in the worker's executable; this process becomes
+        // it (same pid: a scheduler's signals and exit status are its own).
+        QList<QByteArray> encoded;
+        for (const QString& argument : std::as_const(arguments)) {
+            encoded.append(QFile::encodeName(argument));
+        }
+        std::vector<char*> argv;
+        for (QByteArray& argument : encoded) {
+            argv.push_back(argument.data());
+        }
+        argv.push_back(nullptr);
+        std::fflush(stdout);
+        std::fflush(stderr);
+        ::execv(argv[0], argv.data());
+        return fail(u"cannot start the farm coordinator %1: %2"_s.arg(options.workerProgram,
+                                                                      QString::fromLocal8Bit(std::strerror(errno))));
     }
 } // namespace Atelier

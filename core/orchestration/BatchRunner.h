@@ -64,6 +64,21 @@ namespace Atelier
     /// them, so that `--resume` finds them again after a crash, a kill or an interrupt.
     int runBatch(const BatchOptions& options);
 
+    /// `atelier farm serve FILE`'s own options; the rest are --batch's (BatchOptions).
+    struct FarmServeOptions
+    {
+        QString listen; ///< --listen HOST:PORT; empty: this host's cluster address, any free port
+        int leaseTimeoutMs = 15000; ///< --lease-timeout: a worker silent this long loses its image to another
+        int maxAttempts = 3; ///< renders an item gets (lost workers included) before it fails
+    };
+
+    /// `atelier farm serve FILE --out SHARED_DIR`: imports and checks the file as --batch does, publishes the run's
+    /// plan and token in the shared folder (or finds them there: serving the same file again continues the run),
+    /// then becomes the farm's coordinator (`atelier-worker farm-host`, which hosts the c10d store and shows the
+    /// run as --batch would). Returns only when that cannot start: 2 for bad options or a file with nothing to
+    /// render. See docs/FARM.md.
+    int runFarmServe(const BatchOptions& options, const FarmServeOptions& farm);
+
     /// The devices `--devices` names: "all" is every CUDA device the worker sees, or the CPU when there is none.
     /// Returns an empty list and sets @p error when the list is unusable.
     QStringList resolveDevices(const QString& devices, const QString& workerProgram, QString* error);

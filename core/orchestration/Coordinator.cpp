@@ -341,7 +341,7 @@ namespace Atelier
                         // Written ahead: the store knows the seed and image path before the worker does, so an
                         // image that a crash leaves unreported is found where it was planned.
                         for (const Ipc::Job& job : a.jobs) {
-                            if (m_ledger.job(job.jobId).itemId >= 0) {
+                            if (m_queue && m_ledger.job(job.jobId).itemId >= 0) {
                                 m_queue->recordDispatch(job.itemId, job.seed, job.outputPath, job.attempt,
                                                         m_options.devices.at(a.rank));
                             }
@@ -359,17 +359,17 @@ namespace Atelier
                         emit jobStarted(a.jobId, a.rank);
                     } else if constexpr (std::is_same_v<T, LedgerAction::JobDone>) {
                         const JobRecord& job = m_ledger.job(a.jobId);
-                        if (job.itemId >= 0) {
+                        if (m_queue && job.itemId >= 0) {
                             m_queue->markDone(job.itemId, job.imagePath);
                         }
                         emit jobFinished(a.jobId, job.imagePath);
                     } else if constexpr (std::is_same_v<T, LedgerAction::JobFailed>) {
-                        if (const qint64 item = m_ledger.job(a.jobId).itemId; item >= 0) {
+                        if (const qint64 item = m_ledger.job(a.jobId).itemId; m_queue && item >= 0) {
                             m_queue->markFailed(item, a.reason, !a.retry);
                         }
                         emit jobFailed(a.jobId, a.reason, a.retry);
                     } else if constexpr (std::is_same_v<T, LedgerAction::JobCanceled>) {
-                        if (const JobRecord& job = m_ledger.job(a.jobId); job.itemId >= 0) {
+                        if (const JobRecord& job = m_ledger.job(a.jobId); m_queue && job.itemId >= 0) {
                             // Canceled by the artist: it stays canceled (and can be retried); stopped with the
                             // run: it waits again, first.
                             if (job.cancelRequested) {

@@ -124,7 +124,7 @@ namespace Atelier
         qint64 workerPid(int rank) const;
         QString socketPath() const;
 
-    signals:
+    Q_SIGNALS:
         void jobStarted(qint64 jobId, int rank);
         void jobProgress(qint64 jobId, int rank, int step, int total, double iterationsPerSecond);
         void jobPreview(qint64 jobId, int width, int height, const QByteArray& rgb);

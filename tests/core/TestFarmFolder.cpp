@@ -66,6 +66,8 @@ private Q_SLOTS:
     void shardedRunsAgreeOnTheirId();
     void whatIsMissingIsWhatTheFolderLacks();
     void leftoversOfCommittedImagesAreRemoved();
+    void theTokenIsPrivateAndMadeOnce();
+    void theAddressAndTheCurrentRunRoundTrip();
 };
 
 void TestFarmFolder::shardsAreParsed_data()
@@ -220,13 +222,13 @@ void TestFarmFolder::badManifestsAreNamed()
 void TestFarmFolder::shardedRunsAgreeOnTheirId()
 {
     RenderSettings defaults;
-    const QString id = FarmFolder::shardedRunId(jobs(3), QString(), defaults);
+    const QString id = FarmFolder::runIdFor(jobs(3), QString(), defaults);
     QCOMPARE(id.size(), 16);
-    QCOMPARE(FarmFolder::shardedRunId(jobs(3), QString(), defaults), id);
-    QVERIFY(FarmFolder::shardedRunId(jobs(4), QString(), defaults) != id);
-    QVERIFY(FarmFolder::shardedRunId(jobs(3), u"/models/a.safetensors"_s, defaults) != id);
+    QCOMPARE(FarmFolder::runIdFor(jobs(3), QString(), defaults), id);
+    QVERIFY(FarmFolder::runIdFor(jobs(4), QString(), defaults) != id);
+    QVERIFY(FarmFolder::runIdFor(jobs(3), u"/models/a.safetensors"_s, defaults) != id);
     defaults.steps = 30;
-    QVERIFY(FarmFolder::shardedRunId(jobs(3), QString(), defaults) != id);
+    QVERIFY(FarmFolder::runIdFor(jobs(3), QString(), defaults) != id);
 }
 
 void TestFarmFolder::whatIsMissingIsWhatTheFolderLacks()
@@ -259,6 +261,49 @@ void TestFarmFolder::leftoversOfCommittedImagesAreRemoved()
     QCOMPARE(folder.removeLeftovers(plan), 1);
     QVERIFY(!QFileInfo::exists(out.filePath(committed)));
     QVERIFY(QFileInfo::exists(out.filePath(inFlight)));
+}
+
+void TestFarmFolder::theTokenIsPrivateAndMadeOnce()
+{
+    QTemporaryDir out;
+    const FarmFolder folder(out.path());
+    QByteArray first;
+    QByteArray second;
+    QCOMPARE(folder.ensureToken(u"r"_s, &first), QString());
+    QCOMPARE(folder.ensureToken(u"r"_s, &second), QString());
+    QCOMPARE(second, first); // a restarted coordinator keeps the run's token
+    QCOMPARE(first.size(), 64);
+    const QFileInfo file(QDir(folder.runDirectory(u"r"_s)).filePath(u"token"_s));
+    QCOMPARE(file.permissions() & (QFile::ReadGroup | QFile::ReadOther | QFile::WriteGroup | QFile::WriteOther),
+             QFile::Permissions());
+    // The proof differs per worker and per token, and never shows the token.
+    const QString proof = FarmFolder::joinProof(first, u"nodeA-1-ab"_s);
+    QCOMPARE(proof.size(), 64);
+    QVERIFY(proof != FarmFolder::joinProof(first, u"nodeB-1-ab"_s));
+    QVERIFY(proof != FarmFolder::joinProof(QByteArray(64, 'a'), u"nodeA-1-ab"_s));
+    QVERIFY(!proof.contains(QString::fromLatin1(first)));
+    // A token file someone edited is refused, naming it.
+    writeFile(file.filePath(), "not hex");
+    QByteArray read;
+    QVERIFY(folder.readToken(u"r"_s, &read).contains(file.filePath()));
+}
+
+void TestFarmFolder::theAddressAndTheCurrentRunRoundTrip()
+{
+    QTemporaryDir out;
+    const FarmFolder folder(out.path());
+    QString run;
+    QVERIFY(folder.currentRun(&run).contains(u"farm coordinator"_s));
+    QDir().mkpath(folder.runDirectory(u"0123456789abcdef"_s));
+    QCOMPARE(folder.writeAddress(u"0123456789abcdef"_s, u"10.0.0.7:29400"_s), QString());
+    QCOMPARE(folder.setCurrentRun(u"0123456789abcdef"_s), QString());
+    QCOMPARE(folder.currentRun(&run), QString());
+    QCOMPARE(run, u"0123456789abcdef"_s);
+    QString address;
+    QCOMPARE(folder.readAddress(run, &address), QString());
+    QCOMPARE(address, u"10.0.0.7:29400"_s);
+    QCOMPARE(folder.setCurrentRun(u"../../etc"_s), QString());
+    QVERIFY(folder.currentRun(&run).contains(u"does not name a farm run"_s));
 }
 
 QTEST_GUILESS_MAIN(TestFarmFolder)
